@@ -1,0 +1,65 @@
+import type { ChatMessage } from '../model/chat-message';
+import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { OutputSchema } from '../schema/output-schema';
+
+export type AgentRole = 'manager' | 'worker' | 'reviewer' | (string & {});
+
+/** Separate deadlines, because slow local models and cold loads make one deadline wrong. */
+export interface AgentTimeouts {
+  /** Until the first token (extended by a known model load). @default 60_000 */
+  firstTokenMs?: number;
+  /** Longest silence between two events once tokens flow (stall watchdog). @default 30_000 */
+  stallMs?: number;
+  /** The whole call. @default 300_000 */
+  totalMs?: number;
+}
+
+export interface AgentOptions<O = unknown> {
+  /** Unique name; chains and configuration refer to the agent by it. */
+  name: string;
+  role?: AgentRole;
+  /** Default model; configuration overrides it (see docs/architecture.md, model resolution). */
+  model?: string;
+  /** Structured output: the schema sent to the model and checked on the reply. */
+  output?: OutputSchema<O>;
+  /** Shorthand for `timeouts.totalMs`. */
+  timeoutMs?: number;
+  timeouts?: AgentTimeouts;
+  /** Retries after the first attempt: transient errors and invalid output share this budget. @default 2 */
+  retries?: number;
+  /** Most calls of this agent in flight at once, across all runs of an engine. @default unlimited */
+  concurrency?: number;
+  /** Sampling and runner options sent with every call. */
+  options?: SamplingOptions & RunnerOptions;
+  /** Dispatch priority (higher first) where calls queue. @default 0 */
+  priority?: number;
+  description?: string;
+}
+
+/** Passed to an agent when it builds a prompt. */
+export interface PromptContext {
+  /** The model the call goes to. */
+  model: string;
+  /** 0 for the first attempt. */
+  attempt: number;
+}
+
+/**
+ * What an agent class implements. The class carries `@Agent(...)` metadata; the engine
+ * reads it, calls `prompt`, sends the messages, checks structured output, then `result`.
+ */
+export interface FlotillaAgent<I = unknown, O = unknown> {
+  prompt(input: I, context: PromptContext): ChatMessage[];
+  /**
+   * Turns the reply into the agent's output: `parsed` is the validated structured value
+   * when the agent declares `output`, otherwise the reply text. Default: `parsed` as is.
+   */
+  result?(parsed: unknown, input: I): O;
+}
+
+export type AgentInput<A> = A extends FlotillaAgent<infer I, unknown> ? I : never;
+export type AgentOutput<A> = A extends FlotillaAgent<unknown, infer O> ? O : A extends FlotillaAgent<never, infer O2> ? O2 : never;
+
+export type AgentClass<A extends FlotillaAgent<never, unknown> = FlotillaAgent<never, unknown>> = abstract new (
+  ...args: never[]
+) => A;

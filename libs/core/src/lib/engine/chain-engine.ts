@@ -1,0 +1,332 @@
+import { inject, injectable, multiInject, optional } from 'inversify';
+import { Observable, of } from 'rxjs';
+import type { FlotillaAgent } from '../agents/agent-options';
+import type { ModelClient } from '../model/model-client.interface';
+import type { FlotillaConfig } from '../di/flotilla-config';
+import { TOKENS } from '../di/tokens';
+import type { RunEvent, StepKind } from '../events/run-event';
+import { Errors } from '../errors/errors';
+import { FlotillaError } from '../errors/flotilla-error';
+import { AgentRegistry } from './agent-registry';
+import { callAgent, type CallOutcome, type RetrySettings } from './agent-call';
+import { Limiter } from './limiter';
+import { RunContext, type RunBudgets } from './run-context';
+import type { RunResult, RunStatus } from './run-result';
+import type { Chain, Scope, Step } from './steps';
+import { fanOut } from './operators/fan-out.operator';
+import { reviewLoop } from './operators/review-loop.operator';
+import { branch } from './operators/branch.operator';
+import { toErrorInfo } from './error-info';
+import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS } from './operators/with-retry.operator';
+
+export const DEFAULT_RUN_CONCURRENCY = 8;
+export const DEFAULT_FAN_OUT_CONCURRENCY = 4;
+export const DEFAULT_REVIEW_ROUNDS = 3;
+
+export interface RunOptions extends RunBudgets {
+  /** The whole run; exceeding it ends the run with `budgetExceeded`. */
+  deadlineMs?: number;
+  /** Cancels the run and every in-flight model request. */
+  signal?: AbortSignal;
+  /** Overrides `engine.runConcurrency` for this run. */
+  concurrency?: number;
+}
+
+let runSeq = 0;
+
+/** Runs chains (step trees) against the bound model client and agents. */
+@injectable()
+export class ChainEngine {
+  readonly agents: AgentRegistry;
+  private readonly retry: RetrySettings;
+  private readonly runConcurrency: number;
+  private readonly traceTokens: boolean;
+  private readonly validated = new WeakSet<object>();
+
+  constructor(
+    @inject(TOKENS.ModelClient) private readonly client: ModelClient,
+    @inject(TOKENS.Config) @optional() config: FlotillaConfig | undefined,
+    @multiInject(TOKENS.Agent) @optional() agents: FlotillaAgent<never, unknown>[] | undefined,
+  ) {
+    const cfg = config ?? {};
+    this.agents = new AgentRegistry(agents ?? [], cfg);
+    this.retry = {
+      baseDelayMs: cfg.engine?.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,
+      maxDelayMs: cfg.engine?.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_MS,
+    };
+    this.runConcurrency = cfg.engine?.runConcurrency ?? DEFAULT_RUN_CONCURRENCY;
+    this.traceTokens = cfg.engine?.traceTokens ?? false;
+  }
+
+  /** The run as a stream of events; the last is `run.end` with the result. Unsubscribing cancels. */
+  run$<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}): Observable<RunEvent> {
+    return new Observable<RunEvent>((subscriber) => {
+      validateRunOptions(options);
+      const runId = `r${++runSeq}`;
+      const ctx = new RunContext(
+        runId,
+        options,
+        new Limiter(options.concurrency ?? this.runConcurrency),
+        this.traceTokens,
+        (e) => subscriber.next(e),
+      );
+      ctx.emit({ type: 'run.start', runId, id: runId, at: 0, chain: chain.name, input });
+      let invalid: unknown;
+      try {
+        this.validate(chain);
+      } catch (e) {
+        invalid = e;
+      }
+
+      let finished = false;
+      let output: unknown;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        work.unsubscribe();
+        finish('cancelled', undefined, Errors.aborted('run', options.signal?.reason));
+      };
+      const finish = (status: RunStatus, out: unknown, error?: unknown) => {
+        if (finished) return;
+        finished = true;
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        const result: RunResult<O> = {
+          runId,
+          chain: chain.name,
+          status,
+          output: status === 'succeeded' ? (out as O) : undefined,
+          error: error === undefined ? undefined : toErrorInfo(error),
+          steps: ctx.steps,
+          usage: ctx.usage,
+          modelCalls: ctx.modelCalls,
+          durationMs: ctx.now(),
+          trace: ctx.trace,
+        };
+        ctx.emit({ type: 'run.end', runId, id: runId, at: result.durationMs, result });
+        subscriber.complete();
+      };
+
+      const scope: Scope = { input };
+      if (invalid !== undefined) {
+        finish('failed', undefined, invalid);
+        return;
+      }
+      const work = this.exec(chain.root, input, scope, runId, ctx, undefined).subscribe({
+        next: (v) => (output = v),
+        error: (e) => finish(FlotillaError.is(e, 'aborted') ? 'cancelled' : 'failed', undefined, e),
+        complete: () => finish('succeeded', output),
+      });
+      if (!finished) {
+        if (options.signal?.aborted) onAbort();
+        else {
+          options.signal?.addEventListener('abort', onAbort, { once: true });
+          if (options.deadlineMs !== undefined) {
+            const ms = options.deadlineMs;
+            timer = setTimeout(() => {
+              work.unsubscribe();
+              finish('failed', undefined, new FlotillaError('budgetExceeded', `run deadline of ${ms} ms passed`, {
+                details: { budget: 'deadlineMs', limit: ms },
+              }));
+            }, ms);
+          }
+        }
+      }
+      return () => {
+        work.unsubscribe();
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+    });
+  }
+
+  /**
+   * Checks a chain before it runs: every agent it names is bound and has a model, every
+   * fan-out and review loop has sane bounds. Throws a `config` FlotillaError saying where.
+   */
+  validate(chain: Chain<unknown, unknown> | Chain<never, unknown>): void {
+    if (this.validated.has(chain)) return;
+    const walk = (step: Step, path: string): void => {
+      const at = `chain "${chain.name}" at ${path}`;
+      switch (step.kind) {
+        case 'call':
+          try {
+            this.agents.resolve(step.agent);
+          } catch (e) {
+            throw FlotillaError.is(e) ? new FlotillaError('config', `${at}: ${e.message}`, { details: { ...e.details, path } }) : e;
+          }
+          return;
+        case 'map':
+          return;
+        case 'sequence':
+          step.steps.forEach((s, i) => walk(s, `${path}/${i}`));
+          return;
+        case 'fanOut':
+          if (step.concurrency !== undefined && !(step.concurrency >= 1)) throw Errors.config(`${at}.concurrency`, 'a number >= 1', step.concurrency);
+          walk(step.step, `${path}/step`);
+          return;
+        case 'reviewLoop':
+          if (step.maxRounds !== undefined && !(Number.isInteger(step.maxRounds) && step.maxRounds >= 1)) {
+            throw Errors.config(`${at}.maxRounds`, 'a whole number >= 1', step.maxRounds);
+          }
+          walk(step.work, `${path}/work`);
+          walk(step.review, `${path}/review`);
+          walk(step.revise, `${path}/revise`);
+          return;
+        case 'branch':
+          walk(step.then, `${path}/then`);
+          if (step.otherwise) walk(step.otherwise, `${path}/otherwise`);
+          return;
+        default:
+          throw Errors.config(`${at}.kind`, 'call | sequence | map | fanOut | reviewLoop | branch', (step as { kind: unknown }).kind);
+      }
+    };
+    walk(chain.root, 'root');
+    this.validated.add(chain);
+  }
+
+  /** Runs to the end; resolves with the result whatever the outcome (check `status`). */
+  run<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}): Promise<RunResult<O>> {
+    return new Promise((resolve, reject) => {
+      let result: RunResult<O> | undefined;
+      this.run$(chain, input, options).subscribe({
+        next: (e) => {
+          if (e.type === 'run.end') result = e.result as RunResult<O>;
+        },
+        error: reject,
+        complete: () => (result ? resolve(result) : reject(new Error('run ended without a result'))),
+      });
+    });
+  }
+
+  private exec(step: Step, value: unknown, scope: Scope, parentId: string, ctx: RunContext, index: number | undefined): Observable<unknown> {
+    switch (step.kind) {
+      case 'call': {
+        const agent = this.agents.resolve(step.agent);
+        return this.span(ctx, step, 'call', parentId, index, scope, agent.name, agent.model, (id) =>
+          callAgent(agent, step.input ? step.input(value, scope) : value, ctx, this.client, id, this.retry),
+        );
+      }
+      case 'map':
+        return this.span(ctx, step, 'map', parentId, index, scope, undefined, undefined, () => of(step.fn(value, scope)));
+      case 'sequence':
+        return this.span(ctx, step, 'sequence', parentId, index, scope, undefined, undefined, (id) =>
+          this.sequence(step.steps, 0, value, scope, id, ctx),
+        );
+      case 'fanOut':
+        return this.span(ctx, step, 'fanOut', parentId, index, scope, undefined, undefined, (id) =>
+          of(step.items(value, scope)).pipe(
+            fanOut(
+              (item, i) => this.exec(step.step, item, Object.assign(Object.create(scope) as object, { item, index: i }), id, ctx, i),
+              step.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY,
+            ),
+          ),
+        );
+      case 'reviewLoop':
+        return this.span(ctx, step, 'reviewLoop', parentId, index, scope, undefined, undefined, (id) =>
+          of(value).pipe(
+            reviewLoop({
+              work: (v) => this.exec(step.work, v, scope, id, ctx, 0),
+              review: (args) => this.exec(step.review, args, scope, id, ctx, args.round),
+              revise: (args) => this.exec(step.revise, args, scope, id, ctx, args.round),
+              approved: step.approved,
+              maxRounds: step.maxRounds ?? DEFAULT_REVIEW_ROUNDS,
+            }),
+          ),
+        );
+      case 'branch':
+        return this.span(ctx, step, 'branch', parentId, index, scope, undefined, undefined, (id) =>
+          of(value).pipe(
+            branch(
+              (v) => step.when(v, scope),
+              (v) => this.exec(step.then, v, scope, id, ctx, 0),
+              step.otherwise ? (v) => this.exec(step.otherwise!, v, scope, id, ctx, 1) : undefined,
+            ),
+          ),
+        );
+      default:
+        throw Errors.config('chain step', 'kind call | sequence | map | fanOut | reviewLoop | branch', (step as { kind: unknown }).kind);
+    }
+  }
+
+  private sequence(steps: readonly Step[], i: number, value: unknown, scope: Scope, id: string, ctx: RunContext): Observable<unknown> {
+    if (i >= steps.length) return of(value);
+    return new Observable((subscriber) => {
+      let last: unknown;
+      let inner = this.exec(steps[i]!, value, scope, id, ctx, i).subscribe({
+        next: (v) => (last = v),
+        error: (e) => subscriber.error(e),
+        complete: () => {
+          inner = this.sequence(steps, i + 1, last, scope, id, ctx).subscribe(subscriber);
+        },
+      });
+      return () => inner.unsubscribe();
+    });
+  }
+
+  /** Wraps a step's work in start / end / error events and records its output. */
+  private span(
+    ctx: RunContext,
+    step: Step,
+    kind: StepKind,
+    parentId: string,
+    index: number | undefined,
+    scope: Scope,
+    agent: string | undefined,
+    model: string | undefined,
+    body: (id: string) => Observable<unknown>,
+  ): Observable<unknown> {
+    return new Observable((subscriber) => {
+      const id = ctx.nextSpanId();
+      const name = step.name ?? agent ?? kind;
+      const startedAt = ctx.now();
+      let ended = false;
+      ctx.emit({ type: 'step.start', runId: ctx.runId, id, parentId, at: startedAt, step: name, kind, agent, model, index });
+      let has = false;
+      let last: unknown;
+      const sub = body(id).subscribe({
+        next(v) {
+          has = true;
+          last = v;
+        },
+        error(e) {
+          ended = true;
+          ctx.emit({ type: 'error', runId: ctx.runId, id, parentId, at: ctx.now(), step: name, kind, error: toErrorInfo(e) });
+          subscriber.error(e);
+        },
+        complete() {
+          ended = true;
+          const call = kind === 'call' && has ? (last as CallOutcome).call : undefined;
+          const output = call ? (last as CallOutcome).output : last;
+          const endedAt = ctx.now();
+          if (step.as !== undefined) (scope as Record<string, unknown>)[step.as] = output;
+          ctx.steps.push({ id, parentId, step: name, output, call, startedAt, endedAt });
+          ctx.emit({ type: 'step.end', runId: ctx.runId, id, parentId, at: endedAt, step: name, kind, output, call });
+          subscriber.next(output);
+          subscriber.complete();
+        },
+      });
+      return () => {
+        sub.unsubscribe();
+        if (!ended) {
+          ctx.emit({
+            type: 'error',
+            runId: ctx.runId,
+            id,
+            parentId,
+            at: ctx.now(),
+            step: name,
+            kind,
+            error: toErrorInfo(Errors.aborted(`step "${name}"`)),
+          });
+        }
+      };
+    });
+  }
+}
+
+function validateRunOptions(o: RunOptions): void {
+  for (const key of ['deadlineMs', 'maxTokens', 'maxModelCalls', 'concurrency'] as const) {
+    const v = o[key];
+    if (v !== undefined && !(typeof v === 'number' && v > 0)) throw Errors.config(`run option ${key}`, 'a number > 0', v);
+  }
+}

@@ -1,0 +1,47 @@
+import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, asyncScheduler, retry, throwError, timer } from 'rxjs';
+import { FlotillaError } from '../../errors/flotilla-error';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  retries: number;
+  /** First backoff ceiling; doubles each attempt. @default 250 */
+  baseDelayMs?: number;
+  /** @default 10_000 */
+  maxDelayMs?: number;
+  /** In [0, 1); full jitter draws the delay uniformly below the ceiling. @default Math.random */
+  random?: () => number;
+  /** Errors for which no backoff is needed (e.g. invalid output: ask again at once). */
+  immediate?: (error: FlotillaError) => boolean;
+  /** Called before each retry with its 1-based number and delay. */
+  onRetry?: (error: FlotillaError, attempt: number, delayMs: number) => void;
+  scheduler?: SchedulerLike;
+}
+
+export const DEFAULT_RETRY_BASE_MS = 250;
+export const DEFAULT_RETRY_MAX_MS = 10_000;
+
+/** Exponential backoff with full jitter: uniform in [0, min(max, base * 2^(attempt-1))). */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** (attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+/**
+ * Resubscribes to the source on retryable `FlotillaError`s, at most `retries` times.
+ * Anything else (non-retryable kinds, foreign errors) passes through at once.
+ */
+export function withRetry<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {
+  const base = policy.baseDelayMs ?? DEFAULT_RETRY_BASE_MS;
+  const max = policy.maxDelayMs ?? DEFAULT_RETRY_MAX_MS;
+  const random = policy.random ?? Math.random;
+  const scheduler = policy.scheduler ?? asyncScheduler;
+  return retry<T>({
+    count: policy.retries,
+    delay: (error: unknown, attempt: number): Observable<unknown> => {
+      if (!FlotillaError.is(error) || !error.retryable) return throwError(() => error);
+      const delayMs = policy.immediate?.(error) ? 0 : backoffDelay(attempt, base, max, random);
+      policy.onRetry?.(error, attempt, delayMs);
+      return timer(delayMs, scheduler);
+    },
+  });
+}

@@ -1,0 +1,32 @@
+import type { TokenUsage } from '../model/chat-event';
+import type { CallStats, ErrorInfo, RunEvent } from '../events/run-event';
+
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+
+/** A step that finished, with its output: kept whatever happens to the rest of the run. */
+export interface CompletedStep {
+  id: string;
+  parentId?: string;
+  step: string;
+  output: unknown;
+  call?: CallStats;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface RunResult<O = unknown> {
+  runId: string;
+  chain: string;
+  status: RunStatus;
+  /** Present when the run succeeded. */
+  output?: O;
+  /** Present when it failed or was cancelled; `kind` says why (budgetExceeded, aborted, ...). */
+  error?: ErrorInfo;
+  /** Every step that completed, in completion order. */
+  steps: CompletedStep[];
+  usage: TokenUsage;
+  modelCalls: number;
+  durationMs: number;
+  /** The run's events (token events only when `traceTokens` is on). */
+  trace: RunEvent[];
+}

@@ -1,0 +1,26 @@
+export type ChatRole = 'system' | 'user' | 'assistant' | 'tool';
+
+export interface ToolCall {
+  /** Call id where the server gives one (OpenAI); Ollama sends none. */
+  id?: string;
+  name: string;
+  /** Always an object: Ollama sends objects, OpenAI strings that adapters parse. */
+  arguments: Record<string, unknown>;
+}
+
+export interface ChatMessage {
+  role: ChatRole;
+  content: string;
+  toolCalls?: ToolCall[];
+  /** For role `tool`: which tool answered. */
+  toolName?: string;
+  /** Base64-encoded images for multimodal models. */
+  images?: string[];
+}
+
+export interface ToolDefinition {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters: Record<string, unknown>;
+}

@@ -1,0 +1,63 @@
+import type { ChatMessage, ToolDefinition } from './chat-message';
+
+/** JSON Schema object, as sent to a model as the output format. */
+export type JsonSchema = Record<string, unknown>;
+
+/**
+ * Sampling options change what the model says; they are part of a request's identity
+ * (fixture keys). Runner options only change how it is served.
+ */
+export interface SamplingOptions {
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  seed?: number;
+  /** Maximum tokens to generate (Ollama num_predict, OpenAI max_tokens). */
+  maxTokens?: number;
+  stop?: string[];
+  repeatPenalty?: number;
+}
+
+export interface RunnerOptions {
+  /** Context window to load the model with (Ollama num_ctx). Keep constant per model: a change reloads it. */
+  numCtx?: number;
+  /** How long the server keeps the model loaded after this call: seconds, or a duration such as "5m". */
+  keepAlive?: number | string;
+  numThread?: number;
+  numGpu?: number;
+  numBatch?: number;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  /** JSON Schema the reply must conform to (structured output). */
+  format?: JsonSchema;
+  tools?: ToolDefinition[];
+  options?: SamplingOptions & RunnerOptions;
+}
+
+/** Names of the options that shape a reply; everything else is transport. */
+export const SAMPLING_OPTION_KEYS: readonly (keyof SamplingOptions)[] = [
+  'temperature',
+  'topP',
+  'topK',
+  'minP',
+  'seed',
+  'maxTokens',
+  'stop',
+  'repeatPenalty',
+];
+
+/** Per-call options: cancellation, and hints a router uses (adapters may ignore them). */
+export interface ChatCallOptions {
+  /** Aborting cancels the request at the HTTP (or engine) layer. */
+  signal?: AbortSignal;
+  /** Dispatch priority where calls queue; higher first. */
+  priority?: number;
+  /** The agent making the call, for routing, limits and traces. */
+  agent?: string;
+  /** Calls of one conversation (review rounds) share a prompt prefix: prefer the same server. */
+  conversation?: string;
+}

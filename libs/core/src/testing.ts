@@ -1,0 +1,3 @@
+// @flotilla/core/testing: helpers for tests of Flotilla and of code built on it.
+export { ScriptedModelClient } from './testing/scripted.model-client';
+export type { ScriptedReply, ScriptFn } from './testing/scripted.model-client';

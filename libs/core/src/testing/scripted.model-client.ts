@@ -1,0 +1,121 @@
+import { Observable, type SchedulerLike, asyncScheduler } from 'rxjs';
+import type { ChatEvent, FinalEvent } from '../lib/model/chat-event';
+import type { ChatCallOptions, ChatRequest } from '../lib/model/chat-request';
+import type { ModelClient } from '../lib/model/model-client.interface';
+import { FlotillaError } from '../lib/errors/flotilla-error';
+
+/** One scripted reply: text in chunks with delays, or a failure, decided per request. */
+export interface ScriptedReply {
+  /** The reply text; split into `chunks` deltas. */
+  text?: string;
+  chunks?: number;
+  /** Delay before the first delta (ms). */
+  firstTokenDelayMs?: number;
+  /** Delay between deltas (ms). */
+  interTokenDelayMs?: number;
+  /** Emit a `loading` event first, announcing this load time. */
+  loadingMs?: number;
+  /** Fail with this error after `failAfterChunks` deltas (0 = before any). */
+  error?: FlotillaError;
+  failAfterChunks?: number;
+  /** Never answer (until unsubscribed). */
+  hang?: boolean;
+  usage?: { promptTokens: number; completionTokens: number };
+}
+
+export type ScriptFn = (request: ChatRequest, callIndex: number) => ScriptedReply | string;
+
+/**
+ * A deterministic in-memory client for tests and benchmarks. Replies come from a script
+ * function; with no delays it answers synchronously (an already-resolved reply).
+ * Records each request and whether it was cancelled before finishing.
+ */
+export class ScriptedModelClient implements ModelClient {
+  readonly name: string;
+  readonly requests: { request: ChatRequest; options?: ChatCallOptions; cancelled: boolean; finished: boolean }[] = [];
+  private calls = 0;
+  private inFlightNow = 0;
+  maxInFlight = 0;
+
+  constructor(
+    private readonly script: ScriptFn,
+    private readonly options: { name?: string; scheduler?: SchedulerLike; record?: boolean } = {},
+  ) {
+    this.name = options.name ?? 'scripted';
+  }
+
+  get inFlight(): number {
+    return this.inFlightNow;
+  }
+
+  chat(request: ChatRequest, options?: ChatCallOptions): Observable<ChatEvent> {
+    return new Observable<ChatEvent>((subscriber) => {
+      const index = this.calls++;
+      const scripted = this.script(request, index);
+      const reply: ScriptedReply = typeof scripted === 'string' ? { text: scripted } : scripted;
+      const record = this.options.record === false ? undefined : { request, options, cancelled: false, finished: false };
+      if (record) this.requests.push(record);
+      this.inFlightNow++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlightNow);
+      let open = true;
+      const close = () => {
+        if (open) {
+          open = false;
+          this.inFlightNow--;
+        }
+      };
+      const text = reply.text ?? '';
+      const final: FinalEvent = {
+        type: 'final',
+        message: { role: 'assistant', content: text },
+        finishReason: 'stop',
+        usage: reply.usage ?? { promptTokens: request.messages.length * 8, completionTokens: Math.max(1, text.length >> 2) },
+        timings: {},
+        model: request.model,
+        endpoint: this.name,
+      };
+      const scheduler = this.options.scheduler ?? asyncScheduler;
+      const noDelay = !reply.firstTokenDelayMs && !reply.interTokenDelayMs && !reply.hang && !reply.loadingMs;
+      if (noDelay && !reply.error) {
+        if (text) subscriber.next({ type: 'delta', text });
+        subscriber.next(final);
+        if (record) record.finished = true;
+        close();
+        subscriber.complete();
+        return;
+      }
+      const chunks = splitText(text, reply.chunks ?? 1);
+      let sent = 0;
+      const step = (): void => {
+        if (reply.error && sent === (reply.failAfterChunks ?? 0)) {
+          close();
+          subscriber.error(reply.error);
+          return;
+        }
+        if (sent < chunks.length) {
+          subscriber.next({ type: 'delta', text: chunks[sent++]! });
+          subscriber.add(scheduler.schedule(step, reply.interTokenDelayMs ?? 0));
+          return;
+        }
+        subscriber.next(final);
+        if (record) record.finished = true;
+        close();
+        subscriber.complete();
+      };
+      if (reply.loadingMs) subscriber.next({ type: 'loading', expectedLoadMs: reply.loadingMs });
+      if (!reply.hang) subscriber.add(scheduler.schedule(step, (reply.loadingMs ?? 0) + (reply.firstTokenDelayMs ?? 0)));
+      return () => {
+        if (open && record) record.cancelled = true;
+        close();
+      };
+    });
+  }
+}
+
+function splitText(text: string, n: number): string[] {
+  if (n <= 1 || text.length <= 1) return text ? [text] : [];
+  const size = Math.ceil(text.length / n);
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}

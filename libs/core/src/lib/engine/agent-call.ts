@@ -50,7 +50,9 @@ export function callAgent(
       options: agent.options,
     };
     let queueMs = 0;
-    const onStart = (ms: number) => (queueMs += ms);
+    const onStart = (ms: number) => {
+      queueMs += ms;
+    };
     let model$ = client.chat(request, callOptions).pipe(withDeadlines(agent.deadlines));
     if (agent.limiter) model$ = agent.limiter.run(model$, agent.descriptor.priority, onStart);
     model$ = ctx.limiter.run(model$, agent.descriptor.priority, onStart);
@@ -62,7 +64,13 @@ export function callAgent(
           else if (event.type === 'final') {
             ctx.usage.promptTokens += event.usage.promptTokens;
             ctx.usage.completionTokens += event.usage.completionTokens;
-            const output = interpret(agent, event, input);
+            let output: unknown;
+            try {
+              output = interpret(agent, event, input);
+            } catch (e) {
+              subscriber.error(e);
+              return;
+            }
             if (queueMs > 0) event.timings.queueMs = (event.timings.queueMs ?? 0) + queueMs;
             subscriber.next({
               output,

@@ -252,14 +252,13 @@ export class ChainEngine {
     if (i >= steps.length) return of(value);
     return new Observable((subscriber) => {
       let last: unknown;
-      let inner = this.exec(steps[i]!, value, scope, id, ctx, i).subscribe({
-        next: (v) => (last = v),
-        error: (e) => subscriber.error(e),
-        complete: () => {
-          inner = this.sequence(steps, i + 1, last, scope, id, ctx).subscribe(subscriber);
-        },
-      });
-      return () => inner.unsubscribe();
+      subscriber.add(
+        this.exec(steps[i]!, value, scope, id, ctx, i).subscribe({
+          next: (v) => (last = v),
+          error: (e) => subscriber.error(e),
+          complete: () => subscriber.add(this.sequence(steps, i + 1, last, scope, id, ctx).subscribe(subscriber)),
+        }),
+      );
     });
   }
 

@@ -38,10 +38,10 @@ export class Limiter {
         this.active--;
         this.drain();
       };
-      const start = () => {
+      const start = (queued: boolean) => {
         holding = true;
         this.active++;
-        if (onStart) onStart(performance.now() - enqueuedAt);
+        if (onStart) onStart(queued ? performance.now() - enqueuedAt : 0);
         innerSub = inner.subscribe({
           next: (v) => subscriber.next(v),
           error: (e) => {
@@ -55,9 +55,9 @@ export class Limiter {
         });
       };
       let waiter: Waiter | undefined;
-      if (this.active < this.limit && this.queue.length === 0) start();
+      if (this.active < this.limit && this.queue.length === 0) start(false);
       else {
-        waiter = { priority, seq: this.seq++, start };
+        waiter = { priority, seq: this.seq++, start: () => start(true) };
         this.enqueue(waiter);
       }
       return () => {

@@ -36,7 +36,7 @@ export class RunContext {
   }
 
   emit(event: RunEvent): void {
-    if (event.type !== 'token' || this.traceTokens) this.trace.push(event);
+    if (event.type !== 'run.end' && (event.type !== 'token' || this.traceTokens)) this.trace.push(event);
     this.sink(event);
   }
 }

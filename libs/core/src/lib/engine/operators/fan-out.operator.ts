@@ -26,8 +26,14 @@ export function fanOut<T, R>(
           active++;
           let next = 0;
           let finished = 0;
+          let running = 0;
+          let failed = false;
+          const pump = (): void => {
+            while (!failed && running < concurrency && next < n) start();
+          };
           const start = (): void => {
             const index = next++;
+            running++;
             let has = false;
             let value!: R;
             const sub = from(project(items[index]!, index)).subscribe({
@@ -36,10 +42,13 @@ export function fanOut<T, R>(
                 value = v;
               },
               error(err) {
+                failed = true;
                 subscriber.error(err);
               },
               complete() {
+                running--;
                 if (!has) {
+                  failed = true;
                   subscriber.error(new Error(`fanOut branch ${index} completed without a value`));
                   return;
                 }
@@ -48,12 +57,12 @@ export function fanOut<T, R>(
                 if (finished === n) {
                   subscriber.next(results);
                   if (--active === 0 && sourceDone) subscriber.complete();
-                } else if (next < n) start();
+                } else pump();
               },
             });
             subscriber.add(sub);
           };
-          for (let i = 0; i < Math.min(concurrency, n); i++) start();
+          pump();
         },
         error: (err) => subscriber.error(err),
         complete() {

@@ -19,6 +19,7 @@ export type {
   CallTimings,
 } from './lib/model/chat-event';
 export type { ModelClient } from './lib/model/model-client.interface';
+export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { finalEvent } from './lib/model/collect-reply';
 
 export type { OutputSchema, ParseResult } from './lib/schema/output-schema';

@@ -1,0 +1,24 @@
+import { Agent, type ChatMessage, type FlotillaAgent } from '@flotilla/core';
+import { VERDICT, type Verdict } from './schemas';
+
+export const REVIEWER_SYSTEM_PROMPT = [
+  'You are a strict reviewer. Check the work against the objective.',
+  'Approve only when it is correct and complete. List concrete issues and suggested edits otherwise.',
+  'Reply with JSON only, matching the given schema.',
+].join(' ');
+
+export interface ReviewTask {
+  objective: string;
+  artifact: string;
+}
+
+/** Critiques the combined work; its verdict decides whether another round runs. */
+@Agent({ name: 'reviewer', role: 'reviewer', output: VERDICT, retries: 2, priority: 10 })
+export class ReviewerAgent implements FlotillaAgent<ReviewTask, Verdict> {
+  prompt(input: ReviewTask): ChatMessage[] {
+    return [
+      { role: 'system', content: REVIEWER_SYSTEM_PROMPT },
+      { role: 'user', content: `Objective: ${input.objective}\n\nWork to review:\n${input.artifact}` },
+    ];
+  }
+}

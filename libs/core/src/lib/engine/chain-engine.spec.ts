@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Container } from 'inversify';
 import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
 import { Agent } from '../agents/agent.decorator';
-import type { FlotillaAgent } from '../agents/agent-options';
+import type { AgentClass, FlotillaAgent } from '../agents/agent-options';
 import { createFlotillaContainer } from '../di/create-container';
 import { TOKENS } from '../di/tokens';
 import { FlotillaError } from '../errors/flotilla-error';
@@ -33,7 +33,7 @@ class Doer implements FlotillaAgent<string, string> {
 
 const lastUser = (m: ChatMessage[]) => [...m].reverse().find((x) => x.role === 'user')!.content;
 
-function engineWith(script: ScriptFn, agents = [Planner, Doer], config = {}) {
+function engineWith(script: ScriptFn, agents: AgentClass[] = [Planner, Doer], config = {}) {
   const client = new ScriptedModelClient(script);
   const container = createFlotillaContainer({ client, agents, config: { engine: { retryBaseDelayMs: 1, retryMaxDelayMs: 2 }, ...config } });
   return { client, engine: container.get(TOKENS.ChainEngine), container };

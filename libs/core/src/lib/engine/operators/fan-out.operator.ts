@@ -36,7 +36,18 @@ export function fanOut<T, R>(
             running++;
             let has = false;
             let value!: R;
-            const sub = from(project(items[index]!, index)).subscribe({
+            // A throwing project must fail the fan-out: thrown inside the source's next(),
+            // rxjs would only report it as unhandled and the fan-out would never settle.
+            let branch$: Observable<R>;
+            try {
+              branch$ = from(project(items[index]!, index));
+            } catch (err) {
+              running--;
+              failed = true;
+              subscriber.error(err);
+              return;
+            }
+            const sub = branch$.subscribe({
               next(v) {
                 has = true;
                 value = v;

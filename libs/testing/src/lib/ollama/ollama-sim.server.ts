@@ -1,0 +1,263 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { serveGeneration } from './generation.handler';
+import { parseKeepAlive } from './go-duration';
+import { sendError, sendJson } from './http-io';
+import { embed, ps, pull, show, tags } from './model.routes';
+import { chatApi, generateApi } from './native.api';
+import { openaiChatApi, openaiModels } from './openai-compat.api';
+import { type SimModel, type SimModelSpec, normalizeModelName, resolveModel } from './sim-model';
+import { type SimRequestRecord, isGenerationPath } from './sim-recorder';
+import { type FaultRule, type ReplyScript, type SimReply, type SimReplySpec, type SimRequestContext, defaultReply, lastUserText, magicFault, normaliseReply } from './sim-reply';
+import { SimScheduler, type SchedulerStats } from './sim-scheduler';
+import type { Exchange, SimContext } from './sim-context';
+
+export interface OllamaSimOptions {
+  /** @default "127.0.0.1" */
+  host?: string;
+  /** 0 picks a free port. @default 0 */
+  port?: number;
+  /** @default ["llama3.2:1b"] */
+  models?: (string | SimModelSpec)[];
+  /** OLLAMA_NUM_PARALLEL: request slots per loaded model. @default 1 */
+  numParallel?: number;
+  /** OLLAMA_MAX_LOADED_MODELS. @default 3 */
+  maxLoadedModels?: number;
+  /** OLLAMA_MAX_QUEUE: requests that may wait for a model load before 503. @default 512 */
+  maxQueue?: number;
+  /** OLLAMA_KEEP_ALIVE: seconds or a Go duration. @default "5m" */
+  keepAlive?: number | string;
+  /**
+   * Multiplies every simulated duration (loads, tokens, keep-alive) into real time:
+   * 0.01 runs 100 times faster. Durations on the wire stay in simulated time. @default 1
+   */
+  timeScale?: number;
+  /** Replies for every model (after per-model scripts). @default a deterministic reply from the prompt */
+  script?: ReplyScript;
+  /** Faults injected into matching generation requests. @default [] */
+  faults?: FaultRule[];
+  /** Which unknown names `/api/pull` can fetch. @default every name */
+  pullable?: (name: string) => boolean;
+  /** @default "0.12.6" */
+  version?: string;
+}
+
+interface QueuedReply {
+  reply: SimReplySpec;
+  model?: string;
+}
+
+/**
+ * An Ollama-compatible HTTP server for tests and benchmarks: the native API, the /v1
+ * OpenAI surface, a scheduler (loads, slots, keep-alive, eviction, load queue), scripted
+ * deterministic replies and injected faults. Records every request it sees, including
+ * whether the client disconnected before the response finished.
+ */
+export class OllamaSimServer {
+  /** Every request seen, in arrival order. */
+  readonly requests: SimRequestRecord[] = [];
+  readonly scheduler: SimScheduler;
+  private readonly server: Server;
+  private readonly modelMap = new Map<string, SimModel>();
+  private readonly queued: QueuedReply[] = [];
+  private readonly faultRules: FaultRule[] = [];
+  private readonly sockets = new Set<Socket>();
+  private generations = 0;
+  private generationIndex = 0;
+  private nextRecordId = 0;
+  private address?: string;
+  private readonly ctx: SimContext;
+
+  constructor(private readonly options: OllamaSimOptions = {}) {
+    for (const m of options.models ?? ['llama3.2:1b']) this.addModel(m);
+    this.faultRules.push(...(options.faults ?? []));
+    const timeScale = options.timeScale ?? 1;
+    this.scheduler = new SimScheduler({
+      numParallel: options.numParallel ?? 1,
+      maxLoadedModels: options.maxLoadedModels ?? 3,
+      maxQueue: options.maxQueue ?? 512,
+      timeScale,
+    });
+    const defaultKeepAliveMs = parseKeepAlive(options.keepAlive ?? '5m');
+    if (defaultKeepAliveMs === undefined) throw new Error(`OllamaSimServer: invalid keepAlive ${String(options.keepAlive)}`);
+    this.ctx = {
+      timeScale,
+      defaultKeepAliveMs,
+      scheduler: this.scheduler,
+      version: options.version ?? '0.12.6',
+      findModel: (name) => this.modelMap.get(normalizeModelName(name)),
+      models: () => [...this.modelMap.values()],
+      addModel: (name) => this.addModel(name),
+      canPull: (name) => options.pullable?.(name) ?? true,
+      decideReply: (c) => this.decideReply(c),
+      generationStarted: () => this.generations++,
+      generationEnded: () => this.generations--,
+    };
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+  }
+
+  /** Listens and returns the base URL, e.g. "http://127.0.0.1:54321". */
+  async start(): Promise<string> {
+    if (this.address) return this.address;
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+    });
+    const a = this.server.address() as AddressInfo;
+    this.address = `http://${a.address}:${a.port}`;
+    return this.address;
+  }
+
+  get url(): string {
+    if (!this.address) throw new Error('OllamaSimServer: not started');
+    return this.address;
+  }
+
+  /** Stops listening and cuts every open connection. */
+  async close(): Promise<void> {
+    this.scheduler.close();
+    for (const s of this.sockets) s.destroy();
+    if (!this.server.listening) return;
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  addModel(spec: string | SimModelSpec): SimModel {
+    const m = resolveModel(spec);
+    this.modelMap.set(m.name, m);
+    return m;
+  }
+
+  removeModel(name: string): void {
+    this.modelMap.delete(normalizeModelName(name));
+  }
+
+  /** The reply (or fault) for the next generation request, optionally only for one model. FIFO. */
+  scriptNext(reply: SimReply, match: { model?: string } = {}): void {
+    this.queued.push({ reply: normaliseReply(reply), model: match.model === undefined ? undefined : normalizeModelName(match.model) });
+  }
+
+  /** Adds a fault rule; returns a function that removes it. */
+  addFaultRule(rule: FaultRule): () => void {
+    const r = { ...rule };
+    this.faultRules.push(r);
+    return () => {
+      const i = this.faultRules.indexOf(r);
+      if (i >= 0) this.faultRules.splice(i, 1);
+    };
+  }
+
+  /** Generations being produced right now (slots in use, not waiting requests). */
+  get activeGenerations(): number {
+    return this.generations;
+  }
+
+  get stats(): SchedulerStats {
+    return { ...this.scheduler.stats };
+  }
+
+  /** Names of the models loaded now. */
+  loadedModels(): string[] {
+    return this.scheduler
+      .loaded()
+      .filter((r) => r.status === 'loaded')
+      .map((r) => r.model.name);
+  }
+
+  /** Generation requests (/api/chat, /api/generate, /v1/chat/completions) seen so far. */
+  generationRequests(): SimRequestRecord[] {
+    return this.requests.filter((r) => isGenerationPath(r.path));
+  }
+
+  private decideReply(c: Omit<SimRequestContext, 'index'>): SimReplySpec {
+    const ctx: SimRequestContext = { ...c, index: this.generationIndex++ };
+    const qi = this.queued.findIndex((q) => q.model === undefined || q.model === ctx.model);
+    const queued = qi >= 0 ? this.queued.splice(qi, 1)[0]!.reply : undefined;
+    const model = this.modelMap.get(ctx.model);
+    const scripted = queued ?? model?.script?.(ctx) ?? this.options.script?.(ctx);
+    const spec = scripted === undefined ? defaultReply(ctx) : normaliseReply(scripted);
+    const withText = spec.text === undefined && !spec.toolCalls?.length ? { ...spec, text: defaultReply(ctx).text } : spec;
+    const fault = withText.fault ?? this.ruleFault(ctx) ?? magicFault(lastUserText(ctx.messages));
+    return fault ? { ...withText, fault } : withText;
+  }
+
+  private ruleFault(ctx: SimRequestContext): SimReplySpec['fault'] {
+    const text = lastUserText(ctx.messages);
+    for (const rule of this.faultRules) {
+      if ((rule.times ?? Infinity) <= 0) continue;
+      if (rule.model !== undefined) {
+        const ok = typeof rule.model === 'string' ? normalizeModelName(rule.model) === ctx.model : rule.model.test(ctx.model);
+        if (!ok) continue;
+      }
+      if (rule.contains !== undefined && !text.includes(rule.contains)) continue;
+      if (rule.times !== undefined) rule.times--;
+      return rule.fault;
+    }
+    return undefined;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    const record: SimRequestRecord = { id: this.nextRecordId++, method: req.method ?? 'GET', path, receivedAt: Date.now(), clientDisconnected: false };
+    this.requests.push(record);
+    const controller = new AbortController();
+    let dropping = false;
+    const ex: Exchange = {
+      record,
+      signal: controller.signal,
+      receivedPerf: performance.now(),
+      firstByte: () => {
+        record.firstByteAt ??= Date.now();
+      },
+      serverDrop: () => {
+        dropping = true;
+      },
+    };
+    res.on('close', () => {
+      record.finishedAt = Date.now();
+      record.status = res.statusCode;
+      if (!res.writableFinished && !dropping) record.clientDisconnected = true;
+      controller.abort();
+    });
+    this.route(req, res, path, ex).catch((e: unknown) => {
+      if (!res.headersSent) sendError(res, 500, e instanceof Error ? e.message : String(e));
+      else res.destroy();
+    });
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, path: string, ex: Exchange): Promise<void> {
+    const m = req.method ?? 'GET';
+    const key = `${m === 'HEAD' ? 'GET' : m} ${path}`;
+    switch (key) {
+      case 'GET /':
+        res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 17 });
+        return void res.end(m === 'HEAD' ? undefined : 'Ollama is running');
+      case 'GET /api/version':
+        return sendJson(res, 200, { version: this.ctx.version });
+      case 'GET /api/tags':
+        return tags(this.ctx, res);
+      case 'GET /api/ps':
+        return ps(this.ctx, res);
+      case 'POST /api/show':
+        return show(this.ctx, req, res, ex);
+      case 'POST /api/chat':
+        return serveGeneration(this.ctx, chatApi, req, res, ex);
+      case 'POST /api/generate':
+        return serveGeneration(this.ctx, generateApi, req, res, ex);
+      case 'POST /api/embed':
+        return embed(this.ctx, req, res, ex);
+      case 'POST /api/pull':
+        return pull(this.ctx, req, res, ex);
+      case 'GET /v1/models':
+        return openaiModels(this.ctx, res);
+      case 'POST /v1/chat/completions':
+        return serveGeneration(this.ctx, openaiChatApi, req, res, ex);
+      default:
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('404 page not found');
+    }
+  }
+}

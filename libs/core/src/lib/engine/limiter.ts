@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 
 interface Waiter {
   priority: number;
@@ -30,7 +30,10 @@ export class Limiter {
   run<T>(inner: Observable<T>, priority = 0, onStart?: (queuedMs: number) => void): Observable<T> {
     return new Observable<T>((subscriber) => {
       let holding = false;
-      let innerSub: { unsubscribe(): void } | undefined;
+      // Created up front: when the subscriber unsubscribes synchronously during
+      // inner.subscribe() (e.g. take(1) on a first value), the teardown closes it and
+      // add() below then tears the inner down as soon as subscribe() returns.
+      const innerSub = new Subscription();
       const enqueuedAt = onStart ? performance.now() : 0;
       const release = () => {
         if (!holding) return;
@@ -42,17 +45,19 @@ export class Limiter {
         holding = true;
         this.active++;
         if (onStart) onStart(queued ? performance.now() - enqueuedAt : 0);
-        innerSub = inner.subscribe({
-          next: (v) => subscriber.next(v),
-          error: (e) => {
-            release();
-            subscriber.error(e);
-          },
-          complete: () => {
-            release();
-            subscriber.complete();
-          },
-        });
+        innerSub.add(
+          inner.subscribe({
+            next: (v) => subscriber.next(v),
+            error: (e) => {
+              release();
+              subscriber.error(e);
+            },
+            complete: () => {
+              release();
+              subscriber.complete();
+            },
+          }),
+        );
       };
       let waiter: Waiter | undefined;
       if (this.active < this.limit && this.queue.length === 0) start(false);
@@ -65,7 +70,7 @@ export class Limiter {
           const i = this.queue.indexOf(waiter);
           if (i >= 0) this.queue.splice(i, 1);
         }
-        innerSub?.unsubscribe();
+        innerSub.unsubscribe();
         release();
       };
     });

@@ -143,11 +143,11 @@ describe('withDeadlines', () => {
     });
   });
 
-  it('uses the (virtualised) async scheduler by default', () => {
-    testScheduler.run(({ cold, expectObservable }) => {
-      const source = cold<ChatEvent>('20ms d|', values);
-      expectObservable(source.pipe(withDeadlines(deadlines))).toBe('10ms #', values, timeout(true, { deadline: 'firstToken' }));
-    });
+  it('without a scheduler the deadlines run on real timers', async () => {
+    const started = Date.now();
+    const error = await lastValueFrom(NEVER.pipe(withDeadlines({ firstTokenMs: 20, stallMs: 20, totalMs: 1000 }))).catch((e: unknown) => e);
+    expect(error).toEqual(timeout(true, { deadline: 'firstToken', limitMs: 20 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(15);
   });
 
   it('passes source errors through unchanged', () => {
@@ -180,13 +180,13 @@ describe('withDeadlines', () => {
       expect(scheduled).toEqual([]);
     });
 
-    it('completes with the real async scheduler and leaves nothing scheduled', () => {
+    it('completes synchronously with a real scheduler and schedules nothing on it', () => {
       const schedule = jest.spyOn(asyncScheduler, 'schedule');
       try {
         const seen: ChatEvent[] = [];
         let completed = false;
         of(values['d']!, values['f']!)
-          .pipe(withDeadlines({ firstTokenMs: 1, stallMs: 1, totalMs: 1 }))
+          .pipe(withDeadlines({ firstTokenMs: 1, stallMs: 1, totalMs: 1 }, asyncScheduler))
           .subscribe({ next: (e) => seen.push(e), complete: () => (completed = true) });
         expect(completed).toBe(true);
         expect(seen).toHaveLength(2);
@@ -194,6 +194,14 @@ describe('withDeadlines', () => {
       } finally {
         schedule.mockRestore();
       }
+    });
+
+    it('completes synchronously with the default timers', () => {
+      let completed = false;
+      of(values['d']!, values['f']!)
+        .pipe(withDeadlines({ firstTokenMs: 1, stallMs: 1, totalMs: 1 }))
+        .subscribe({ complete: () => (completed = true) });
+      expect(completed).toBe(true);
     });
 
     it('a stream that errors synchronously arms no timers', () => {

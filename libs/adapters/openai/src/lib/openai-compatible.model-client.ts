@@ -1,0 +1,196 @@
+import {
+  FlotillaError,
+  type ChatCallOptions,
+  type ChatEvent,
+  type ChatRequest,
+  type EmbeddingClient,
+  type EmbeddingRequest,
+  type EmbeddingResult,
+  type ModelClient,
+} from '@flotilla/core';
+import OpenAI from 'openai';
+import { Observable, type Subscriber } from 'rxjs';
+import { resolveOpenAIOptions, SDK_TIMEOUT_DISABLED_MS, type OpenAICompatibleOptions, type ResolvedOpenAIOptions } from './openai-compatible.options';
+import { toChatParams } from './to-openai-request';
+import { toFlotillaError, type ErrorContext } from './openai-error.mapper';
+import { readChatStream } from './chat-stream.reader';
+import { estimatePromptTokens } from './prompt-tokens';
+import {
+  discoverContextLength,
+  listModels,
+  probeHealth,
+  type InfoContext,
+  type OpenAIModelInfo,
+  type OpenAIServerHealth,
+} from './server-info';
+
+/**
+ * A `ModelClient` (and `EmbeddingClient`) for servers that speak the OpenAI chat completions
+ * API: vLLM, llama.cpp's server, Ollama's /v1, LM Studio. Streams with usage, sends the
+ * output schema as strict `json_schema`, assembles streamed tool calls. The SDK neither
+ * retries nor times out: retries and deadlines belong to the engine. See
+ * docs/openai-compatible-servers.md for what differs between servers.
+ */
+export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient {
+  readonly name: string;
+  private readonly opts: ResolvedOpenAIOptions;
+  private readonly sdk: OpenAI;
+  private readonly info: InfoContext;
+  private readonly contextLengths = new Map<string, Promise<number | undefined>>();
+
+  constructor(options: OpenAICompatibleOptions = {}) {
+    this.opts = resolveOpenAIOptions(options);
+    this.name = this.opts.name;
+    this.sdk = new OpenAI({
+      baseURL: this.opts.baseURL,
+      apiKey: this.opts.apiKey,
+      maxRetries: 0,
+      timeout: SDK_TIMEOUT_DISABLED_MS,
+      defaultHeaders: { ...this.opts.headers },
+      // Failures reach callers as FlotillaErrors; the SDK's own logging could print request details.
+      logLevel: 'off',
+      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+    });
+    this.info = {
+      sdk: this.sdk,
+      endpoint: this.opts.endpoint,
+      rootURL: this.opts.baseURL.replace(/\/v1$/, ''),
+      secret: this.secret,
+    };
+  }
+
+  /** `host:port` of the server, as reported in final events and error details. */
+  get endpoint(): string {
+    return this.opts.endpoint;
+  }
+
+  chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
+    return this.cancellable<ChatEvent>(options.signal, request.model, async (signal, subscriber, ctx) => {
+      const startedAt = performance.now();
+      const stream = await this.sdk.chat.completions.create(toChatParams(request), { signal });
+      ctx.phase = 'stream';
+      const final = await readChatStream(stream, subscriber, {
+        model: request.model,
+        endpoint: this.opts.endpoint,
+        startedAt,
+        promptTokensEstimate: estimatePromptTokens(request),
+      });
+      // The SDK ends an aborted stream quietly; a caller's abort must not look like success.
+      if (signal.aborted) throw signal.reason;
+      if (final) subscriber.next(final);
+    });
+  }
+
+  /**
+   * Embeddings over `POST /v1/embeddings` (floats requested explicitly). `truncate` and
+   * `keepAlive` have no OpenAI field and are not sent; `dimensions` is.
+   */
+  embed(request: EmbeddingRequest, options: { signal?: AbortSignal } = {}): Observable<EmbeddingResult> {
+    return this.cancellable<EmbeddingResult>(options.signal, request.model, async (signal, subscriber) => {
+      const input = typeof request.input === 'string' ? [request.input] : request.input;
+      const startedAt = performance.now();
+      if (input.length === 0) {
+        subscriber.next({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.opts.endpoint });
+        return;
+      }
+      const res = await this.sdk.embeddings.create(
+        {
+          model: request.model,
+          input,
+          encoding_format: 'float',
+          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+        },
+        { signal },
+      );
+      if (signal.aborted) throw signal.reason;
+      const data = [...res.data].sort((a, b) => a.index - b.index);
+      if (data.length !== input.length) {
+        throw new FlotillaError('badOutput', `${this.opts.endpoint}: ${data.length} embeddings for ${input.length} inputs`, {
+          details: { model: request.model, endpoint: this.opts.endpoint },
+        });
+      }
+      subscriber.next({
+        embeddings: data.map((d) => d.embedding),
+        model: request.model,
+        ...(typeof res.usage?.prompt_tokens === 'number' ? { promptTokens: res.usage.prompt_tokens } : {}),
+        timings: { totalMs: performance.now() - startedAt },
+        endpoint: this.opts.endpoint,
+      });
+    });
+  }
+
+  /** `GET /v1/models`. */
+  listModels(options: { signal?: AbortSignal } = {}): Promise<OpenAIModelInfo[]> {
+    return listModels(this.info, options.signal);
+  }
+
+  /** Probes `/health`, falling back to `/v1/models` where there is none; never throws. */
+  health(options: { signal?: AbortSignal } = {}): Promise<OpenAIServerHealth> {
+    return probeHealth(this.info, options.signal);
+  }
+
+  /**
+   * The context length of `model` in tokens: from `contextLength` in the options, else asked
+   * from the server once (see `discoverContextLength`) and cached; undefined when unknown.
+   */
+  contextLength(model: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    const configured = this.opts.contextLength[model];
+    if (configured !== undefined) return Promise.resolve(configured);
+    if (!this.opts.discoverContextLength) return Promise.resolve(undefined);
+    let known = this.contextLengths.get(model);
+    if (!known) {
+      known = discoverContextLength(this.info, model, options.signal).then((n) => {
+        if (n === undefined) this.contextLengths.delete(model);
+        return n;
+      });
+      this.contextLengths.set(model, known);
+    }
+    return known;
+  }
+
+  /** Prompt tokens of a request at 4 characters a token (see `estimatePromptTokens`). */
+  estimatePromptTokens(request: ChatRequest): number {
+    return estimatePromptTokens(request);
+  }
+
+  private get secret(): string | undefined {
+    return this.opts.hasSecret ? this.opts.apiKey : undefined;
+  }
+
+  /**
+   * Runs `work` per subscription with an AbortController that unsubscribing aborts (the
+   * connection closes, the server sees the client go away) and that the caller's signal
+   * aborts too (the stream then fails with `aborted`). Errors are mapped to FlotillaErrors.
+   */
+  private cancellable<T>(
+    callerSignal: AbortSignal | undefined,
+    model: string,
+    work: (signal: AbortSignal, subscriber: Subscriber<T>, ctx: ErrorContext) => Promise<void>,
+  ): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      const controller = new AbortController();
+      const ctx: ErrorContext = { model, endpoint: this.opts.endpoint, phase: 'request', secret: this.secret };
+      const aborted = () =>
+        new FlotillaError('aborted', `request to ${this.opts.endpoint} (model "${model}") was cancelled`, {
+          cause: callerSignal?.reason,
+          details: { model, endpoint: this.opts.endpoint, phase: ctx.phase },
+        });
+      if (callerSignal?.aborted) {
+        subscriber.error(aborted());
+        return undefined;
+      }
+      const onAbort = () => controller.abort();
+      callerSignal?.addEventListener('abort', onAbort, { once: true });
+      work(controller.signal, subscriber, ctx).then(
+        () => subscriber.complete(),
+        (error: unknown) => {
+          subscriber.error(callerSignal?.aborted ? aborted() : toFlotillaError(error, ctx));
+        },
+      );
+      return () => {
+        callerSignal?.removeEventListener('abort', onAbort);
+        controller.abort();
+      };
+    });
+  }
+}

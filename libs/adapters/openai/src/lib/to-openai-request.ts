@@ -1,0 +1,116 @@
+import type { ChatMessage, ChatRequest, ToolDefinition } from '@flotilla/core';
+import type OpenAI from 'openai';
+
+type MessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+type ToolParam = OpenAI.Chat.Completions.ChatCompletionTool;
+
+/**
+ * Sampling options that are not in the OpenAI API but that llama.cpp's server and vLLM read
+ * from the request body (both ignore unknown fields; Ollama's /v1 ignores them):
+ * `top_k`, `min_p` (both servers), `repeat_penalty` (llama.cpp) and `repetition_penalty` (vLLM).
+ */
+export interface ExtraSamplingParams {
+  top_k?: number;
+  min_p?: number;
+  repeat_penalty?: number;
+  repetition_penalty?: number;
+}
+
+export type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming & ExtraSamplingParams;
+
+/**
+ * Maps a core request to a streaming chat completions body. Runner options (numCtx,
+ * keepAlive, numThread, numGpu, numBatch) are Ollama-only and have no OpenAI field: dropped.
+ */
+export function toChatParams(request: ChatRequest): ChatParams {
+  const o = request.options ?? {};
+  const params: ChatParams = {
+    model: request.model,
+    messages: toOpenAIMessages(request.messages),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  if (o.temperature !== undefined) params.temperature = o.temperature;
+  if (o.topP !== undefined) params.top_p = o.topP;
+  if (o.seed !== undefined) params.seed = o.seed;
+  if (o.maxTokens !== undefined) params.max_tokens = o.maxTokens;
+  if (o.stop !== undefined && o.stop.length > 0) params.stop = o.stop;
+  if (o.topK !== undefined) params.top_k = o.topK;
+  if (o.minP !== undefined) params.min_p = o.minP;
+  if (o.repeatPenalty !== undefined) {
+    params.repeat_penalty = o.repeatPenalty;
+    params.repetition_penalty = o.repeatPenalty;
+  }
+  if (request.format) {
+    params.response_format = {
+      type: 'json_schema',
+      json_schema: { name: schemaName(request.format), schema: request.format, strict: true },
+    };
+  }
+  if (request.tools && request.tools.length > 0) params.tools = request.tools.map(toToolParam);
+  return params;
+}
+
+function toToolParam(tool: ToolDefinition): ToolParam {
+  return {
+    type: 'function',
+    function: {
+      name: tool.name,
+      ...(tool.description === undefined ? {} : { description: tool.description }),
+      parameters: tool.parameters,
+    },
+  };
+}
+
+/**
+ * OpenAI tool results need the id of the call they answer; core messages carry the tool's
+ * name. Each tool message takes the oldest unanswered call of that name from the preceding
+ * assistant messages (or the oldest unanswered call, or a synthetic id).
+ */
+export function toOpenAIMessages(messages: readonly ChatMessage[]): MessageParam[] {
+  const open: { id: string; name: string }[] = [];
+  let synthetic = 0;
+  return messages.map((m): MessageParam => {
+    switch (m.role) {
+      case 'system':
+        return { role: 'system', content: m.content };
+      case 'user':
+        return m.images && m.images.length > 0
+          ? {
+              role: 'user',
+              content: [
+                { type: 'text', text: m.content },
+                ...m.images.map((b64) => ({ type: 'image_url' as const, image_url: { url: dataUrl(b64) } })),
+              ],
+            }
+          : { role: 'user', content: m.content };
+      case 'assistant': {
+        if (!m.toolCalls || m.toolCalls.length === 0) return { role: 'assistant', content: m.content };
+        const toolCalls = m.toolCalls.map((c) => {
+          const id = c.id ?? `call_${synthetic++}`;
+          open.push({ id, name: c.name });
+          return { id, type: 'function' as const, function: { name: c.name, arguments: JSON.stringify(c.arguments) } };
+        });
+        return { role: 'assistant', content: m.content === '' ? null : m.content, tool_calls: toolCalls };
+      }
+      case 'tool': {
+        const i = Math.max(0, open.findIndex((c) => c.name === m.toolName));
+        const answered = open.splice(i, 1)[0];
+        return { role: 'tool', content: m.content, tool_call_id: answered?.id ?? `call_${m.toolName ?? 'tool'}` };
+      }
+    }
+  });
+}
+
+/** `json_schema.name` must match ^[a-zA-Z0-9_-]{1,64}$: the schema's title, cleaned, or "output". */
+function schemaName(schema: Record<string, unknown>): string {
+  const title = typeof schema['title'] === 'string' ? schema['title'].replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 64) : '';
+  return title || 'output';
+}
+
+/** Core images are bare base64; OpenAI wants data URLs. The type is sniffed from magic bytes. */
+function dataUrl(base64: string): string {
+  if (base64.startsWith('data:')) return base64;
+  const mime = base64.startsWith('/9j/') ? 'image/jpeg' : base64.startsWith('R0lGOD') ? 'image/gif' : base64.startsWith('UklGR') ? 'image/webp' : 'image/png';
+  return `data:${mime};base64,${base64}`;
+}

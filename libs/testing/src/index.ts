@@ -15,3 +15,17 @@ export type { SimRequestRecord } from './lib/ollama/sim-recorder';
 export type { SchedulerStats } from './lib/ollama/sim-scheduler';
 export { parseKeepAlive } from './lib/ollama/go-duration';
 export { valueForSchema } from './lib/schema/schema-value.generator';
+
+// OpenAI-compatible test server (maintained in lib/openai by the OpenAI adapter's owner).
+export { OpenAITestServer, OPENAI_FAULTS, faultMarker, faultFromText, embeddingVector } from './lib/openai/index';
+export type {
+  OpenAITestServerOptions,
+  OpenAITestModel,
+  OpenAILatencyModel,
+  OpenAIFault,
+  OpenAIFaultName,
+  OpenAIFaultRule,
+  RecordedRequest,
+  OpenAIErrorBody,
+  OpenAIScriptedReply,
+} from './lib/openai/index';

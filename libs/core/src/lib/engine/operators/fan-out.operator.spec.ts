@@ -1,8 +1,9 @@
 import { type Observable, Subject, of, throwError } from 'rxjs';
-import { TestScheduler } from 'rxjs/testing';
-import type { ColdObservable } from 'rxjs/internal/testing/ColdObservable';
-import type { SubscriptionLog } from 'rxjs/internal/testing/SubscriptionLog';
+import { type RunHelpers, TestScheduler } from 'rxjs/testing';
 import { fanOut } from './fan-out.operator';
+
+type Cold = ReturnType<RunHelpers['cold']>;
+type SubscriptionLog = Cold['subscriptions'][number];
 
 /** Most subscriptions open at the same virtual frame across all logs. */
 function maxOverlap(logs: SubscriptionLog[]): number {
@@ -30,7 +31,7 @@ describe('fanOut', () => {
   });
 
   it('keeps at most `concurrency` branches in flight and starts queued ones as slots free', () => {
-    let inners: Array<ColdObservable<string>> = [];
+    let inners: Cold[] = [];
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
       inners = [cold('---a|'), cold('-b|'), cold('----c|'), cold('-d|'), cold('--e|')];
       const source = cold('(x|)', { x: [0, 1, 2, 3, 4] });
@@ -91,10 +92,10 @@ describe('fanOut', () => {
   });
 
   it('bounds concurrency when some branches are synchronous and others are not', () => {
-    let slow: Array<ColdObservable<string>> = [];
+    let slow: Cold[] = [];
     testScheduler.run(({ cold, expectObservable }) => {
       slow = [cold('--a|'), cold('---b|'), cold('-c|')];
-      const project = (i: number) => (i % 2 === 0 ? of(`s${i}`) : slow[(i - 1) / 2]!);
+      const project = (i: number): Observable<unknown> => (i % 2 === 0 ? of(`s${i}`) : slow[(i - 1) / 2]!);
       // items 0, 2, 4 are synchronous; 1, 3, 5 take 3, 4 and 2 frames
       const source = cold('(x|)', { x: [0, 1, 2, 3, 4, 5] });
       expectObservable(source.pipe(fanOut(project, 2))).toBe('5ms (r|)', { r: ['s0', 'a', 's2', 'b', 's4', 'c'] });

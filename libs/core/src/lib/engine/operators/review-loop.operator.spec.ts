@@ -1,6 +1,5 @@
 import { EmptyError } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import type { ColdObservable } from 'rxjs/internal/testing/ColdObservable';
 import { type ReviewLoopOptions, reviewLoop } from './review-loop.operator';
 
 interface Verdict {
@@ -140,14 +139,14 @@ describe('reviewLoop', () => {
 
   it('processes inputs one at a time, each with its own rounds', () => {
     testScheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const works: Record<string, ColdObservable<string>> = { a: cold('-(a|)', { a: 'a0' }), b: cold('-(b|)', { b: 'b0' }) };
+      const works = { a: cold('-(a|)', { a: 'a0' }), b: cold('-(b|)', { b: 'b0' }) };
       const review = () => cold('-(v|)', { v: yes });
-      expectObservable(cold('ab|', { a: 'a', b: 'b' }).pipe(reviewLoop(options({ work: (input) => works[input]!, review })))).toBe('--x-(y|)', {
+      expectObservable(cold('ab|', { a: 'a', b: 'b' }).pipe(reviewLoop(options({ work: (input) => works[input as keyof typeof works], review })))).toBe('--x-(y|)', {
         x: { artifact: 'a0', approved: true, rounds: [{ round: 0, artifact: 'a0', verdict: yes }] },
         y: { artifact: 'b0', approved: true, rounds: [{ round: 0, artifact: 'b0', verdict: yes }] },
       });
-      expectSubscriptions(works['a']!.subscriptions).toBe('^!');
-      expectSubscriptions(works['b']!.subscriptions).toBe('--^!');
+      expectSubscriptions(works.a.subscriptions).toBe('^!');
+      expectSubscriptions(works.b.subscriptions).toBe('--^!');
     });
   });
 

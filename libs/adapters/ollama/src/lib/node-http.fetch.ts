@@ -1,0 +1,81 @@
+import http from 'node:http';
+import https from 'node:https';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebStream } from 'node:stream/web';
+
+export type FetchLike = typeof fetch;
+
+export interface NodeHttpFetchOptions {
+  /** Reuse connections between calls. @default true */
+  keepAlive?: boolean;
+}
+
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+/**
+ * A `fetch` over node:http(s). Node's built-in fetch (undici) gives up after 300 s without
+ * response headers (and 300 s between body chunks); Ollama sends headers only with the first
+ * token, so a long model load or a long `stream:false` call dies with "fetch failed". This
+ * transport has no such timeouts: the caller's AbortSignal and deadlines decide. Aborting
+ * destroys the socket, so the server sees the client go away.
+ */
+export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLike {
+  const keepAlive = options.keepAlive ?? true;
+  const agents = { http: new http.Agent({ keepAlive }), https: new https.Agent({ keepAlive }) };
+  const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
+    const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
+    const signal = init.signal ?? undefined;
+    return new Promise<Response>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      const secure = url.protocol === 'https:';
+      const headers = new Headers(init.headers);
+      const body = typeof init.body === 'string' ? init.body : init.body == null ? undefined : String(init.body);
+      if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
+      const req = (secure ? https : http).request(url, {
+        method: init.method ?? 'GET',
+        headers: Object.fromEntries(headers.entries()),
+        agent: secure ? agents.https : agents.http,
+      });
+      const onAbort = () => {
+        const err = abortError(signal!);
+        req.destroy(err);
+        reject(err);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      req.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(err);
+      });
+      req.on('response', (res) => {
+        const responseHeaders = new Headers();
+        for (const [k, v] of Object.entries(res.headers)) {
+          if (Array.isArray(v)) v.forEach((x) => responseHeaders.append(k, x));
+          else if (v !== undefined) responseHeaders.set(k, v);
+        }
+        res.on('close', () => signal?.removeEventListener('abort', onAbort));
+        const status = res.statusCode ?? 500;
+        const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(res) as NodeWebStream<Uint8Array>);
+        resolve(new Response(stream as unknown as ReadableStream<Uint8Array> | null, { status, statusText: res.statusMessage, headers: responseHeaders }));
+      });
+      req.end(body);
+    });
+  };
+  return nodeFetch as FetchLike;
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'AbortError') return reason;
+  const err = new Error('This operation was aborted', { cause: reason });
+  err.name = 'AbortError';
+  return err;
+}
+
+/** A fetch that also aborts when `signal` does (the per-call signal the ollama client cannot take). */
+export function fetchWithSignal(base: FetchLike, signal: AbortSignal): FetchLike {
+  return ((input: string | URL | Request, init: RequestInit = {}) =>
+    base(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, signal]) : signal })) as FetchLike;
+}

@@ -1,0 +1,54 @@
+import type { ChatMessage, ChatRequest, SamplingOptions, RunnerOptions } from '@flotilla/core';
+import type { ChatRequest as OllamaChatRequest, Message, Options, Tool } from 'ollama';
+
+/** Our option names -> Ollama's `options` keys. */
+export const OPTION_MAP: Readonly<Record<Exclude<keyof (SamplingOptions & RunnerOptions), 'keepAlive'>, keyof Options>> = {
+  temperature: 'temperature',
+  topP: 'top_p',
+  topK: 'top_k',
+  minP: 'min_p',
+  seed: 'seed',
+  maxTokens: 'num_predict',
+  stop: 'stop',
+  repeatPenalty: 'repeat_penalty',
+  numCtx: 'num_ctx',
+  numThread: 'num_thread',
+  numGpu: 'num_gpu',
+  numBatch: 'num_batch',
+};
+
+export function toOllamaOptions(options: ChatRequest['options'] = {}): Partial<Options> {
+  const out: Record<string, unknown> = {};
+  for (const [ours, theirs] of Object.entries(OPTION_MAP)) {
+    const v = (options as Record<string, unknown>)[ours];
+    if (v !== undefined) out[theirs] = v;
+  }
+  return out as Partial<Options>;
+}
+
+export function toOllamaMessage(m: ChatMessage): Message {
+  const out: Message = { role: m.role, content: m.content };
+  if (m.images?.length) out.images = m.images;
+  if (m.toolCalls?.length) out.tool_calls = m.toolCalls.map((c) => ({ function: { name: c.name, arguments: c.arguments } }));
+  if (m.toolName !== undefined) out.tool_name = m.toolName;
+  return out;
+}
+
+/** Maps a Flotilla chat request to Ollama's; `keepAlive` falls back to the client default. */
+export function toOllamaChatRequest(request: ChatRequest, defaults: { keepAlive?: number | string } = {}): Omit<OllamaChatRequest, 'stream'> {
+  const out: Omit<OllamaChatRequest, 'stream'> = {
+    model: request.model,
+    messages: request.messages.map(toOllamaMessage),
+  };
+  const options = toOllamaOptions(request.options);
+  if (Object.keys(options).length) out.options = options;
+  const keepAlive = request.options?.keepAlive ?? defaults.keepAlive;
+  if (keepAlive !== undefined) out.keep_alive = keepAlive;
+  if (request.format) out.format = request.format;
+  if (request.tools?.length) {
+    out.tools = request.tools.map(
+      (t): Tool => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters as Tool['function']['parameters'] } }),
+    );
+  }
+  return out;
+}

@@ -130,7 +130,10 @@ export class OpenAITestServer {
     this.loading = loading;
   }
 
-  /** Resolves once `predicate` holds, re-checked on every request event; rejects after `timeoutMs`. */
+  /**
+   * Resolves once `predicate` holds, re-checked on every request event and every 5 ms;
+   * rejects after `timeoutMs`.
+   */
   waitFor(predicate: (server: this) => boolean, timeoutMs = 2000): Promise<void> {
     if (predicate(this)) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -139,11 +142,13 @@ export class OpenAITestServer {
         cleanup();
         resolve();
       };
+      const poll = setInterval(check, 5);
       const timer = setTimeout(() => {
         cleanup();
         reject(new Error(`OpenAITestServer.waitFor: condition not met within ${timeoutMs} ms`));
       }, timeoutMs);
       const cleanup = (): void => {
+        clearInterval(poll);
         clearTimeout(timer);
         this.listeners.delete(check);
       };

@@ -1,14 +1,16 @@
-import { Observable, defer } from 'rxjs';
+import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
 import type { ChatMessage } from '../model/chat-message';
-import type { ChatRequest } from '../model/chat-request';
-import type { FinalEvent } from '../model/chat-event';
+import type { ChatCallOptions, ChatRequest } from '../model/chat-request';
+import type { ChatEvent, FinalEvent } from '../model/chat-event';
 import type { ModelClient } from '../model/model-client.interface';
 import type { CallStats } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
 import type { ResolvedAgent } from './agent-registry';
 import type { RunContext } from './run-context';
-import { withDeadlines } from './operators/with-deadlines.operator';
-import { withRetry } from './operators/with-retry.operator';
+import type { LimiterWaiter } from './limiter';
+import { DeadlineTracker, type TimeoutListener } from './deadline-tracker';
+import { type DeadlineHandle, type DeadlineTarget, sharedDeadlineClock } from './deadline-timers';
+import { type RetryPolicy, retryDelay } from './operators/with-retry.operator';
 import { toErrorInfo } from './error-info';
 
 export interface CallOutcome {
@@ -22,8 +24,8 @@ export interface RetrySettings {
 }
 
 /**
- * One agent step: prompt, model call under the run-wide and per-agent limits with three
- * deadlines, structured-output check, and retries drawn from the agent's one budget
+ * One agent step: prompt, model call under the per-agent then the run-wide limit with
+ * three deadlines, structured-output check, and retries from the agent's one budget
  * (transient errors with backoff, invalid output at once with the error fed back).
  */
 export function callAgent(
@@ -34,77 +36,211 @@ export function callAgent(
   spanId: string,
   retry: RetrySettings,
 ): Observable<CallOutcome> {
-  let attempt = 0;
-  let feedback: ChatMessage[] | undefined;
-  const schema = agent.descriptor.options.output;
-  const callOptions = { priority: agent.descriptor.priority, agent: agent.name, conversation: ctx.runId };
+  return new Observable<CallOutcome>((subscriber) => new AgentCall(agent, input, ctx, client, spanId, retry, subscriber).start());
+}
 
-  const once = defer(() => {
-    checkBudgets(ctx, agent.name);
-    ctx.modelCalls++;
-    const messages = agent.instance.prompt(input, { model: agent.model, attempt });
-    const request: ChatRequest = {
-      model: agent.model,
-      messages: feedback ? messages.concat(feedback) : messages,
-      format: schema?.jsonSchema,
-      options: agent.options,
-    };
-    let queueMs = 0;
-    const onStart = (ms: number) => {
-      queueMs += ms;
-    };
-    let model$ = client.chat(request, callOptions).pipe(withDeadlines(agent.deadlines));
-    if (agent.limiter) model$ = agent.limiter.run(model$, agent.descriptor.priority, onStart);
-    model$ = ctx.limiter.run(model$, agent.descriptor.priority, onStart);
+const RETRY_TAG = 2;
+const isBadOutput = (e: FlotillaError) => e.kind === 'badOutput';
 
-    return new Observable<CallOutcome>((subscriber) =>
-      model$.subscribe({
-        next(event) {
-          if (event.type === 'delta') ctx.emit({ type: 'token', runId: ctx.runId, id: spanId, at: ctx.now(), text: event.text });
-          else if (event.type === 'final') {
-            ctx.usage.promptTokens += event.usage.promptTokens;
-            ctx.usage.completionTokens += event.usage.completionTokens;
-            let output: unknown;
-            try {
-              output = interpret(agent, event, input);
-            } catch (e) {
-              subscriber.error(e);
-              return;
-            }
-            if (queueMs > 0) event.timings.queueMs = (event.timings.queueMs ?? 0) + queueMs;
-            subscriber.next({
-              output,
-              call: {
-                agent: agent.name,
-                model: event.model,
-                endpoint: event.endpoint,
-                attempts: attempt + 1,
-                usage: event.usage,
-                timings: event.timings,
-              },
-            });
-          }
-        },
-        error: (e) => subscriber.error(FlotillaError.from(e)),
-        complete: () => subscriber.complete(),
-      }),
-    );
-  });
+/**
+ * The engine's hot path, fused into one object: the same behaviour as composing
+ * `Limiter.run`, `withDeadlines` and `withRetry`, which each cost an Observable, a
+ * subscriber and several closures per call. Methods instead of closures keep an
+ * in-flight call small.
+ */
+class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsubscribable {
+  readonly priority: number;
+  private attempt = 0;
+  private feedback: ChatMessage[] | undefined;
+  private queueMs = 0;
+  private enqueuedAt = 0;
+  private holdsAgentSlot = false;
+  private holdsRunSlot = false;
+  private waitingFor: 'agent' | 'run' | undefined;
+  private request!: ChatRequest;
+  private tracker: DeadlineTracker | undefined;
+  private sub: Subscription | undefined;
+  private retryTimer: DeadlineHandle | undefined;
+  private final: FinalEvent | undefined;
+  private finished = false;
+  private readonly policy: RetryPolicy;
+  private readonly callOptions: ChatCallOptions;
 
-  if (agent.retries === 0) return once;
-  return once.pipe(
-    withRetry({
-      retries: agent.retries,
-      baseDelayMs: retry.baseDelayMs,
-      maxDelayMs: retry.maxDelayMs,
-      immediate: (e) => e.kind === 'badOutput',
-      onRetry(error, n, delayMs) {
-        attempt = n;
-        if (error.kind === 'badOutput') feedback = feedbackFor(error);
-        ctx.emit({ type: 'retry', runId: ctx.runId, id: spanId, at: ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
-      },
-    }),
-  );
+  constructor(
+    private readonly agent: ResolvedAgent,
+    private readonly input: unknown,
+    private readonly ctx: RunContext,
+    private readonly client: ModelClient,
+    private readonly spanId: string,
+    retry: RetrySettings,
+    private readonly subscriber: Subscriber<CallOutcome>,
+  ) {
+    this.priority = agent.descriptor.priority;
+    this.policy = { retries: agent.retries, baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs, immediate: isBadOutput };
+    this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
+  }
+
+  start(): this {
+    const { ctx, agent } = this;
+    try {
+      checkBudgets(ctx, agent.name);
+      ctx.modelCalls++;
+      const messages = agent.instance.prompt(this.input, { model: agent.model, attempt: this.attempt });
+      this.request = {
+        model: agent.model,
+        messages: this.feedback ? messages.concat(this.feedback) : messages,
+        format: agent.descriptor.options.output?.jsonSchema,
+        options: agent.options,
+      };
+    } catch (e) {
+      this.fail(e);
+      return this;
+    }
+    this.enqueuedAt = 0;
+    if (agent.limiter) {
+      if (!agent.limiter.acquire(this)) return this.queue('agent');
+      this.holdsAgentSlot = true;
+    }
+    if (!ctx.limiter.acquire(this)) return this.queue('run');
+    this.holdsRunSlot = true;
+    this.send();
+    return this;
+  }
+
+  /** Called by a limiter when this call gets the slot it waited for. */
+  grant(): void {
+    if (this.enqueuedAt) this.queueMs += performance.now() - this.enqueuedAt;
+    if (this.waitingFor === 'agent') {
+      this.holdsAgentSlot = true;
+      this.waitingFor = undefined;
+      if (!this.ctx.limiter.acquire(this)) {
+        this.queue('run');
+        return;
+      }
+    }
+    this.waitingFor = undefined;
+    this.holdsRunSlot = true;
+    this.send();
+  }
+
+  private queue(which: 'agent' | 'run'): this {
+    this.waitingFor = which;
+    this.enqueuedAt = performance.now();
+    return this;
+  }
+
+  private send(): void {
+    const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
+    this.tracker = tracker;
+    this.final = undefined;
+    const sub = this.client.chat(this.request, this.callOptions).subscribe(this);
+    if (this.tracker !== tracker) sub.unsubscribe(); // settled synchronously
+    else if (!sub.closed) {
+      this.sub = sub;
+      tracker.begin();
+    }
+  }
+
+  // Observer of the model stream.
+  next(event: ChatEvent): void {
+    if (this.finished || !this.tracker) return;
+    this.tracker.observe(event);
+    if (event.type === 'delta') {
+      this.ctx.emit({ type: 'token', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), text: event.text });
+    } else if (event.type === 'final') {
+      // Acted on at completion: the call holds its slots until the client's stream ends.
+      this.final = event;
+    }
+  }
+
+  error(e: unknown): void {
+    if (this.finished || !this.tracker) return;
+    this.settle();
+    this.retryOrFail(FlotillaError.from(e));
+  }
+
+  complete(): void {
+    if (this.finished || !this.tracker) return;
+    this.settle();
+    const final = this.final;
+    if (final) this.onFinal(final);
+    else this.retryOrFail(new FlotillaError('unavailable', 'model stream ended without a final event', { details: { model: this.agent.model } }));
+  }
+
+  onTimeout(error: FlotillaError): void {
+    this.settle();
+    this.retryOrFail(error);
+  }
+
+  onDeadline(tag: number): void {
+    if (tag !== RETRY_TAG || this.finished) return;
+    this.retryTimer = undefined;
+    this.start();
+  }
+
+  unsubscribe(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.settle();
+    if (this.retryTimer) sharedDeadlineClock.cancel(this.retryTimer);
+  }
+
+  private onFinal(event: FinalEvent): void {
+    const { ctx, agent } = this;
+    ctx.usage.promptTokens += event.usage.promptTokens;
+    ctx.usage.completionTokens += event.usage.completionTokens;
+    let output: unknown;
+    try {
+      output = interpret(agent, event, this.input);
+    } catch (e) {
+      this.retryOrFail(FlotillaError.from(e));
+      return;
+    }
+    if (this.queueMs > 0) event.timings.queueMs = (event.timings.queueMs ?? 0) + this.queueMs;
+    this.finished = true;
+    this.subscriber.next({
+      output,
+      call: { agent: agent.name, model: event.model, endpoint: event.endpoint, attempts: this.attempt + 1, usage: event.usage, timings: event.timings },
+    });
+    this.subscriber.complete();
+  }
+
+  private retryOrFail(error: FlotillaError): void {
+    const n = this.attempt + 1;
+    const delayMs = retryDelay(error, n, this.policy);
+    if (delayMs === undefined) return this.fail(error);
+    this.attempt = n;
+    if (error.kind === 'badOutput') this.feedback = feedbackFor(error);
+    this.ctx.emit({ type: 'retry', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
+    if (delayMs === 0) this.start();
+    else this.retryTimer = sharedDeadlineClock.schedule(this, RETRY_TAG, delayMs);
+  }
+
+  private fail(error: unknown): void {
+    this.finished = true;
+    this.settle();
+    this.subscriber.error(FlotillaError.from(error));
+  }
+
+  /** Ends the current attempt: stops its deadlines and stream, frees or withdraws its slots. */
+  private settle(): void {
+    this.tracker?.stop();
+    this.tracker = undefined;
+    const sub = this.sub;
+    this.sub = undefined;
+    sub?.unsubscribe();
+    if (this.waitingFor === 'agent') this.agent.limiter!.withdraw(this);
+    else if (this.waitingFor === 'run') this.ctx.limiter.withdraw(this);
+    this.waitingFor = undefined;
+    if (this.holdsRunSlot) {
+      this.holdsRunSlot = false;
+      this.ctx.limiter.release();
+    }
+    if (this.holdsAgentSlot) {
+      this.holdsAgentSlot = false;
+      this.agent.limiter!.release();
+    }
+  }
 }
 
 function interpret(agent: ResolvedAgent, event: FinalEvent, input: unknown): unknown {

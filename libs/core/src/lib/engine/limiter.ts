@@ -1,20 +1,21 @@
 import { Observable, Subscription } from 'rxjs';
 
-interface Waiter {
-  priority: number;
-  seq: number;
-  start: () => void;
+/** Something waiting for a slot: `grant` is called once when it gets one. */
+export interface LimiterWaiter {
+  readonly priority: number;
+  grant(): void;
 }
 
 /**
  * Counts in-flight work against a limit and queues the rest, highest priority first,
  * then first come. `run` defers subscription until a slot is free and frees it when the
  * inner observable ends or is unsubscribed (including while still queued).
+ * `acquire` / `release` / `withdraw` are the same accounting without an Observable,
+ * for callers on a hot path that manage their own lifecycle.
  */
 export class Limiter {
   private active = 0;
-  private seq = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly queue: LimiterWaiter[] = [];
 
   constructor(readonly limit: number) {
     if (!(limit >= 1)) throw new RangeError(`limit must be >= 1, got ${limit}`);
@@ -25,6 +26,28 @@ export class Limiter {
   }
   get waiting(): number {
     return this.queue.length;
+  }
+
+  /** Takes a slot now (true), or queues the waiter, whose `grant` runs when a slot frees (false). */
+  acquire(waiter: LimiterWaiter): boolean {
+    if (this.active < this.limit && this.queue.length === 0) {
+      this.active++;
+      return true;
+    }
+    this.enqueue(waiter);
+    return false;
+  }
+
+  /** Frees a slot taken by `acquire` (or granted later) and hands it to the next waiter. */
+  release(): void {
+    this.active--;
+    this.drain();
+  }
+
+  /** Removes a waiter that has not been granted a slot yet; no-op otherwise. */
+  withdraw(waiter: LimiterWaiter): void {
+    const i = this.queue.indexOf(waiter);
+    if (i >= 0) this.queue.splice(i, 1);
   }
 
   run<T>(inner: Observable<T>, priority = 0, onStart?: (queuedMs: number) => void): Observable<T> {
@@ -38,12 +61,10 @@ export class Limiter {
       const release = () => {
         if (!holding) return;
         holding = false;
-        this.active--;
-        this.drain();
+        this.release();
       };
       const start = (queued: boolean) => {
         holding = true;
-        this.active++;
         if (onStart) onStart(queued ? performance.now() - enqueuedAt : 0);
         innerSub.add(
           inner.subscribe({
@@ -59,24 +80,17 @@ export class Limiter {
           }),
         );
       };
-      let waiter: Waiter | undefined;
-      if (this.active < this.limit && this.queue.length === 0) start(false);
-      else {
-        waiter = { priority, seq: this.seq++, start: () => start(true) };
-        this.enqueue(waiter);
-      }
+      const waiter: LimiterWaiter = { priority, grant: () => start(true) };
+      if (this.acquire(waiter)) start(false);
       return () => {
-        if (waiter && !holding) {
-          const i = this.queue.indexOf(waiter);
-          if (i >= 0) this.queue.splice(i, 1);
-        }
+        if (!holding) this.withdraw(waiter);
         innerSub.unsubscribe();
         release();
       };
     });
   }
 
-  private enqueue(w: Waiter): void {
+  private enqueue(w: LimiterWaiter): void {
     // Keep the queue sorted: higher priority first, FIFO within a priority.
     let i = this.queue.length;
     while (i > 0 && this.queue[i - 1]!.priority < w.priority) i--;
@@ -84,6 +98,9 @@ export class Limiter {
   }
 
   private drain(): void {
-    while (this.active < this.limit && this.queue.length > 0) this.queue.shift()!.start();
+    while (this.active < this.limit && this.queue.length > 0) {
+      this.active++;
+      this.queue.shift()!.grant();
+    }
   }
 }

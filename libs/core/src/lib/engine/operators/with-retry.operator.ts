@@ -27,20 +27,28 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ran
 }
 
 /**
+ * The one retry decision of the engine: the delay before retry number `attempt`
+ * (1-based), or undefined when the error must not be retried (foreign errors,
+ * non-retryable kinds, budget spent).
+ */
+export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy): number | undefined {
+  if (attempt > policy.retries || !FlotillaError.is(error) || !error.retryable) return undefined;
+  if (policy.immediate?.(error)) return 0;
+  return backoffDelay(attempt, policy.baseDelayMs ?? DEFAULT_RETRY_BASE_MS, policy.maxDelayMs ?? DEFAULT_RETRY_MAX_MS, policy.random ?? Math.random);
+}
+
+/**
  * Resubscribes to the source on retryable `FlotillaError`s, at most `retries` times.
  * Anything else (non-retryable kinds, foreign errors) passes through at once.
  */
 export function withRetry<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {
-  const base = policy.baseDelayMs ?? DEFAULT_RETRY_BASE_MS;
-  const max = policy.maxDelayMs ?? DEFAULT_RETRY_MAX_MS;
-  const random = policy.random ?? Math.random;
   const scheduler = policy.scheduler ?? asyncScheduler;
   return retry<T>({
     count: policy.retries,
     delay: (error: unknown, attempt: number): Observable<unknown> => {
-      if (!FlotillaError.is(error) || !error.retryable) return throwError(() => error);
-      const delayMs = policy.immediate?.(error) ? 0 : backoffDelay(attempt, base, max, random);
-      policy.onRetry?.(error, attempt, delayMs);
+      const delayMs = retryDelay(error, attempt, policy);
+      if (delayMs === undefined) return throwError(() => error);
+      policy.onRetry?.(error as FlotillaError, attempt, delayMs);
       return timer(delayMs, scheduler);
     },
   });

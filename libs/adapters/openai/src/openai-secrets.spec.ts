@@ -2,6 +2,7 @@ import { FlotillaError } from '@flotilla/core';
 import { collectChat } from '@flotilla/core/testing';
 import { faultMarker, OpenAITestServer, type OpenAIFaultName } from '@flotilla/testing';
 import { firstValueFrom } from 'rxjs';
+import { inspect } from 'node:util';
 import { OpenAICompatibleModelClient } from './index';
 
 const PLANTED = 'sk-planted-4f9c2e7d1b8a6053-do-not-leak';
@@ -86,6 +87,12 @@ describe('OpenAICompatibleModelClient never reveals the API key', () => {
       expect(FlotillaError.is(error)).toBe(true);
       expect(everythingSaidBy(error)).not.toContain(PLANTED);
     }
+  });
+
+  it('keeps the key out of the client object when it is logged or serialised', () => {
+    const client = new OpenAICompatibleModelClient({ baseURL: server.baseURL, apiKeyEnv: envName });
+    expect(JSON.stringify(client)).not.toContain(PLANTED);
+    expect(inspect(client, { depth: 10, showHidden: true })).not.toContain(PLANTED);
   });
 
   it('sends a dummy key when the variable is unset, so keyless local servers work', async () => {

@@ -33,45 +33,46 @@ import {
  */
 export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient {
   readonly name: string;
-  private readonly opts: ResolvedOpenAIOptions;
-  private readonly sdk: OpenAI;
-  private readonly info: InfoContext;
-  private readonly contextLengths = new Map<string, Promise<number | undefined>>();
+  // ES private fields: the key inside them stays out of JSON.stringify and util.inspect of the client.
+  readonly #opts: ResolvedOpenAIOptions;
+  readonly #sdk: OpenAI;
+  readonly #info: InfoContext;
+  readonly #contextLengths = new Map<string, Promise<number | undefined>>();
 
   constructor(options: OpenAICompatibleOptions = {}) {
-    this.opts = resolveOpenAIOptions(options);
-    this.name = this.opts.name;
-    this.sdk = new OpenAI({
-      baseURL: this.opts.baseURL,
-      apiKey: this.opts.apiKey,
+    this.#opts = resolveOpenAIOptions(options);
+    this.name = this.#opts.name;
+    this.#sdk = new OpenAI({
+      baseURL: this.#opts.baseURL,
+      apiKey: this.#opts.apiKey,
       maxRetries: 0,
       timeout: SDK_TIMEOUT_DISABLED_MS,
-      defaultHeaders: { ...this.opts.headers },
+      defaultHeaders: { ...this.#opts.headers },
       // Failures reach callers as FlotillaErrors; the SDK's own logging could print request details.
       logLevel: 'off',
-      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+      ...(this.#opts.fetch ? { fetch: this.#opts.fetch } : {}),
     });
-    this.info = {
-      sdk: this.sdk,
-      endpoint: this.opts.endpoint,
-      rootURL: this.opts.baseURL.replace(/\/v1$/, ''),
-      secret: this.secret,
+    this.#info = {
+      sdk: this.#sdk,
+      endpoint: this.#opts.endpoint,
+      rootURL: this.#opts.baseURL.replace(/\/v1$/, ''),
+      secret: this.#secret,
     };
   }
 
   /** `host:port` of the server, as reported in final events and error details. */
   get endpoint(): string {
-    return this.opts.endpoint;
+    return this.#opts.endpoint;
   }
 
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return this.cancellable<ChatEvent>(options.signal, request.model, async (signal, subscriber, ctx) => {
       const startedAt = performance.now();
-      const stream = await this.sdk.chat.completions.create(toChatParams(request), { signal });
+      const stream = await this.#sdk.chat.completions.create(toChatParams(request), { signal });
       ctx.phase = 'stream';
       const final = await readChatStream(stream, subscriber, {
         model: request.model,
-        endpoint: this.opts.endpoint,
+        endpoint: this.#opts.endpoint,
         startedAt,
         promptTokensEstimate: estimatePromptTokens(request),
       });
@@ -90,10 +91,10 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
       const input = typeof request.input === 'string' ? [request.input] : request.input;
       const startedAt = performance.now();
       if (input.length === 0) {
-        subscriber.next({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.opts.endpoint });
+        subscriber.next({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.#opts.endpoint });
         return;
       }
-      const res = await this.sdk.embeddings.create(
+      const res = await this.#sdk.embeddings.create(
         {
           model: request.model,
           input,
@@ -105,8 +106,8 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
       if (signal.aborted) throw signal.reason;
       const data = [...res.data].sort((a, b) => a.index - b.index);
       if (data.length !== input.length) {
-        throw new FlotillaError('badOutput', `${this.opts.endpoint}: ${data.length} embeddings for ${input.length} inputs`, {
-          details: { model: request.model, endpoint: this.opts.endpoint },
+        throw new FlotillaError('badOutput', `${this.#opts.endpoint}: ${data.length} embeddings for ${input.length} inputs`, {
+          details: { model: request.model, endpoint: this.#opts.endpoint },
         });
       }
       subscriber.next({
@@ -114,19 +115,19 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
         model: request.model,
         ...(typeof res.usage?.prompt_tokens === 'number' ? { promptTokens: res.usage.prompt_tokens } : {}),
         timings: { totalMs: performance.now() - startedAt },
-        endpoint: this.opts.endpoint,
+        endpoint: this.#opts.endpoint,
       });
     });
   }
 
   /** `GET /v1/models`. */
   listModels(options: { signal?: AbortSignal } = {}): Promise<OpenAIModelInfo[]> {
-    return listModels(this.info, options.signal);
+    return listModels(this.#info, options.signal);
   }
 
   /** Probes `/health`, falling back to `/v1/models` where there is none; never throws. */
   health(options: { signal?: AbortSignal } = {}): Promise<OpenAIServerHealth> {
-    return probeHealth(this.info, options.signal);
+    return probeHealth(this.#info, options.signal);
   }
 
   /**
@@ -134,16 +135,16 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
    * from the server once (see `discoverContextLength`) and cached; undefined when unknown.
    */
   contextLength(model: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
-    const configured = this.opts.contextLength[model];
+    const configured = this.#opts.contextLength[model];
     if (configured !== undefined) return Promise.resolve(configured);
-    if (!this.opts.discoverContextLength) return Promise.resolve(undefined);
-    let known = this.contextLengths.get(model);
+    if (!this.#opts.discoverContextLength) return Promise.resolve(undefined);
+    let known = this.#contextLengths.get(model);
     if (!known) {
-      known = discoverContextLength(this.info, model, options.signal).then((n) => {
-        if (n === undefined) this.contextLengths.delete(model);
+      known = discoverContextLength(this.#info, model, options.signal).then((n) => {
+        if (n === undefined) this.#contextLengths.delete(model);
         return n;
       });
-      this.contextLengths.set(model, known);
+      this.#contextLengths.set(model, known);
     }
     return known;
   }
@@ -153,8 +154,8 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
     return estimatePromptTokens(request);
   }
 
-  private get secret(): string | undefined {
-    return this.opts.hasSecret ? this.opts.apiKey : undefined;
+  get #secret(): string | undefined {
+    return this.#opts.hasSecret ? this.#opts.apiKey : undefined;
   }
 
   /**
@@ -169,11 +170,11 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   ): Observable<T> {
     return new Observable<T>((subscriber) => {
       const controller = new AbortController();
-      const ctx: ErrorContext = { model, endpoint: this.opts.endpoint, phase: 'request', secret: this.secret };
+      const ctx: ErrorContext = { model, endpoint: this.#opts.endpoint, phase: 'request', secret: this.#secret };
       const aborted = () =>
-        new FlotillaError('aborted', `request to ${this.opts.endpoint} (model "${model}") was cancelled`, {
+        new FlotillaError('aborted', `request to ${this.#opts.endpoint} (model "${model}") was cancelled`, {
           cause: callerSignal?.reason,
-          details: { model, endpoint: this.opts.endpoint, phase: ctx.phase },
+          details: { model, endpoint: this.#opts.endpoint, phase: ctx.phase },
         });
       if (callerSignal?.aborted) {
         subscriber.error(aborted());

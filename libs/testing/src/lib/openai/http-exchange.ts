@@ -30,6 +30,8 @@ export class HttpExchange {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
+        const i = this.closeWaiters.indexOf(done);
+        if (i >= 0) this.closeWaiters.splice(i, 1);
         resolve();
       };
       const timer = setTimeout(done, Math.max(0, ms));

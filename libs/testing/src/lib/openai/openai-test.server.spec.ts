@@ -10,6 +10,20 @@ async function sse(res: Response): Promise<{ events: string[]; raw: string }> {
   return { events, raw };
 }
 
+interface CompletionJson {
+  object: string;
+  choices: { finish_reason: string; message: { content: string } }[];
+}
+interface ErrorJson {
+  error: Record<string, unknown>;
+}
+interface EmbeddingsJson {
+  data: { embedding: number[] }[];
+}
+interface Base64EmbeddingsJson {
+  data: { embedding: string }[];
+}
+
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
@@ -58,11 +72,11 @@ describe('OpenAITestServer', () => {
   });
 
   it('answers JSON when not streaming, honours max_tokens and stop', async () => {
-    const body = (await (await chat('abcdefghijklmnop', { max_tokens: 2 })).json()) as Record<string, any>;
+    const body = (await (await chat('abcdefghijklmnop', { max_tokens: 2 })).json()) as CompletionJson;
     expect(body.object).toBe('chat.completion');
     expect(body.choices[0].finish_reason).toBe('length');
     expect(body.choices[0].message.content).toBe('You said');
-    const stopped = (await (await chat('one two', { stop: [' two'] })).json()) as Record<string, any>;
+    const stopped = (await (await chat('one two', { stop: [' two'] })).json()) as CompletionJson;
     expect(stopped.choices[0].message.content).toBe('You said: one');
   });
 
@@ -73,7 +87,7 @@ describe('OpenAITestServer', () => {
     const pieces = chunks.flatMap((c) => c.choices[0].delta.tool_calls ?? []);
     expect(pieces.length).toBeGreaterThan(1);
     expect(pieces[0]).toMatchObject({ index: 0, type: 'function', function: { name: 'find' } });
-    const args = JSON.parse(pieces.map((p: any) => p.function.arguments).join(''));
+    const args = JSON.parse(pieces.map((p: { function: { arguments: string } }) => p.function.arguments).join(''));
     expect(typeof args.q).toBe('string');
     expect(chunks.at(-1).choices[0].finish_reason).toBe('tool_calls');
   });
@@ -81,10 +95,10 @@ describe('OpenAITestServer', () => {
   it('reports errors in OpenAI bodies: 404 model, 400 context overflow, injected statuses', async () => {
     const missing = await post(`${base}/chat/completions`, { model: 'nope', messages: [] });
     expect(missing.status).toBe(404);
-    expect(((await missing.json()) as any).error.type).toBe('not_found_error');
+    expect(((await missing.json()) as ErrorJson).error['type']).toBe('not_found_error');
     const long = await post(`${base}/chat/completions`, { model: 'tiny', messages: [{ role: 'user', content: 'x'.repeat(100) }] });
     expect(long.status).toBe(400);
-    expect(((await long.json()) as any).error).toMatchObject({ type: 'exceed_context_size_error', n_ctx: 10, n_prompt_tokens: 25 });
+    expect(((await long.json()) as ErrorJson).error).toMatchObject({ type: 'exceed_context_size_error', n_ctx: 10, n_prompt_tokens: 25 });
     expect((await chat(`hi ${faultMarker('http503')}`)).status).toBe(503);
     server.injectFault({ fault: 'http500', model: 'm1', times: 1 });
     expect((await chat('hi')).status).toBe(500);
@@ -146,11 +160,11 @@ describe('OpenAITestServer', () => {
   });
 
   it('returns deterministic embeddings, as floats or base64', async () => {
-    const a = (await (await post(`${base}/embeddings`, { model: 'tiny', input: ['a', 'b'] })).json()) as any;
-    const b = (await (await post(`${base}/embeddings`, { model: 'tiny', input: 'a', encoding_format: 'base64' })).json()) as any;
+    const a = (await (await post(`${base}/embeddings`, { model: 'tiny', input: ['a', 'b'] })).json()) as EmbeddingsJson;
+    const b = (await (await post(`${base}/embeddings`, { model: 'tiny', input: 'a', encoding_format: 'base64' })).json()) as Base64EmbeddingsJson;
     expect(a.data).toHaveLength(2);
-    expect(a.data[0].embedding).toHaveLength(4);
-    const decoded = Array.from(new Float32Array(Uint8Array.from(Buffer.from(b.data[0].embedding, 'base64')).buffer));
-    expect(decoded.map((v) => v.toFixed(5))).toEqual(a.data[0].embedding.map((v: number) => v.toFixed(5)));
+    expect(a.data[0]!.embedding).toHaveLength(4);
+    const decoded = Array.from(new Float32Array(Uint8Array.from(Buffer.from(b.data[0]!.embedding, 'base64')).buffer));
+    expect(decoded.map((v) => v.toFixed(5))).toEqual(a.data[0]!.embedding.map((v) => v.toFixed(5)));
   });
 });

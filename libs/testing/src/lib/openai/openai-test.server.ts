@@ -5,15 +5,14 @@ import { SlotPool } from './slot-pool';
 import type { RecordedRequest } from './request-record';
 import { faultFromText, normaliseFault, type OpenAIFault, type OpenAIFaultRule } from './openai-fault';
 import { FaultRules } from './fault-rules';
+import { waitUntil } from './wait-until';
 import type { OpenAIScriptedReply } from './openai-scripted-reply';
 import {
   DEFAULT_CHUNK_CHARS,
   DEFAULT_CONTEXT_LENGTH,
-  DEFAULT_EMBEDDING_DIMENSIONS,
   DEFAULT_LATENCY,
   DEFAULT_MODEL_ID,
   DEFAULT_SLOTS,
-  estimateTokens,
   type OpenAILatencyModel,
   type OpenAITestModel,
   type OpenAITestServerOptions,
@@ -21,7 +20,7 @@ import {
 import { contextOverflowBody, errorBody } from './openai-error-body';
 import { planReply, promptTokenCount, textOf, type ChatCompletionBody } from './chat-reply.planner';
 import { writeChatJson, writeChatStream } from './chat-completion.writer';
-import { embeddingVector, toBase64Floats } from './embedding-vector';
+import { writeEmbeddings } from './embeddings.writer';
 
 const STATUS_FAULTS: Record<string, number> = { http400: 400, http404: 404, http429: 429, http500: 500, http503: 503 };
 
@@ -135,25 +134,7 @@ export class OpenAITestServer {
    * rejects after `timeoutMs`.
    */
   waitFor(predicate: (server: this) => boolean, timeoutMs = 2000): Promise<void> {
-    if (predicate(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (!predicate(this)) return;
-        cleanup();
-        resolve();
-      };
-      const poll = setInterval(check, 5);
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`OpenAITestServer.waitFor: condition not met within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const cleanup = (): void => {
-        clearInterval(poll);
-        clearTimeout(timer);
-        this.listeners.delete(check);
-      };
-      this.listeners.add(check);
-    });
+    return waitUntil(() => predicate(this), timeoutMs, this.listeners, 'OpenAITestServer.waitFor');
   }
 
   private changed(): void {
@@ -270,24 +251,10 @@ export class OpenAITestServer {
     if (this.respondedWithEarlyFault(ex, fault)) return;
     if (fault?.name === 'hang') return ex.untilClosed();
     if (fault?.name === 'dropMidStream') return ex.drop();
-    const contextLength = model.contextLength ?? DEFAULT_CONTEXT_LENGTH;
-    const tokens = (inputs as string[]).map((i) => estimateTokens(i));
-    const longest = Math.max(0, ...tokens);
-    if (fault?.name === 'contextOverflow' || longest > contextLength) {
-      return ex.json(400, contextOverflowBody(Math.max(longest, contextLength + 1), contextLength));
-    }
-    await ex.sleep(this.latency.firstTokenMs);
-    const dims = model.embeddingDimensions ?? DEFAULT_EMBEDDING_DIMENSIONS;
-    const base64 = body.encoding_format === 'base64';
-    const total = tokens.reduce((a, b) => a + b, 0);
-    ex.json(200, {
-      object: 'list',
-      model: model.id,
-      data: (inputs as string[]).map((input, index) => {
-        const vector = embeddingVector(input, dims);
-        return { object: 'embedding', index, embedding: base64 ? toBase64Floats(vector) : vector };
-      }),
-      usage: { prompt_tokens: total, total_tokens: total },
+    await writeEmbeddings(ex, model, inputs as string[], {
+      base64: body.encoding_format === 'base64',
+      forceOverflow: fault?.name === 'contextOverflow',
+      delayMs: this.latency.firstTokenMs,
     });
   }
 

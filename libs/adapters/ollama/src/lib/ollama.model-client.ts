@@ -127,10 +127,12 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient {
 
   /**
    * Loads a model without generating (an empty chat), or unloads it with `keepAlive: 0`.
-   * Resolves with the server's load time (0 when it was already loaded).
+   * Ollama reports no load time for this; `elapsedMs` is measured here, so for a cold
+   * model it is about the load time (plus any wait for a free slot).
    */
-  async warm(model: string, options: WarmOptions = {}): Promise<{ loadMs: number; unloaded: boolean }> {
+  async warm(model: string, options: WarmOptions = {}): Promise<{ elapsedMs: number; unloaded: boolean }> {
     const keepAlive = options.keepAlive ?? this.config.keepAlive;
+    const started = performance.now();
     const r = await this.call(model, options.signal, (c) =>
       c.chat({
         model,
@@ -140,7 +142,7 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient {
         ...(options.numCtx === undefined ? {} : { options: { num_ctx: options.numCtx } }),
       }),
     );
-    return { loadMs: nsToMs(r.load_duration) ?? 0, unloaded: r.done_reason === 'unload' };
+    return { elapsedMs: performance.now() - started, unloaded: r.done_reason === 'unload' };
   }
 
   /** Server version (GET /api/version). */

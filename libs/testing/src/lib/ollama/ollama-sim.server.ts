@@ -218,7 +218,7 @@ export class OllamaSimServer {
     };
     res.on('close', () => {
       record.finishedAt = Date.now();
-      record.status = res.statusCode;
+      record.status = res.headersSent ? res.statusCode : undefined;
       if (!res.writableFinished && !dropping) record.clientDisconnected = true;
       controller.abort();
     });

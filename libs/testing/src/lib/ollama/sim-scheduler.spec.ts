@@ -104,6 +104,9 @@ describe('OllamaSimServer: scheduler', () => {
     expect((await ps(url))[0]!.context_length).toBe(8192);
     await chat(url, 'a', { options: { num_ctx: 8192, temperature: 0.1 } });
     expect(sim.stats.loads).toBe(2);
+    await chat(url, 'a', { options: { num_ctx: 4096 } });
+    await chat(url, 'a');
+    expect(sim.stats).toMatchObject({ loads: 3, reloads: 2 }); // an explicit default equals no option
   });
 
   it('rejects with 503 when more requests wait for loads than OLLAMA_MAX_QUEUE', async () => {

@@ -97,8 +97,10 @@ export class SimScheduler {
   /** Waits for a slot on `model` loaded with `runnerOptions`, loading it if needed. */
   async acquire(model: SimModel, runnerOptions: Record<string, unknown>, signal: AbortSignal): Promise<Lease> {
     const r = this.runner(model);
-    const key = JSON.stringify(runnerOptions);
     const numCtx = typeof runnerOptions['num_ctx'] === 'number' ? runnerOptions['num_ctx'] : model.defaultNumCtx;
+    // Compared with defaults filled in, as Ollama does: an explicit default is no change.
+    const resolved: Record<string, unknown> = { ...runnerOptions, num_ctx: numCtx };
+    const key = JSON.stringify(Object.keys(resolved).sort().map((k) => [k, resolved[k]]));
     const started = Date.now();
     const warm = r.status === 'loaded' && r.runnerKey === key;
     if (!warm && this.pendingLoads >= this.options.maxQueue) {

@@ -221,10 +221,18 @@ describe('OpenAICompatibleModelClient', () => {
   });
 
   it('runs concurrent calls against slots: never more than the slots at once, all complete', async () => {
-    const before = server.slotStats.maxInUse;
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => collectChat(client.chat(ask(`question ${i}`)))));
-    results.forEach((c, i) => expect(finalOf(c.events).message.content).toBe(`You said: question ${i}`));
-    expect(Math.max(before, server.slotStats.maxInUse)).toBe(2);
-    expect(server.chatRequests.slice(-6).some((r) => r.queued)).toBe(true);
+    const pool = new OpenAITestServer({ slots: 2, latency: { firstTokenMs: 40, perTokenMs: 2 } });
+    await pool.start();
+    try {
+      const c = new OpenAICompatibleModelClient({ baseURL: pool.baseURL, env: {} });
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => collectChat(c.chat({ model: 'test-model', messages: [{ role: 'user', content: `question ${i}` }] }))),
+      );
+      results.forEach((r, i) => expect(finalOf(r.events).message.content).toBe(`You said: question ${i}`));
+      expect(pool.slotStats.maxInUse).toBe(2);
+      expect(pool.chatRequests.filter((r) => r.queued).length).toBeGreaterThanOrEqual(3);
+    } finally {
+      await pool.close();
+    }
   });
 });

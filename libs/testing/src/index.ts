@@ -1,6 +1,6 @@
 // @flotilla/testing: servers and helpers that stand in for model servers in tests and benchmarks.
 export { OllamaSimServer } from './lib/ollama/ollama-sim.server';
-export type { OllamaSimOptions } from './lib/ollama/ollama-sim.server';
+export type { OllamaSimOptions } from './lib/ollama/ollama-sim.options';
 export type { SimModelSpec } from './lib/ollama/sim-model';
 export type {
   SimFault,
@@ -12,7 +12,7 @@ export type {
   FaultRule,
 } from './lib/ollama/sim-reply';
 export type { SimRequestRecord } from './lib/ollama/sim-recorder';
-export type { SchedulerStats } from './lib/ollama/sim-scheduler';
+export type { SchedulerStats } from './lib/ollama/sim-scheduler.types';
 export { parseKeepAlive } from './lib/ollama/go-duration';
 export { valueForSchema } from './lib/schema/schema-value.generator';
 

@@ -3,7 +3,7 @@ import { type GenerationSink, planGeneration, runGeneration } from './generation
 import { BadRequestError, readJsonBody, untilAborted } from './http-io';
 import { parseKeepAlive } from './go-duration';
 import type { SimModel } from './sim-model';
-import { RequestGoneError, ServerBusyError } from './sim-scheduler';
+import { RequestGoneError, ServerBusyError } from './sim-scheduler.types';
 import { type SimReplySpec, estimatePromptTokens, normaliseReply } from './sim-reply';
 import type { Exchange, SimContext } from './sim-context';
 

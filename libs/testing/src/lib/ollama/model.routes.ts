@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BadRequestError, readJsonBody, sendError, sendJson, sleep, toNs } from './http-io';
 import { parseKeepAlive } from './go-duration';
 import { type SimModel, modelDetails } from './sim-model';
-import { RequestGoneError, ServerBusyError } from './sim-scheduler';
+import { RequestGoneError, ServerBusyError } from './sim-scheduler.types';
 import { NdjsonWriter } from './native.sinks';
 import type { Exchange, SimContext } from './sim-context';
 

@@ -8,44 +8,12 @@ import { chatApi, generateApi } from './native.api';
 import { openaiChatApi, openaiModels } from './openai-compat.api';
 import { type SimModel, type SimModelSpec, normalizeModelName, resolveModel } from './sim-model';
 import { type SimRequestRecord, isGenerationPath } from './sim-recorder';
-import { type FaultRule, type ReplyScript, type SimReply, type SimReplySpec, type SimRequestContext, defaultReply, lastUserText, magicFault, normaliseReply } from './sim-reply';
-import { SimScheduler, type SchedulerStats } from './sim-scheduler';
+import type { FaultRule, SimReply } from './sim-reply';
+import type { OllamaSimOptions } from './ollama-sim.options';
+import { ReplyPicker } from './reply-picker';
+import { SimScheduler } from './sim-scheduler';
+import type { SchedulerStats } from './sim-scheduler.types';
 import type { Exchange, SimContext } from './sim-context';
-
-export interface OllamaSimOptions {
-  /** @default "127.0.0.1" */
-  host?: string;
-  /** 0 picks a free port. @default 0 */
-  port?: number;
-  /** @default ["llama3.2:1b"] */
-  models?: (string | SimModelSpec)[];
-  /** OLLAMA_NUM_PARALLEL: request slots per loaded model. @default 1 */
-  numParallel?: number;
-  /** OLLAMA_MAX_LOADED_MODELS. @default 3 */
-  maxLoadedModels?: number;
-  /** OLLAMA_MAX_QUEUE: requests that may wait for a model load before 503. @default 512 */
-  maxQueue?: number;
-  /** OLLAMA_KEEP_ALIVE: seconds or a Go duration. @default "5m" */
-  keepAlive?: number | string;
-  /**
-   * Multiplies every simulated duration (loads, tokens, keep-alive) into real time:
-   * 0.01 runs 100 times faster. Durations on the wire stay in simulated time. @default 1
-   */
-  timeScale?: number;
-  /** Replies for every model (after per-model scripts). @default a deterministic reply from the prompt */
-  script?: ReplyScript;
-  /** Faults injected into matching generation requests. @default [] */
-  faults?: FaultRule[];
-  /** Which unknown names `/api/pull` can fetch. @default every name */
-  pullable?: (name: string) => boolean;
-  /** @default "0.12.6" */
-  version?: string;
-}
-
-interface QueuedReply {
-  reply: SimReplySpec;
-  model?: string;
-}
 
 /**
  * An Ollama-compatible HTTP server for tests and benchmarks: the native API, the /v1
@@ -59,18 +27,16 @@ export class OllamaSimServer {
   readonly scheduler: SimScheduler;
   private readonly server: Server;
   private readonly modelMap = new Map<string, SimModel>();
-  private readonly queued: QueuedReply[] = [];
-  private readonly faultRules: FaultRule[] = [];
+  private readonly replies: ReplyPicker;
   private readonly sockets = new Set<Socket>();
   private generations = 0;
-  private generationIndex = 0;
   private nextRecordId = 0;
   private address?: string;
   private readonly ctx: SimContext;
 
   constructor(private readonly options: OllamaSimOptions = {}) {
     for (const m of options.models ?? ['llama3.2:1b']) this.addModel(m);
-    this.faultRules.push(...(options.faults ?? []));
+    this.replies = new ReplyPicker(options.script, options.faults ?? []);
     const timeScale = options.timeScale ?? 1;
     this.scheduler = new SimScheduler({
       numParallel: options.numParallel ?? 1,
@@ -89,7 +55,7 @@ export class OllamaSimServer {
       models: () => [...this.modelMap.values()],
       addModel: (name) => this.addModel(name),
       canPull: (name) => options.pullable?.(name) ?? true,
-      decideReply: (c) => this.decideReply(c),
+      decideReply: (c) => this.replies.pick(c, this.modelMap.get(c.model)?.script),
       generationStarted: () => this.generations++,
       generationEnded: () => this.generations--,
     };
@@ -137,17 +103,12 @@ export class OllamaSimServer {
 
   /** The reply (or fault) for the next generation request, optionally only for one model. FIFO. */
   scriptNext(reply: SimReply, match: { model?: string } = {}): void {
-    this.queued.push({ reply: normaliseReply(reply), model: match.model === undefined ? undefined : normalizeModelName(match.model) });
+    this.replies.enqueue(reply, match.model);
   }
 
   /** Adds a fault rule; returns a function that removes it. */
   addFaultRule(rule: FaultRule): () => void {
-    const r = { ...rule };
-    this.faultRules.push(r);
-    return () => {
-      const i = this.faultRules.indexOf(r);
-      if (i >= 0) this.faultRules.splice(i, 1);
-    };
+    return this.replies.addRule(rule);
   }
 
   /** Generations being produced right now (slots in use, not waiting requests). */
@@ -170,33 +131,6 @@ export class OllamaSimServer {
   /** Generation requests (/api/chat, /api/generate, /v1/chat/completions) seen so far. */
   generationRequests(): SimRequestRecord[] {
     return this.requests.filter((r) => isGenerationPath(r.path));
-  }
-
-  private decideReply(c: Omit<SimRequestContext, 'index'>): SimReplySpec {
-    const ctx: SimRequestContext = { ...c, index: this.generationIndex++ };
-    const qi = this.queued.findIndex((q) => q.model === undefined || q.model === ctx.model);
-    const queued = qi >= 0 ? this.queued.splice(qi, 1)[0]!.reply : undefined;
-    const model = this.modelMap.get(ctx.model);
-    const scripted = queued ?? model?.script?.(ctx) ?? this.options.script?.(ctx);
-    const spec = scripted === undefined ? defaultReply(ctx) : normaliseReply(scripted);
-    const withText = spec.text === undefined && !spec.toolCalls?.length ? { ...spec, text: defaultReply(ctx).text } : spec;
-    const fault = withText.fault ?? this.ruleFault(ctx) ?? magicFault(lastUserText(ctx.messages));
-    return fault ? { ...withText, fault } : withText;
-  }
-
-  private ruleFault(ctx: SimRequestContext): SimReplySpec['fault'] {
-    const text = lastUserText(ctx.messages);
-    for (const rule of this.faultRules) {
-      if ((rule.times ?? Infinity) <= 0) continue;
-      if (rule.model !== undefined) {
-        const ok = typeof rule.model === 'string' ? normalizeModelName(rule.model) === ctx.model : rule.model.test(ctx.model);
-        if (!ok) continue;
-      }
-      if (rule.contains !== undefined && !text.includes(rule.contains)) continue;
-      if (rule.times !== undefined) rule.times--;
-      return rule.fault;
-    }
-    return undefined;
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

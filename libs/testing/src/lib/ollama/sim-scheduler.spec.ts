@@ -1,4 +1,5 @@
-import { OllamaSimServer, type OllamaSimOptions } from './ollama-sim.server';
+import { OllamaSimServer } from './ollama-sim.server';
+import type { OllamaSimOptions } from './ollama-sim.options';
 import { post, waitFor } from './sim-test.helpers';
 
 type Ps = { models: { name: string; expires_at: string; context_length: number }[] };

@@ -45,6 +45,15 @@ describe('OllamaModelClient against OllamaSimServer', () => {
     });
   });
 
+  it('sends the configured headers on every request, never recording Authorization', async () => {
+    const withHeaders = new OllamaModelClient({ host, headers: { 'x-team': 'flotilla', Authorization: 'Bearer secret' } });
+    await collectChat(withHeaders.chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'hi' }] }));
+    const rec = sim.generationRequests().at(-1)!;
+    expect(rec.headers['x-team']).toBe('flotilla');
+    expect(rec.hadAuthorization).toBe(true);
+    expect(rec.headers['user-agent']).toMatch(/^ollama-js\//);
+  });
+
   it('sends no options object when there are none, and the client default keep_alive', async () => {
     const withDefault = new OllamaModelClient({ host, keepAlive: -1 });
     await collectChat(withDefault.chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'hi' }] }));
@@ -129,7 +138,7 @@ describe('OllamaModelClient against OllamaSimServer', () => {
     });
 
     it('warms a model (load only), measures how long it took, then lists it as loaded; keepAlive 0 unloads it', async () => {
-      const sim2 = new OllamaSimServer({ models: [{ name: 'cold', loadMs: 3000 }], timeScale: 0.01 });
+      const sim2 = new OllamaSimServer({ models: [{ name: 'cold', loadMs: 3000, size: 4e9, sizeVram: 3e9 }], timeScale: 0.01 });
       const c2 = new OllamaModelClient({ host: await sim2.start() });
       try {
         const warmed = await c2.warm('cold', { keepAlive: '1h', numCtx: 8192 });
@@ -138,7 +147,7 @@ describe('OllamaModelClient against OllamaSimServer', () => {
         expect(sim2.stats.loads).toBe(1);
         expect(sim2.generationRequests().at(-1)!.body).toMatchObject({ messages: [], keep_alive: '1h', options: { num_ctx: 8192 } });
         const loaded = await c2.loadedModels();
-        expect(loaded).toEqual([{ name: 'cold:latest', sizeBytes: expect.any(Number), sizeVramBytes: expect.any(Number), expiresAt: expect.any(Date), contextLength: 8192 }]);
+        expect(loaded).toEqual([{ name: 'cold:latest', sizeBytes: 4e9, sizeVramBytes: 3e9, expiresAt: expect.any(Date), contextLength: 8192 }]);
         expect(loaded[0]!.expiresAt.getTime()).toBeGreaterThan(Date.now());
         expect((await c2.warm('cold', { keepAlive: 0 })).unloaded).toBe(true);
         expect(await c2.loadedModels()).toEqual([]);

@@ -37,7 +37,7 @@ export function ps(sim: SimContext, res: ServerResponse): void {
       digest: r.model.digest,
       details: modelDetails(r.model),
       expires_at: Number.isFinite(r.expiresAt) ? new Date(r.expiresAt).toISOString() : FOREVER,
-      size_vram: r.model.size,
+      size_vram: r.model.sizeVram,
       context_length: r.numCtx,
     })),
   });

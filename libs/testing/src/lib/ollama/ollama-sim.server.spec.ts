@@ -144,6 +144,8 @@ describe('OllamaSimServer: native API wire format', () => {
     const rec = sim.requests.find((r) => r.path === '/api/generate')!;
     expect(rec).toMatchObject({ method: 'POST', model: 'qwen3:4b', status: 200, clientDisconnected: false, outcome: 'reply' });
     expect(rec.body).toMatchObject({ prompt: 'why is the sea salty' });
+    expect(rec.headers['content-type']).toBe('application/json');
+    expect(rec.hadAuthorization).toBe(false);
     expect(rec.finishedAt! >= rec.firstByteAt! && rec.firstByteAt! >= rec.receivedAt).toBe(true);
   });
 });

@@ -128,6 +128,15 @@ export class OllamaSimServer {
       .map((r) => r.model.name);
   }
 
+  /** Resolves once `predicate` holds (checked every 5 ms); rejects after `timeoutMs`. */
+  async waitFor(predicate: (sim: this) => boolean, timeoutMs = 2000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (!predicate(this)) {
+      if (Date.now() >= until) throw new Error(`OllamaSimServer.waitFor: condition not met within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Generation requests (/api/chat, /api/generate, /v1/chat/completions) seen so far. */
   generationRequests(): SimRequestRecord[] {
     return this.requests.filter((r) => isGenerationPath(r.path));
@@ -135,7 +144,16 @@ export class OllamaSimServer {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0]!;
-    const record: SimRequestRecord = { id: this.nextRecordId++, method: req.method ?? 'GET', path, receivedAt: Date.now(), clientDisconnected: false };
+    const { authorization, ...headers } = req.headers;
+    const record: SimRequestRecord = {
+      id: this.nextRecordId++,
+      method: req.method ?? 'GET',
+      path,
+      headers,
+      hadAuthorization: authorization !== undefined,
+      receivedAt: Date.now(),
+      clientDisconnected: false,
+    };
     this.requests.push(record);
     const controller = new AbortController();
     let dropping = false;

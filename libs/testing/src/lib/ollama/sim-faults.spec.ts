@@ -102,7 +102,7 @@ describe('OllamaSimServer: fault injection', () => {
     expect(sim.activeGenerations).toBe(1);
     controller.abort();
     const rec = sim.generationRequests().at(-1)!;
-    await waitFor(() => rec.clientDisconnected && sim.activeGenerations === 0);
+    await sim.waitFor((s) => rec.clientDisconnected && s.activeGenerations === 0);
     expect(rec.outcome).toBe('cancelled');
   });
 

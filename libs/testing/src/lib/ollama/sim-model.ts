@@ -17,6 +17,8 @@ export interface SimModelSpec {
   quantization?: string;
   /** Bytes of weights. @default 2_500_000_000 */
   size?: number;
+  /** Bytes in GPU memory when loaded (/api/ps size_vram); less than `size` = partly on CPU. @default size */
+  sizeVram?: number;
   /** Load time in simulated ms. @default 800 */
   loadMs?: number;
   /** Prompt processing speed. @default 800 */
@@ -51,6 +53,7 @@ export function resolveModel(spec: string | SimModelSpec): SimModel {
     parameterSize: s.parameterSize ?? '4B',
     quantization: s.quantization ?? 'Q4_K_M',
     size: s.size ?? 2_500_000_000,
+    sizeVram: s.sizeVram ?? s.size ?? 2_500_000_000,
     loadMs: s.loadMs ?? 800,
     promptTokensPerSec: s.promptTokensPerSec ?? 800,
     tokensPerSec: s.tokensPerSec ?? 60,

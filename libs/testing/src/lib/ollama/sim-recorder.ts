@@ -3,6 +3,9 @@ export interface SimRequestRecord {
   id: number;
   method: string;
   path: string;
+  /** Request headers, except Authorization (never recorded). */
+  headers: Record<string, string | string[] | undefined>;
+  hadAuthorization: boolean;
   /** Parsed JSON body, or undefined for bodiless requests. */
   body?: Record<string, unknown>;
   model?: string;

@@ -1,4 +1,4 @@
-import { Observable, type Subscriber, type Subscription, type Unsubscribable } from 'rxjs';
+import type { Subscription, Unsubscribable } from 'rxjs';
 import type { ChatMessage } from '../model/chat-message';
 import type { ChatCallOptions, ChatRequest } from '../model/chat-request';
 import type { ChatEvent, FinalEvent } from '../model/chat-event';
@@ -23,32 +23,27 @@ export interface RetrySettings {
   maxDelayMs: number;
 }
 
-/**
- * One agent step: prompt, model call under the per-agent then the run-wide limit with
- * three deadlines, structured-output check, and retries from the agent's one budget
- * (transient errors with backoff, invalid output at once with the error fed back).
- */
-export function callAgent(
-  agent: ResolvedAgent,
-  input: unknown,
-  ctx: RunContext,
-  client: ModelClient,
-  spanId: string,
-  retry: RetrySettings,
-): Observable<CallOutcome> {
-  return new Observable<CallOutcome>((subscriber) => new AgentCall(agent, input, ctx, client, spanId, retry, subscriber).start());
+/** Where an agent call reports: its one outcome, or its error. */
+export interface CallSink {
+  next(outcome: CallOutcome): void;
+  error(error: unknown): void;
+  complete(): void;
 }
 
 const RETRY_TAG = 2;
 const isBadOutput = (e: FlotillaError) => e.kind === 'badOutput';
 
 /**
+ * One agent step: prompt, model call under the per-agent then the run-wide limit with
+ * three deadlines, structured-output check, and retries from the agent's one budget
+ * (transient errors with backoff, invalid output at once with the error fed back).
+ *
  * The engine's hot path, fused into one object: the same behaviour as composing
  * `Limiter.run`, `withDeadlines` and `withRetry`, which each cost an Observable, a
  * subscriber and several closures per call. Methods instead of closures keep an
  * in-flight call small.
  */
-class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsubscribable {
+export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsubscribable {
   readonly priority: number;
   private attempt = 0;
   private feedback: ChatMessage[] | undefined;
@@ -73,7 +68,7 @@ class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsub
     private readonly client: ModelClient,
     private readonly spanId: string,
     retry: RetrySettings,
-    private readonly subscriber: Subscriber<CallOutcome>,
+    private readonly sink: CallSink,
   ) {
     this.priority = agent.descriptor.priority;
     this.policy = { retries: agent.retries, baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs, immediate: isBadOutput };
@@ -198,11 +193,11 @@ class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsub
     }
     if (this.queueMs > 0) event.timings.queueMs = (event.timings.queueMs ?? 0) + this.queueMs;
     this.finished = true;
-    this.subscriber.next({
+    this.sink.next({
       output,
       call: { agent: agent.name, model: event.model, endpoint: event.endpoint, attempts: this.attempt + 1, usage: event.usage, timings: event.timings },
     });
-    this.subscriber.complete();
+    this.sink.complete();
   }
 
   private retryOrFail(error: FlotillaError): void {
@@ -219,7 +214,7 @@ class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsub
   private fail(error: unknown): void {
     this.finished = true;
     this.settle();
-    this.subscriber.error(FlotillaError.from(error));
+    this.sink.error(FlotillaError.from(error));
   }
 
   /** Ends the current attempt: stops its deadlines and stream, frees or withdraws its slots. */

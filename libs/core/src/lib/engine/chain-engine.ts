@@ -4,11 +4,12 @@ import type { FlotillaAgent } from '../agents/agent-options';
 import type { ModelClient } from '../model/model-client.interface';
 import type { FlotillaConfig } from '../di/flotilla-config';
 import { TOKENS } from '../di/tokens';
-import type { RunEvent, StepKind } from '../events/run-event';
+import type { RunEvent } from '../events/run-event';
 import { Errors } from '../errors/errors';
 import { FlotillaError } from '../errors/flotilla-error';
 import { AgentRegistry } from './agent-registry';
-import { callAgent, type CallOutcome, type RetrySettings } from './agent-call';
+import { AgentCall, type RetrySettings } from './agent-call';
+import { StepSpan } from './step-span';
 import { Limiter } from './limiter';
 import { RunContext, type RunBudgets } from './run-context';
 import type { RunResult, RunStatus } from './run-result';
@@ -199,48 +200,63 @@ export class ChainEngine {
   }
 
   private exec(step: Step, value: unknown, scope: Scope, parentId: string, ctx: RunContext, index: number | undefined): Observable<unknown> {
-    switch (step.kind) {
-      case 'call': {
-        const agent = this.agents.resolve(step.agent);
-        return this.span(ctx, step, 'call', parentId, index, scope, agent.name, agent.model, (id) =>
-          callAgent(agent, step.input ? step.input(value, scope) : value, ctx, this.client, id, this.retry),
-        );
+    if (step.kind === 'call') {
+      const agent = this.agents.resolve(step.agent);
+      return new Observable((subscriber) => {
+        const span = new StepSpan(ctx, step, 'call', parentId, index, scope, agent.name, agent.model, subscriber);
+        let input: unknown;
+        try {
+          input = step.input ? step.input(value, scope) : value;
+        } catch (e) {
+          span.error(e);
+          return span;
+        }
+        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, this.retry, span).start());
+      });
+    }
+    return new Observable((subscriber) => {
+      const span = new StepSpan(ctx, step, step.kind, parentId, index, scope, undefined, undefined, subscriber);
+      let body: Observable<unknown>;
+      try {
+        body = this.body(step, value, scope, span.id, ctx);
+      } catch (e) {
+        span.error(e);
+        return span;
       }
+      return span.attach(body.subscribe(span));
+    });
+  }
+
+  /** The work of a structural step, as an Observable of its output. */
+  private body(step: Exclude<Step, { kind: 'call' }>, value: unknown, scope: Scope, id: string, ctx: RunContext): Observable<unknown> {
+    switch (step.kind) {
       case 'map':
-        return this.span(ctx, step, 'map', parentId, index, scope, undefined, undefined, () => of(step.fn(value, scope)));
+        return of(step.fn(value, scope));
       case 'sequence':
-        return this.span(ctx, step, 'sequence', parentId, index, scope, undefined, undefined, (id) =>
-          this.sequence(step.steps, 0, value, scope, id, ctx),
-        );
+        return this.sequence(step.steps, 0, value, scope, id, ctx);
       case 'fanOut':
-        return this.span(ctx, step, 'fanOut', parentId, index, scope, undefined, undefined, (id) =>
-          of(step.items(value, scope)).pipe(
-            fanOut(
-              (item, i) => this.exec(step.step, item, Object.assign(Object.create(scope) as object, { item, index: i }), id, ctx, i),
-              step.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY,
-            ),
+        return of(step.items(value, scope)).pipe(
+          fanOut(
+            (item, i) => this.exec(step.step, item, Object.assign(Object.create(scope) as object, { item, index: i }), id, ctx, i),
+            step.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY,
           ),
         );
       case 'reviewLoop':
-        return this.span(ctx, step, 'reviewLoop', parentId, index, scope, undefined, undefined, (id) =>
-          of(value).pipe(
-            reviewLoop({
-              work: (v) => this.exec(step.work, v, scope, id, ctx, 0),
-              review: (args) => this.exec(step.review, args, scope, id, ctx, args.round),
-              revise: (args) => this.exec(step.revise, args, scope, id, ctx, args.round),
-              approved: step.approved,
-              maxRounds: step.maxRounds ?? DEFAULT_REVIEW_ROUNDS,
-            }),
-          ),
+        return of(value).pipe(
+          reviewLoop({
+            work: (v) => this.exec(step.work, v, scope, id, ctx, 0),
+            review: (args) => this.exec(step.review, args, scope, id, ctx, args.round),
+            revise: (args) => this.exec(step.revise, args, scope, id, ctx, args.round),
+            approved: step.approved,
+            maxRounds: step.maxRounds ?? DEFAULT_REVIEW_ROUNDS,
+          }),
         );
       case 'branch':
-        return this.span(ctx, step, 'branch', parentId, index, scope, undefined, undefined, (id) =>
-          of(value).pipe(
-            branch(
-              (v) => step.when(v, scope),
-              (v) => this.exec(step.then, v, scope, id, ctx, 0),
-              step.otherwise ? (v) => this.exec(step.otherwise!, v, scope, id, ctx, 1) : undefined,
-            ),
+        return of(value).pipe(
+          branch(
+            (v) => step.when(v, scope),
+            (v) => this.exec(step.then, v, scope, id, ctx, 0),
+            step.otherwise ? (v) => this.exec(step.otherwise!, v, scope, id, ctx, 1) : undefined,
           ),
         );
       default:
@@ -259,66 +275,6 @@ export class ChainEngine {
           complete: () => subscriber.add(this.sequence(steps, i + 1, last, scope, id, ctx).subscribe(subscriber)),
         }),
       );
-    });
-  }
-
-  /** Wraps a step's work in start / end / error events and records its output. */
-  private span(
-    ctx: RunContext,
-    step: Step,
-    kind: StepKind,
-    parentId: string,
-    index: number | undefined,
-    scope: Scope,
-    agent: string | undefined,
-    model: string | undefined,
-    body: (id: string) => Observable<unknown>,
-  ): Observable<unknown> {
-    return new Observable((subscriber) => {
-      const id = ctx.nextSpanId();
-      const name = step.name ?? agent ?? kind;
-      const startedAt = ctx.now();
-      let ended = false;
-      ctx.emit({ type: 'step.start', runId: ctx.runId, id, parentId, at: startedAt, step: name, kind, agent, model, index });
-      let has = false;
-      let last: unknown;
-      const sub = body(id).subscribe({
-        next(v) {
-          has = true;
-          last = v;
-        },
-        error(e) {
-          ended = true;
-          ctx.emit({ type: 'error', runId: ctx.runId, id, parentId, at: ctx.now(), step: name, kind, error: toErrorInfo(e) });
-          subscriber.error(e);
-        },
-        complete() {
-          ended = true;
-          const call = kind === 'call' && has ? (last as CallOutcome).call : undefined;
-          const output = call ? (last as CallOutcome).output : last;
-          const endedAt = ctx.now();
-          if (step.as !== undefined) (scope as Record<string, unknown>)[step.as] = output;
-          ctx.steps.push({ id, parentId, step: name, output, call, startedAt, endedAt });
-          ctx.emit({ type: 'step.end', runId: ctx.runId, id, parentId, at: endedAt, step: name, kind, output, call });
-          subscriber.next(output);
-          subscriber.complete();
-        },
-      });
-      return () => {
-        sub.unsubscribe();
-        if (!ended) {
-          ctx.emit({
-            type: 'error',
-            runId: ctx.runId,
-            id,
-            parentId,
-            at: ctx.now(),
-            step: name,
-            kind,
-            error: toErrorInfo(Errors.aborted(`step "${name}"`)),
-          });
-        }
-      };
     });
   }
 }

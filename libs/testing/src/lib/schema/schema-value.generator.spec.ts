@@ -21,7 +21,7 @@ const leaf: fc.Arbitrary<Schema> = fc.oneof(
     ...(which === 'both' || which === 'min' ? { minimum: lo } : {}),
     ...(which === 'both' || which === 'max' ? { maximum: hi } : {}),
   })),
-  fc.tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true }), fc.constantFrom('both', 'min', 'max', 'none')).map(
+  fc.tuple(fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((d) => d + 0), fc.double({ min: 0, max: 1e6, noNaN: true }).map((d) => d + 0), fc.constantFrom('both', 'min', 'max', 'none')).map(
     ([lo, span, which]) => ({
       type: 'number',
       ...(which === 'both' || which === 'min' ? { minimum: lo } : {}),
@@ -29,10 +29,22 @@ const leaf: fc.Arbitrary<Schema> = fc.oneof(
     }),
   ),
   fc.uniqueArray(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 4 }).map((e) => ({ type: 'integer', enum: e })),
+  fc.uniqueArray(fc.double({ min: -10, max: 10, noNaN: true, noDefaultInfinity: true }).map((d) => d + 0), { minLength: 1, maxLength: 3, comparator: 'SameValueZero' }).map((e) => ({ type: 'number', enum: e })),
+  fc.integer({ min: -20, max: 20 }).map((n) => ({ type: 'number', const: n })),
+  // Fractional bounds on integers, always with at least one integer inside.
+  fc.tuple(fc.integer({ min: -100, max: 100 }), fc.integer({ min: 1, max: 5 })).map(([n, span]) => ({ type: 'integer', minimum: n - 0.5, maximum: n + span - 0.5 })),
 );
 
+/** Adds the annotation keywords every kind allows. */
+const annotated = (a: fc.Arbitrary<Schema>): fc.Arbitrary<Schema> =>
+  fc.tuple(a, fc.option(fc.string({ maxLength: 10 }), { nil: undefined }), fc.option(fc.string({ maxLength: 10 }), { nil: undefined })).map(([s, description, title]) => ({
+    ...s,
+    ...(description === undefined ? {} : { description }),
+    ...(title === undefined ? {} : { title }),
+  }));
+
 const { schema } = fc.letrec<{ schema: Schema; object: Schema; array: Schema; anyOf: Schema }>((tie) => ({
-  schema: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('object'), tie('array'), tie('anyOf')),
+  schema: annotated(fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('object'), tie('array'), tie('anyOf'))),
   object: fc
     .dictionary(fc.string({ minLength: 1, maxLength: 6 }).filter((k) => k !== '__proto__'), tie('schema'), { maxKeys: 4 })
     .map((props) => ({ type: 'object', additionalProperties: false, required: Object.keys(props), properties: props })),
@@ -59,7 +71,7 @@ describe('valueForSchema', () => {
         const value = valueForSchema(s, seed);
         if (!validate(value)) throw new Error(`${JSON.stringify(value)} fails ${JSON.stringify(s)}: ${ajv.errorsText(validate.errors)}`);
       }),
-      { numRuns: 500 },
+      { numRuns: 1000 },
     );
   });
 

@@ -83,8 +83,8 @@ function integerValue(s: Schema, rand: () => number): number {
   const { lo, hi } = bounds(s);
   const a = Math.ceil(lo);
   const b = Math.floor(hi);
-  if (b < a) return a;
-  return a + Math.floor(rand() * (b - a + 1));
+  if (b < a) return a + 0;
+  return a + Math.floor(rand() * (b - a + 1)) + 0;
 }
 
 function numberValue(s: Schema, rand: () => number): number {
@@ -92,5 +92,6 @@ function numberValue(s: Schema, rand: () => number): number {
   if (hi <= lo) return lo;
   // Two decimals keep it readable; clamp guards the rounding at the edges.
   const v = Math.round((lo + rand() * (hi - lo)) * 100) / 100;
-  return Math.min(hi, Math.max(lo, v));
+  // + 0 turns -0 into 0: JSON has no negative zero.
+  return Math.min(hi, Math.max(lo, v)) + 0;
 }

@@ -74,13 +74,14 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient {
       const controller = new AbortController();
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
       const started = performance.now();
+      const keepAlive = request.keepAlive ?? this.config.keepAlive;
       this.client(signal)
         .embed({
           model: request.model,
           input: request.input,
           ...(request.truncate === undefined ? {} : { truncate: request.truncate }),
           ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
-          ...(request.keepAlive ?? this.config.keepAlive) === undefined ? {} : { keep_alive: request.keepAlive ?? this.config.keepAlive },
+          ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
         })
         .then((r) => {
           subscriber.next({

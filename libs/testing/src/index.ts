@@ -29,3 +29,11 @@ export type {
   OpenAIErrorBody,
   OpenAIScriptedReply,
 } from './lib/openai/index';
+
+// Synthetic GGUF models (random weights) for the embedded llama.cpp engine.
+export { writeSyntheticGguf, syntheticGguf, CHATML_TEMPLATE } from './lib/gguf/synthetic-gguf';
+export { SYNTHETIC_GGUF_DEFAULTS } from './lib/gguf/synthetic-gguf.options';
+export type { SyntheticGgufOptions, SyntheticGgufInfo } from './lib/gguf/synthetic-gguf.options';
+export { SYNTHETIC_TOKEN_IDS } from './lib/gguf/byte-vocab';
+export { readGgufHeader } from './lib/gguf/gguf.reader';
+export type { GgufHeader, GgufTensorInfo } from './lib/gguf/gguf.reader';

@@ -46,6 +46,9 @@ export interface StepStats {
   firstTokenMs?: number;
   queueMs?: number;
   loadMs?: number;
+  /** The model call as the client timed it (falls back to the step's duration). */
+  modelMs: number;
+  /** The step as the engine saw it, retries and queueing included. */
   durationMs: number;
 }
 
@@ -149,6 +152,7 @@ function toStats(s: CompletedStep): StepStats {
     firstTokenMs: call.timings.firstTokenMs,
     queueMs: call.timings.queueMs,
     loadMs: call.timings.loadMs,
+    modelMs: call.timings.totalMs ?? durationMs,
     durationMs,
   };
 }

@@ -15,7 +15,7 @@ export interface ScriptedReply {
   interTokenDelayMs?: number;
   /** Emit a `loading` event first, announcing this load time. */
   loadingMs?: number;
-  /** Fail with this error after `failAfterChunks` deltas (0 = before any). */
+  /** Fail with this error after `failAfterChunks` deltas (0 = before any; capped at the number of chunks). */
   error?: FlotillaError;
   failAfterChunks?: number;
   /** Never answer (until unsubscribed). */
@@ -76,27 +76,40 @@ export class ScriptedModelClient implements ModelClient {
       };
       const scheduler = this.options.scheduler ?? asyncScheduler;
       const noDelay = !reply.firstTokenDelayMs && !reply.interTokenDelayMs && !reply.hang && !reply.loadingMs;
-      if (noDelay && !reply.error) {
-        if (text) subscriber.next({ type: 'delta', text });
+      const chunks = splitText(text, reply.chunks ?? 1);
+      const failAt = Math.min(reply.failAfterChunks ?? 0, chunks.length);
+      if (noDelay) {
+        // Synchronous: an already-resolved reply (or failure).
+        for (let i = 0; i < (reply.error ? failAt : chunks.length); i++) subscriber.next({ type: 'delta', text: chunks[i]! });
+        close();
+        if (reply.error) {
+          subscriber.error(reply.error);
+          return;
+        }
         subscriber.next(final);
         if (record) record.finished = true;
-        close();
         subscriber.complete();
         return;
       }
-      const chunks = splitText(text, reply.chunks ?? 1);
+      const startedAt = scheduler.now();
+      let firstAt: number | undefined;
       let sent = 0;
       const step = (): void => {
-        if (reply.error && sent === (reply.failAfterChunks ?? 0)) {
+        if (reply.error && sent === failAt) {
           close();
           subscriber.error(reply.error);
           return;
         }
         if (sent < chunks.length) {
+          firstAt ??= scheduler.now();
           subscriber.next({ type: 'delta', text: chunks[sent++]! });
           subscriber.add(scheduler.schedule(step, reply.interTokenDelayMs ?? 0));
           return;
         }
+        // Timed like a real adapter reports them: first token, generation, whole call.
+        const end = scheduler.now();
+        final.timings = { totalMs: end - startedAt, ...(firstAt === undefined ? {} : { firstTokenMs: firstAt - startedAt, evalMs: end - firstAt }) };
+        if (reply.loadingMs) final.timings.loadMs = reply.loadingMs;
         subscriber.next(final);
         if (record) record.finished = true;
         close();

@@ -57,6 +57,8 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sub: Subscription | undefined;
   private retryTimer: DeadlineHandle | undefined;
   private final: FinalEvent | undefined;
+  private sentAt = 0;
+  private firstAt = 0;
   private finished = false;
   private readonly policy: RetryPolicy;
   private readonly callOptions: ChatCallOptions;
@@ -128,6 +130,8 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
     this.tracker = tracker;
     this.final = undefined;
+    this.firstAt = 0;
+    this.sentAt = performance.now();
     const sub = this.client.chat(this.request, this.callOptions).subscribe(this);
     if (this.tracker !== tracker) sub.unsubscribe(); // settled synchronously
     else if (!sub.closed) {
@@ -140,6 +144,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   next(event: ChatEvent): void {
     if (this.finished || !this.tracker) return;
     this.tracker.observe(event);
+    if (this.firstAt === 0 && (event.type === 'delta' || event.type === 'toolCall')) this.firstAt = performance.now();
     if (event.type === 'delta') {
       this.ctx.emit({ type: 'token', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), text: event.text });
     } else if (event.type === 'final') {
@@ -191,7 +196,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       this.retryOrFail(FlotillaError.from(e));
       return;
     }
-    if (this.queueMs > 0) event.timings.queueMs = (event.timings.queueMs ?? 0) + this.queueMs;
+    const timings = event.timings;
+    if (this.queueMs > 0) timings.queueMs = (timings.queueMs ?? 0) + this.queueMs;
+    // Clients that do not time calls themselves get the engine's view (send -> first token -> end).
+    if (timings.totalMs === undefined) timings.totalMs = performance.now() - this.sentAt;
+    if (timings.firstTokenMs === undefined && this.firstAt !== 0) timings.firstTokenMs = this.firstAt - this.sentAt;
     this.finished = true;
     this.sink.next({
       output,

@@ -1,0 +1,43 @@
+import * as path from 'node:path';
+import type { ModelClient } from '@flotilla/core';
+import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
+import { OllamaModelClient } from '@flotilla/adapter-ollama';
+import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
+import type { DemoOptions } from './cli-options';
+
+/** The cassettes shipped with the demo, one per objective. */
+export const SHIPPED_CASSETTES_DIR = path.resolve(__dirname, '../../cassettes');
+export const SHIPPED_CASSETTES = ['reverse-string.json', 'fizzbuzz.json', 'lru-cache.json'].map((f) => path.join(SHIPPED_CASSETTES_DIR, f));
+
+export interface DemoBackend {
+  client: ModelClient;
+  /** One line for the user: what answers the calls. */
+  description: string;
+}
+
+/** Builds the model client the demo runs on, from the command line alone. */
+export function createBackend(options: DemoOptions): DemoBackend {
+  if (options.backend === 'fixture') {
+    const cassettes = options.cassettes ?? SHIPPED_CASSETTES;
+    const notes = [...new Set(cassettes.map((f) => loadCassette(f).note).filter(Boolean))];
+    const client = new FixtureModelClient({ cassette: cassettes, pace: options.pace, speed: options.speed });
+    const what = notes.length ? notes.join('; ') : 'recorded cassettes';
+    return { client, description: `fixture: replaying ${cassettes.length} cassette(s), ${options.pace} pace (${what})` };
+  }
+  const live = createLiveClient(options);
+  if (!options.record) return live;
+  const file = options.cassettes![0]!;
+  return {
+    client: new FixtureModelClient({ cassette: file, mode: 'record', inner: live.client, source: live.description }),
+    description: `${live.description}, recording every call into ${file}`,
+  };
+}
+
+function createLiveClient(options: DemoOptions): DemoBackend {
+  if (options.backend === 'ollama') {
+    const client = new OllamaModelClient({ host: options.host });
+    return { client, description: `ollama at ${client.endpoint}` };
+  }
+  const client = new OpenAICompatibleModelClient({ baseURL: options.host });
+  return { client, description: `openai-compatible server at ${client.endpoint}` };
+}

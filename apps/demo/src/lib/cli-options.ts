@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { FlotillaError } from '@flotilla/core';
+
+export const BACKENDS = ['fixture', 'ollama', 'openai'] as const;
+export type Backend = (typeof BACKENDS)[number];
+export const PACES = ['instant', 'recorded'] as const;
+
+export const DEFAULT_OBJECTIVE = 'Create a function that reverses a string and tests it';
+
+export interface DemoOptions {
+  objective: string;
+  backend: Backend;
+  /** Server URL for ollama / openai backends. */
+  host?: string;
+  /** Cassette files to replay from (fixture) or record into (--record). */
+  cassettes?: string[];
+  record: boolean;
+  pace: (typeof PACES)[number];
+  speed: number;
+  json: boolean;
+  managerModel?: string;
+  workerModel?: string;
+  reviewerModel?: string;
+  concurrency: number;
+  maxRounds: number;
+  deadlineMs?: number;
+  help: boolean;
+}
+
+export const USAGE = `flotilla demo: the manager -> workers -> reviewer pipeline
+
+Usage: npm run demo -- [options]
+
+  --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
+  --backend <name>        fixture (default) | ollama | openai   (env FLOTILLA_BACKEND)
+  --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
+  --cassette <file>       cassette to replay or record (repeatable; default: the shipped ones)
+  --record                call the live backend and record every call into --cassette
+  --pace <instant|recorded>  replay speed for fixtures (default: recorded on a terminal)
+  --speed <factor>        speed-up for recorded pace (default 4)
+  --manager-model, --worker-model, --reviewer-model <name>
+  --concurrency <n>       workers in flight (default 5)
+  --max-rounds <n>        review rounds at most (default 2)
+  --deadline-ms <ms>      end the run after this long (budgetExceeded)
+  --json                  one JSON object on stdout; progress goes to stderr
+  -h, --help
+`;
+
+/** Parses and checks the command line; every problem is a `config` FlotillaError naming the flag. */
+export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = process.env, isTty = false): DemoOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        objective: { type: 'string' },
+        backend: { type: 'string' },
+        host: { type: 'string' },
+        cassette: { type: 'string', multiple: true },
+        record: { type: 'boolean', default: false },
+        pace: { type: 'string' },
+        speed: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'manager-model': { type: 'string' },
+        'worker-model': { type: 'string' },
+        'reviewer-model': { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-rounds': { type: 'string' },
+        'deadline-ms': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (cause) {
+    throw new FlotillaError('config', `command line: ${(cause as Error).message}. See --help.`, { cause });
+  }
+  const backend = oneOf('--backend', values.backend ?? env['FLOTILLA_BACKEND'] ?? 'fixture', BACKENDS);
+  const json = values.json ?? false;
+  const options: DemoOptions = {
+    objective: values.objective ?? DEFAULT_OBJECTIVE,
+    backend,
+    host: values.host ?? (backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined),
+    cassettes: values.cassette,
+    record: values.record ?? false,
+    pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),
+    speed: number('--speed', values.speed, 4),
+    json,
+    managerModel: values['manager-model'],
+    workerModel: values['worker-model'],
+    reviewerModel: values['reviewer-model'],
+    concurrency: number('--concurrency', values.concurrency, 5, true),
+    maxRounds: number('--max-rounds', values['max-rounds'], 2, true),
+    deadlineMs: values['deadline-ms'] === undefined ? undefined : number('--deadline-ms', values['deadline-ms'], 0),
+    help: values.help ?? false,
+  };
+  if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
+  if (options.record && backend === 'fixture') {
+    throw new FlotillaError('config', '--record: records a live backend; add --backend ollama (or openai) and --cassette <file>');
+  }
+  if (options.record && !options.cassettes?.length) {
+    throw new FlotillaError('config', '--record: expected --cassette <file> to write the recordings to');
+  }
+  return options;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new FlotillaError('config', `${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
+}
+
+function number(flag: string, raw: string | undefined, fallback: number, integer = false): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new FlotillaError('config', `${flag}: expected a ${integer ? 'whole ' : ''}number > 0, got "${raw}"`);
+  }
+  return n;
+}

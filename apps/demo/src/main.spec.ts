@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { OllamaSimServer } from '@flotilla/testing';
+import { loadCassette } from '@flotilla/adapter-fixture';
+import { main } from './main';
+import { authorCassette, loadReplySource } from './lib/author-cassette';
+import { SHIPPED_CASSETTES, SHIPPED_CASSETTES_DIR } from './lib/backend';
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function runDemo(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Captured> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (d) => out.push(String(d)));
+  stderr.on('data', (d) => err.push(String(d)));
+  const code = await main(args, { stdout, stderr, env });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+const sources = fs.readdirSync(path.join(SHIPPED_CASSETTES_DIR, 'src')).filter((f) => f.endsWith('.yaml'));
+
+describe('demo', () => {
+  it('runs the default objective on the shipped cassettes and prints one JSON object with --json', async () => {
+    const { code, stdout, stderr } = await runDemo(['--json']);
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.status).toBe('succeeded');
+    expect(result.plan.steps.length).toBeGreaterThan(0);
+    expect(result.stepOutputs).toHaveLength(result.plan.steps.length);
+    expect(result.reviews.at(-1).approved).toBe(true);
+    expect(result.artifact).toContain('Array.from(input)');
+    expect(result.stats.map((s: { agent: string }) => s.agent)).toEqual(['manager', 'worker', 'worker', 'reviewer', 'worker', 'reviewer']);
+    expect(stderr).toContain('hand-written, not recorded from a real model');
+    expect(stdout.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each(sources.map((f) => [f]))('replays the objective of %s', async (file) => {
+    const { objective } = loadReplySource(path.join(SHIPPED_CASSETTES_DIR, 'src', file));
+    const { code, stdout } = await runDemo(['--objective', objective]);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/succeeded, approved — \d model calls/);
+    expect(stdout).toMatch(/manager\s+manager\s+neural-chat:latest/);
+  });
+
+  it('labels every shipped cassette as hand-written', () => {
+    for (const file of SHIPPED_CASSETTES) expect(loadCassette(file).note).toBe('hand-written, not recorded from a real model');
+  });
+
+  it('keeps the shipped cassettes in step with their sources and the current prompts', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-demo-'));
+    try {
+      for (const file of sources) {
+        const fresh = path.join(dir, file.replace('.yaml', '.json'));
+        await authorCassette(path.join(SHIPPED_CASSETTES_DIR, 'src', file), fresh, { timeScale: 0 });
+        const shipped = loadCassette(path.join(SHIPPED_CASSETTES_DIR, file.replace('.yaml', '.json')));
+        // Same requests (keys) and same reply text: only timings may differ.
+        const authored = loadCassette(fresh).entries;
+        expect(Object.keys(authored).sort()).toEqual(Object.keys(shipped.entries).sort());
+        const finalText = (events: readonly { type: string }[]) => (events.at(-1) as unknown as { message: { content: string } }).message.content;
+        for (const [key, entry] of Object.entries(shipped.entries)) expect(finalText(authored[key]!.events)).toBe(finalText(entry.events));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails with a cassette miss naming the closest recorded request for an objective it has no recording of', async () => {
+    const { code, stdout } = await runDemo(['--json', '--objective', 'Write a haiku about ships']);
+    expect(code).toBe(1);
+    const result = JSON.parse(stdout);
+    expect(result.status).toBe('failed');
+    expect(result.error.kind).toBe('badRequest');
+    expect(result.error.message).toMatch(/fixture miss: no recorded reply for request [0-9a-f]{64} \(model "neural-chat:latest"\)/);
+    expect(result.error.message).toMatch(/closest recorded request [0-9a-f]{64} differs at messages\[1\]\.content/);
+  });
+
+  it('rejects bad options with exit code 2 and says which flag', async () => {
+    expect(await runDemo(['--backend', 'gpt'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend: expected one of fixture, ollama, openai, got "gpt"') });
+    expect(await runDemo(['--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--concurrency: expected a whole number > 0') });
+    expect(await runDemo(['--record'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--record: records a live backend') });
+    expect(await runDemo(['--frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--frobnicate'") });
+  });
+
+  describe('against an Ollama server (the simulator, over HTTP)', () => {
+    const sim = new OllamaSimServer({
+      models: ['neural-chat:latest', 'qwen2.5-coder:7b-q4_0', 'mistral:latest'],
+      numParallel: 4,
+      timeScale: 0.01,
+    });
+    let url: string;
+    beforeAll(async () => {
+      url = await sim.start();
+    });
+    afterAll(() => sim.close());
+
+    it('runs by configuration alone, then records and replays the same run', async () => {
+      const live = await runDemo(['--json', '--backend', 'ollama', '--host', url, '--max-rounds', '1']);
+      const liveResult = JSON.parse(live.stdout);
+      expect(liveResult.status).toBe('succeeded');
+      expect(liveResult.backend).toContain(`ollama at ${new URL(url).host}`);
+      expect(liveResult.stepOutputs).toHaveLength(liveResult.plan.steps.length);
+
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-demo-rec-'));
+      const cassette = path.join(dir, 'live.json');
+      try {
+        const recorded = await runDemo(['--json', '--backend', 'ollama', '--host', url, '--max-rounds', '1', '--record', '--cassette', cassette]);
+        const replayed = await runDemo(['--json', '--max-rounds', '1', '--cassette', cassette]);
+        const a = JSON.parse(recorded.stdout);
+        const b = JSON.parse(replayed.stdout);
+        expect(b.status).toBe('succeeded');
+        expect(b.plan).toEqual(a.plan);
+        expect(b.stepOutputs).toEqual(a.stepOutputs);
+        expect(b.reviews).toEqual(a.reviews);
+        expect(b.artifact).toEqual(a.artifact);
+        expect(Object.keys(loadCassette(cassette).entries)).toHaveLength(a.modelCalls);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  });
+});

@@ -1,0 +1,104 @@
+import 'reflect-metadata';
+import { FlotillaError, type RunEvent } from '@flotilla/core';
+import { ChainOrchestrator, toPipelineResult, type PipelineResult } from '@flotilla/agents';
+import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
+import { createBackend } from './lib/backend';
+import { ProgressRenderer } from './lib/progress.renderer';
+import { summaryTable } from './lib/summary-table';
+
+export interface DemoIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  /** Aborting cancels the run (the CLI wires Ctrl-C to it). */
+  signal?: AbortSignal;
+}
+
+/** Exit codes: 0 approved run, 1 run failed or not approved, 2 bad usage or configuration, 130 cancelled. */
+export async function main(argv: string[], io: DemoIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  let options: DemoOptions;
+  try {
+    options = parseDemoOptions(argv, io.env, Boolean(io.stderr.isTTY));
+  } catch (e) {
+    io.stderr.write(`${(e as Error).message}\n`);
+    return 2;
+  }
+  if (options.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+
+  let backend;
+  try {
+    backend = createBackend(options);
+  } catch (e) {
+    io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const orchestrator = new ChainOrchestrator({
+    client: backend.client,
+    managerModel: options.managerModel,
+    workerModel: options.workerModel,
+    reviewerModel: options.reviewerModel,
+    workerConcurrency: options.concurrency,
+    maxReviewRounds: options.maxRounds,
+  });
+
+  io.stderr.write(`flotilla demo — ${backend.description}\nobjective: ${options.objective}\n\n`);
+  const progress = new ProgressRenderer(io.stderr);
+  progress.start();
+
+  const result = await new Promise<PipelineResult>((resolve, reject) => {
+    orchestrator.runChain$(options.objective, { signal: io.signal, deadlineMs: options.deadlineMs }).subscribe({
+      next: (e: RunEvent) => {
+        progress.onEvent(e);
+        if (e.type === 'run.end') resolve(toPipelineResult(options.objective, e.result));
+      },
+      error: reject,
+    });
+  }).finally(() => progress.stop());
+
+  if (options.json) {
+    const { run: _run, ...rest } = result;
+    io.stdout.write(`${JSON.stringify({ ...rest, backend: backend.description })}\n`);
+  } else {
+    io.stdout.write(`\n${renderReport(result, options.backend === 'fixture' && options.pace === 'instant')}`);
+  }
+  if (result.status === 'cancelled') return 130;
+  return result.status === 'succeeded' && result.approved ? 0 : 1;
+}
+
+function renderReport(r: PipelineResult, instantReplay: boolean): string {
+  const out: string[] = [];
+  if (r.plan) {
+    out.push(`Plan: ${r.plan.summary}`);
+    r.plan.steps.forEach((s, i) => out.push(`  ${i + 1}. ${s.title}`));
+    out.push('');
+  }
+  r.reviews.forEach((v, i) => {
+    out.push(`Review ${i + 1}: ${v.approved ? 'approved' : 'changes requested'}`);
+    for (const issue of v.issues) out.push(`  - ${issue}`);
+  });
+  if (r.reviews.length) out.push('');
+  if (r.artifact) out.push('Final artifact:', '', r.artifact, '');
+  if (r.error) out.push(`Run ${r.status}: ${r.error.kind}: ${r.error.message}`, '');
+  out.push(summaryTable(r), '');
+  out.push(
+    `${r.status}${r.status === 'succeeded' ? (r.approved ? ', approved' : ', not approved') : ''} — ${r.modelCalls} model calls in ${(r.durationMs / 1000).toFixed(2)} s` +
+      (instantReplay ? ' (instant replay; model timings as recorded; --pace recorded replays them in real time)' : ''),
+    '',
+  );
+  return out.join('\n');
+}
+
+if (require.main === module || process.argv[1] === __filename) {
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`flotilla demo: ${FlotillaError.is(e) ? `${e.kind}: ` : ''}${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

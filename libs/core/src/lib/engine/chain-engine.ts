@@ -1,5 +1,5 @@
 import { inject, injectable, multiInject, optional } from 'inversify';
-import { Observable, of } from 'rxjs';
+import { Observable, type Subscriber, type Subscription, of } from 'rxjs';
 import type { FlotillaAgent } from '../agents/agent-options';
 import type { ModelClient } from '../model/model-client.interface';
 import type { FlotillaConfig } from '../di/flotilla-config';
@@ -199,7 +199,8 @@ export class ChainEngine {
     });
   }
 
-  private exec(step: Step, value: unknown, scope: Scope, parentId: string, ctx: RunContext, index: number | undefined): Observable<unknown> {
+  /** @internal Runs one step as an Observable of its output (used by the step runners). */
+  exec(step: Step, value: unknown, scope: Scope, parentId: string, ctx: RunContext, index: number | undefined): Observable<unknown> {
     if (step.kind === 'call') {
       const agent = this.agents.resolve(step.agent);
       return new Observable((subscriber) => {
@@ -233,7 +234,7 @@ export class ChainEngine {
       case 'map':
         return of(step.fn(value, scope));
       case 'sequence':
-        return this.sequence(step.steps, 0, value, scope, id, ctx);
+        return this.sequence(step.steps, value, scope, id, ctx);
       case 'fanOut':
         return of(step.items(value, scope)).pipe(
           fanOut(
@@ -264,24 +265,63 @@ export class ChainEngine {
     }
   }
 
-  private sequence(steps: readonly Step[], i: number, value: unknown, scope: Scope, id: string, ctx: RunContext): Observable<unknown> {
-    if (i >= steps.length) return of(value);
-    return new Observable((subscriber) => {
-      let last: unknown;
-      subscriber.add(
-        this.exec(steps[i]!, value, scope, id, ctx, i).subscribe({
-          next: (v) => (last = v),
-          error: (e) => subscriber.error(e),
-          complete: () => subscriber.add(this.sequence(steps, i + 1, last, scope, id, ctx).subscribe(subscriber)),
-        }),
-      );
-    });
+  private sequence(steps: readonly Step[], value: unknown, scope: Scope, id: string, ctx: RunContext): Observable<unknown> {
+    if (steps.length === 0) return of(value);
+    return new Observable((subscriber) => new SequenceRun(this, steps, scope, id, ctx, subscriber).step(0, value));
   }
+
 }
 
 function validateRunOptions(o: RunOptions): void {
   for (const key of ['deadlineMs', 'maxTokens', 'maxModelCalls', 'concurrency'] as const) {
     const v = o[key];
     if (v !== undefined && !(typeof v === 'number' && v > 0)) throw Errors.config(`run option ${key}`, 'a number > 0', v);
+  }
+}
+
+/** Runs a sequence's steps one after another, each getting the previous one's output. */
+class SequenceRun {
+  private last: unknown;
+  private index = 0;
+  private inner: Subscription | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly engine: ChainEngine,
+    private readonly steps: readonly Step[],
+    private readonly scope: Scope,
+    private readonly id: string,
+    private readonly ctx: RunContext,
+    private readonly out: Subscriber<unknown>,
+  ) {}
+
+  step(i: number, value: unknown): this {
+    if (this.closed) return this;
+    this.index = i;
+    const sub = this.engine.exec(this.steps[i]!, value, this.scope, this.id, this.ctx, i).subscribe(this);
+    if (!sub.closed) this.inner = sub;
+    return this;
+  }
+
+  next(value: unknown): void {
+    this.last = value;
+  }
+
+  error(e: unknown): void {
+    this.out.error(e);
+  }
+
+  complete(): void {
+    this.inner = undefined;
+    if (this.index + 1 < this.steps.length) this.step(this.index + 1, this.last);
+    else {
+      this.out.next(this.last);
+      this.out.complete();
+    }
+  }
+
+  unsubscribe(): void {
+    this.closed = true;
+    this.inner?.unsubscribe();
   }
 }

@@ -1,0 +1,46 @@
+import { describeModelClientContract } from '@flotilla/core/testing';
+import { ensureLlamaServerBinary } from './lib/llama-server.binary';
+import { LlamaServerContractHarness } from './lib/llama-server.contract-harness';
+import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-llama-server';
+
+// The shared ModelClient contract, with OpenAICompatibleModelClient against llama.cpp's own
+// server (built from the source node-llama-cpp ships, see docs/llama-server.md) serving a
+// synthetic random-weights model. What the harness scripts, and how, is in
+// LlamaServerContractHarness. Cases a real server cannot be made to show:
+// - structured: llama.cpp turns `type: number` into a grammar without minimum/maximum
+//   (common/json-schema.cpp), so CONTRACT_SCHEMA's `ratio` (0..1) holds only if the model
+//   wants it; random weights write numbers such as -8e21. The rest of the schema, and the
+//   agents' PLAN and VERDICT, are checked in llama-server.checks.spec.ts.
+// - toolCalls: the synthetic model's ChatML template has no tool-call syntax, so the server
+//   parses no calls, and a model, not a script, picks the arguments (llama-server refuses a
+//   custom grammar alongside tools).
+// - midStream: the server reports errors inside a stream only on internal failures that no
+//   request can trigger. A dropped connection (the server killed mid-stream) is checked in
+//   llama-server.checks.spec.ts.
+// - errors: only badRequest can be provoked (an unparsable grammar: 400). The server serves its
+//   one model under any name (no 404), answers 503 only while loading, and 500 only on
+//   internal failures.
+
+const SLOTS = 2;
+const BUILD_TIMEOUT_MS = 15 * 60_000;
+
+// Before the suite's own beforeAll (which has the 60 s default): a first run builds the server.
+beforeAll(async () => {
+  await ensureLlamaServerBinary();
+}, BUILD_TIMEOUT_MS);
+
+describeModelClientContract(
+  'OpenAICompatibleModelClient against llama.cpp llama-server',
+  async () => {
+    const binary = await ensureLlamaServerBinary();
+    // 16384 tokens a slot: room for the long generations that stand for slow replies.
+    const { server, dispose } = await startSyntheticLlamaServer({ binary, slots: SLOTS, ctx: 2 * 16384, defaultMaxTokens: 64 });
+    return new LlamaServerContractHarness({ server, model: SYNTHETIC_MODEL_ID, slots: SLOTS, dispose });
+  },
+  {
+    skip: ['structured', 'toolCalls', 'midStream'],
+    errorKinds: ['badRequest'],
+    // llama-server checks for a closed connection once a second while a request waits.
+    cancellationWaitMs: 5000,
+  },
+);

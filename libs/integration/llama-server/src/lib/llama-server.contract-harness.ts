@@ -3,7 +3,7 @@ import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
 import { literalGrammar, llamaExtrasFetch, type LlamaExtras } from './llama-extras.fetch';
 import { decodedOf, pollUntil, readMetrics, readSlots } from './llama-server.probes';
 import type { LlamaServerProcess } from './llama-server.process';
-import { SlotBlockers } from './slot-blockers';
+import { QUIET_POLL_MS, SlotBlockers } from './slot-blockers';
 
 /** `n_predict` of a long generation (a "trickle"): seconds of work on the default synthetic model. */
 export const LONG_GENERATION_TOKENS = 6000;
@@ -51,7 +51,11 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
   readonly missingModel = 'no-such-model';
   #next: ContractBehaviour | undefined;
   #last: LastRequest = { kind: 'none' };
-  #blockers: SlotBlockers | undefined;
+  /** Started once earlier blockers have drained (a full server would queue these too). */
+  #blockers: Promise<SlotBlockers> | undefined;
+  /** Resolves once released blockers have left the slots; every request waits for it. */
+  #drained: Promise<void> = Promise.resolve();
+  #lastQueryAt = 0;
   #seq = 0;
 
   constructor(private readonly options: LlamaServerHarnessOptions) {
@@ -59,7 +63,12 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
     this.client = new OpenAICompatibleModelClient({
       baseURL: `${options.server.baseURL}/v1`,
       env: {},
-      fetch: llamaExtrasFetch(() => this.#extrasForNext()),
+      fetch: llamaExtrasFetch(() => {
+        // Taken now: a request that waits below must not take the next test's script.
+        const next = this.#next;
+        this.#next = undefined;
+        return this.#extrasFor(next);
+      }),
     });
   }
 
@@ -68,7 +77,8 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
     this.#next = behaviour;
     // Started now, not when the request is sent: the client may give up within 100 ms.
     if (behaviour.type === 'hang') {
-      this.#blockers = new SlotBlockers(this.options.server.baseURL, this.options.slots, BLOCKER_TOKENS + 100 * this.#seq++);
+      const markerBase = BLOCKER_TOKENS + 100 * this.#seq++;
+      this.#blockers = this.#drained.then(() => new SlotBlockers(this.options.server.baseURL, this.options.slots, markerBase));
     }
   }
 
@@ -82,13 +92,18 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
     if (last.kind === 'queued') {
       if (last.done) return true;
       if (!last.queued) return false;
+      // Asking the server itself delays its noticing the disconnect (see QUIET_POLL_MS).
+      if (Date.now() - this.#lastQueryAt < QUIET_POLL_MS) return false;
+      this.#lastQueryAt = Date.now();
       const deferred = (await readMetrics(baseURL))['requests_deferred'];
       // Read after the metrics: blockers never restart, so busy now means busy then. With every
       // slot busy the request cannot have been served: it left the queue because it was cancelled.
       const busy = await last.blockers.allBusy();
       if (deferred === 0 && busy) {
         last.done = true;
+        // The next test starts with free slots.
         this.#releaseBlockers();
+        await this.#drained;
         return true;
       }
       return false;
@@ -106,10 +121,9 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
     await this.options.dispose();
   }
 
-  async #extrasForNext(): Promise<LlamaExtras | undefined> {
-    const b = this.#next;
-    this.#next = undefined;
+  async #extrasFor(b: ContractBehaviour | undefined): Promise<LlamaExtras | undefined> {
     this.#last = { kind: 'none' };
+    await this.#drained;
     if (!b) return undefined;
     switch (b.type) {
       case 'text':
@@ -122,12 +136,13 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
       case 'structured':
         return { n_predict: 4096 };
       case 'hang': {
-        const blockers = this.#blockers!;
+        const blockers = await this.#blockers!;
         await blockers.ready;
         const last: LastRequest = { kind: 'queued', blockers, queued: false, done: false };
         this.#last = last;
         // Runs while the request waits; the server takes up to a second to notice a disconnect.
         void pollUntil(async () => {
+          this.#lastQueryAt = Date.now();
           last.queued = ((await readMetrics(this.options.server.baseURL))['requests_deferred'] ?? 0) > 0;
           return last.queued;
         }, 5000).catch(() => undefined);
@@ -142,7 +157,8 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
   }
 
   #releaseBlockers(): void {
-    this.#blockers?.release();
+    if (!this.#blockers) return;
+    this.#drained = this.#blockers.then((b) => b.release());
     this.#blockers = undefined;
   }
 }

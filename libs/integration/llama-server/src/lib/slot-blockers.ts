@@ -1,10 +1,19 @@
 import { pollUntil, readSlots } from './llama-server.probes';
 
 /**
+ * llama-server's HTTP handlers look for a closed connection only after a full second in which
+ * the server produced no result for any request (each result, streamed token or `/metrics`
+ * answer, restarts their wait). Whoever waits for the server to notice a disconnect polls it
+ * less often than this.
+ */
+export const QUIET_POLL_MS = 1200;
+
+/**
  * Occupies every slot of a llama-server with a long generation, so that the next request
  * waits in the server's queue and gets nothing back, not even headers: a real server's
  * "hang". Each blocker asks for a distinct `n_predict`, which `/slots` shows, so a test can
- * tell the blockers from other work.
+ * tell the blockers from other work. The blockers do not stream: streamed tokens would keep
+ * the server from ever noticing that the queued request's client went away (see QUIET_POLL_MS).
  */
 export class SlotBlockers {
   readonly markers: readonly number[];
@@ -32,9 +41,13 @@ export class SlotBlockers {
     return slots.every((s) => s.is_processing && this.markers.includes(s.params?.n_predict ?? -1));
   }
 
-  /** Disconnects the blockers; the server frees their slots. */
-  release(): void {
+  /** Disconnects the blockers; resolves once the server has freed their slots (about a second). */
+  async release(): Promise<void> {
     for (const c of this.#controllers) c.abort();
+    await pollUntil(async () => {
+      const slots = await readSlots(this.baseURL);
+      return !slots.some((s) => s.is_processing && this.markers.includes(s.params?.n_predict ?? -1));
+    }, 10_000, QUIET_POLL_MS).catch(() => false);
   }
 
   #start(marker: number): void {
@@ -45,13 +58,10 @@ export class SlotBlockers {
         const res = await fetch(`${this.baseURL}/completion`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ prompt: 'Block the slot.', n_predict: marker, ignore_eos: true, stream: true }),
+          body: JSON.stringify({ prompt: 'Block the slot.', n_predict: marker, ignore_eos: true, stream: false }),
           signal: controller.signal,
         });
-        // Reading keeps the stream flowing; the server stops when the connection closes.
-        for await (const _chunk of res.body ?? []) {
-          if (controller.signal.aborted) break;
-        }
+        await res.text();
       } catch {
         // aborted on release
       }

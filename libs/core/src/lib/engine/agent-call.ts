@@ -10,17 +10,12 @@ import type { RunContext } from './run-context';
 import type { LimiterWaiter } from './limiter';
 import { DeadlineTracker, type TimeoutListener } from './deadline-tracker';
 import { type DeadlineHandle, type DeadlineTarget, sharedDeadlineClock } from './deadline-timers';
-import { type RetryPolicy, retryDelay } from './operators/with-retry.operator';
+import { retryDelay } from './operators/with-retry.operator';
 import { toErrorInfo } from './error-info';
 
 export interface CallOutcome {
   output: unknown;
   call: CallStats;
-}
-
-export interface RetrySettings {
-  baseDelayMs: number;
-  maxDelayMs: number;
 }
 
 /** Where an agent call reports: its one outcome, or its error. */
@@ -31,7 +26,6 @@ export interface CallSink {
 }
 
 const RETRY_TAG = 2;
-const isBadOutput = (e: FlotillaError) => e.kind === 'badOutput';
 
 /**
  * One agent step: prompt, model call under the per-agent then the run-wide limit with
@@ -60,7 +54,6 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sentAt = 0;
   private firstAt = 0;
   private finished = false;
-  private readonly policy: RetryPolicy;
   private readonly callOptions: ChatCallOptions;
 
   constructor(
@@ -69,11 +62,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     private readonly ctx: RunContext,
     private readonly client: ModelClient,
     private readonly spanId: string,
-    retry: RetrySettings,
     private readonly sink: CallSink,
   ) {
     this.priority = agent.descriptor.priority;
-    this.policy = { retries: agent.retries, baseDelayMs: retry.baseDelayMs, maxDelayMs: retry.maxDelayMs, immediate: isBadOutput };
     this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
   }
 
@@ -211,7 +202,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
 
   private retryOrFail(error: FlotillaError): void {
     const n = this.attempt + 1;
-    const delayMs = retryDelay(error, n, this.policy);
+    const delayMs = retryDelay(error, n, this.agent.retryPolicy);
     if (delayMs === undefined) return this.fail(error);
     this.attempt = n;
     if (error.kind === 'badOutput') this.feedback = feedbackFor(error);

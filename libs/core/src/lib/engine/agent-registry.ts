@@ -8,6 +8,7 @@ import type { Deadlines } from './operators/with-deadlines.operator';
 import { Limiter } from './limiter';
 import { resolveModel } from './model-resolver';
 import { closestName } from '../util/closest-name';
+import type { RetryPolicy } from './operators/with-retry.operator';
 
 /** An agent ready to run: its instance, metadata merged with configuration, its limiter. */
 export interface ResolvedAgent {
@@ -20,6 +21,8 @@ export interface ResolvedAgent {
   readonly options?: SamplingOptions & RunnerOptions;
   /** Engine-wide limit of this agent's calls; absent when unlimited. */
   readonly limiter?: Limiter;
+  /** The agent's one retry budget and backoff (invalid output is retried at once). */
+  readonly retryPolicy: RetryPolicy;
 }
 
 /** Finds agents by name or class among those bound in the container; resolves each once. */
@@ -30,6 +33,7 @@ export class AgentRegistry {
   constructor(
     agents: readonly FlotillaAgent<never, unknown>[],
     private readonly config: FlotillaConfig,
+    private readonly backoff: { baseDelayMs: number; maxDelayMs: number },
   ) {
     for (const agent of agents) {
       const { name } = readAgentMetadata(agent);
@@ -77,12 +81,14 @@ export class AgentRegistry {
     const totalMs = override.timeouts?.totalMs ?? d.totalMs;
     const concurrency = override.concurrency ?? d.concurrency;
     const options = d.options.options || override.options ? { ...d.options.options, ...override.options } : undefined;
+    const retries = override.retries ?? d.retries;
     return {
       instance,
       descriptor: d,
       name: d.name,
       model: resolveModel(d, this.config),
-      retries: override.retries ?? d.retries,
+      retries,
+      retryPolicy: { retries, ...this.backoff, immediate: isBadOutput },
       deadlines: {
         firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? d.firstTokenMs, totalMs),
         stallMs: override.timeouts?.stallMs ?? d.stallMs,
@@ -93,6 +99,8 @@ export class AgentRegistry {
     };
   }
 }
+
+const isBadOutput = (e: FlotillaError) => e.kind === 'badOutput';
 
 function safeName(ref: AgentClass): string {
   try {

@@ -8,7 +8,7 @@ import type { RunEvent } from '../events/run-event';
 import { Errors } from '../errors/errors';
 import { FlotillaError } from '../errors/flotilla-error';
 import { AgentRegistry } from './agent-registry';
-import { AgentCall, type RetrySettings } from './agent-call';
+import { AgentCall } from './agent-call';
 import { StepSpan } from './step-span';
 import { Limiter } from './limiter';
 import { RunContext, type RunBudgets } from './run-context';
@@ -39,7 +39,6 @@ let runSeq = 0;
 @injectable()
 export class ChainEngine {
   readonly agents: AgentRegistry;
-  private readonly retry: RetrySettings;
   private readonly runConcurrency: number;
   private readonly traceTokens: boolean;
   private readonly validated = new WeakSet<object>();
@@ -50,11 +49,10 @@ export class ChainEngine {
     @multiInject(TOKENS.Agent) @optional() agents: FlotillaAgent<never, unknown>[] | undefined,
   ) {
     const cfg = config ?? {};
-    this.agents = new AgentRegistry(agents ?? [], cfg);
-    this.retry = {
+    this.agents = new AgentRegistry(agents ?? [], cfg, {
       baseDelayMs: cfg.engine?.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,
       maxDelayMs: cfg.engine?.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_MS,
-    };
+    });
     this.runConcurrency = cfg.engine?.runConcurrency ?? DEFAULT_RUN_CONCURRENCY;
     this.traceTokens = cfg.engine?.traceTokens ?? false;
   }
@@ -212,7 +210,7 @@ export class ChainEngine {
           span.error(e);
           return span;
         }
-        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, this.retry, span).start());
+        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span).start());
       });
     }
     return new Observable((subscriber) => {

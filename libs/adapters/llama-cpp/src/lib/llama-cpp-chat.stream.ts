@@ -1,0 +1,231 @@
+import {
+  type ChatCallOptions,
+  type ChatEvent,
+  type ChatRequest,
+  Errors,
+  type FinishReason,
+  FlotillaError,
+  closestName,
+} from '@flotilla/core';
+import type { LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
+import { Observable, type Subject } from 'rxjs';
+import { promptTokenCount, toChatHistory } from './chat-history.mapper';
+import { DEFAULT_TEMPERATURE, type ResolvedLlamaCppOptions } from './llama-cpp-client.options';
+import { toFlotillaError } from './llama-cpp-error.mapper';
+import type { LlamaCppEvent, RequestOutcome } from './llama-cpp.events';
+import type { LoadedModel, ModelHost } from './model-host';
+import { importNodeLlamaCpp } from './node-llama-cpp.loader';
+import { type GrammarCache, checkStructuredOutput } from './structured-output';
+
+/** What one chat call needs from the client that runs it. */
+export interface ChatRunContext {
+  config: ResolvedLlamaCppOptions;
+  endpoint: string;
+  host(model: string): ModelHost | undefined;
+  grammars(loaded: LoadedModel): GrammarCache;
+  events: Subject<LlamaCppEvent>;
+  nextId(): number;
+}
+
+const FINISH: Readonly<Record<LlamaChatResponse['metadata']['stopReason'], FinishReason>> = {
+  eogToken: 'stop',
+  stopGenerationTrigger: 'stop',
+  customStopTrigger: 'stop',
+  maxTokens: 'length',
+  functionCalls: 'toolCalls',
+  abort: 'other',
+};
+
+/**
+ * One chat call on the embedded engine, as a cold Observable: wait for a sequence of the
+ * model's context (queueing beyond its slots), load the model if needed, generate with the
+ * model's own chat template, stream text pieces. Unsubscribing or aborting `options.signal`
+ * aborts the generation; the sequence is freed either way.
+ */
+export function llamaCppChat(ctx: ChatRunContext, request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
+  return new Observable<ChatEvent>((subscriber) => {
+    const controller = new AbortController();
+    let open = true;
+    const external = options.signal;
+    const onExternalAbort = () => {
+      if (!open) return;
+      open = false;
+      controller.abort(external?.reason);
+      subscriber.error(Errors.aborted('model call', external?.reason));
+    };
+    if (external?.aborted) {
+      onExternalAbort();
+      return;
+    }
+    external?.addEventListener('abort', onExternalAbort, { once: true });
+
+    const id = ctx.nextId();
+    const tag = { id, model: request.model, ...(options.agent === undefined ? {} : { agent: options.agent }) };
+    const started = performance.now();
+
+    const run = async (): Promise<void> => {
+      const host = ctx.host(request.model);
+      if (!host) {
+        const known = [...ctx.config.models.keys()];
+        const near = closestName(request.model, known);
+        throw new FlotillaError('modelNotFound', `model '${request.model}' is not configured${near ? ` (did you mean '${near}'?)` : ''}`, {
+          details: { model: request.model, known },
+        });
+      }
+      ctx.events.next({ type: 'queued', ...tag });
+      let hadSequence = false;
+      let outcome: RequestOutcome = 'failed';
+      let errorKind: FlotillaError['kind'] | undefined;
+      try {
+        await host.lease(options.priority ?? 0, controller.signal);
+      } catch (e) {
+        const err = toFlotillaError(e, { model: request.model });
+        ctx.events.next({ type: 'finished', ...tag, outcome: open ? 'failed' : 'cancelled', hadSequence, errorKind: err.kind });
+        throw err;
+      }
+      const queueMs = performance.now() - started;
+      let sequence: LlamaContextSequence | undefined;
+      try {
+        const { loaded, loadMs } = await host.use((expectedLoadMs) => subscriber.next({ type: 'loading', expectedLoadMs, endpoint: ctx.endpoint }));
+        if (!open) throw Errors.aborted('model call');
+        sequence = loaded.freeSequences.pop();
+        if (!sequence) throw new FlotillaError('unavailable', `model '${request.model}': no free sequence although a slot was granted`);
+        hadSequence = true;
+        ctx.events.next({ type: 'started', ...tag, queueMs });
+        await generate(ctx, loaded, sequence, request, controller.signal, {
+          emit: (e) => {
+            if (open) subscriber.next(e);
+          },
+          timings: { queueMs, ...(loadMs === undefined ? {} : { loadMs }) },
+          started,
+        });
+        outcome = 'completed';
+      } catch (e) {
+        outcome = open ? 'failed' : 'cancelled';
+        const err = toFlotillaError(e, { model: request.model });
+        errorKind = err.kind;
+        throw err;
+      } finally {
+        if (sequence) await giveBack(host, sequence, outcome);
+        host.release();
+        ctx.events.next({ type: 'finished', ...tag, outcome, hadSequence, ...(errorKind ? { errorKind } : {}) });
+      }
+      if (!open) return;
+      open = false;
+      subscriber.complete();
+    };
+
+    run().catch((error: unknown) => {
+      if (!open) return;
+      open = false;
+      subscriber.error(toFlotillaError(error, { model: request.model }));
+    });
+
+    return () => {
+      external?.removeEventListener('abort', onExternalAbort);
+      if (open) {
+        open = false;
+        controller.abort(Errors.aborted('model call'));
+      }
+    };
+  });
+}
+
+/**
+ * Returns a sequence to its model. After a cancelled or failed generation its state is
+ * cleared first (which also waits for an evaluation still in flight); after a completed
+ * one it keeps its tokens for prefix reuse. A sequence of an unloaded model is dropped.
+ */
+async function giveBack(host: ModelHost, sequence: LlamaContextSequence, outcome: RequestOutcome): Promise<void> {
+  if (sequence.disposed) return;
+  if (outcome !== 'completed') await sequence.clearHistory().catch(() => undefined);
+  const loaded = host.loaded;
+  if (loaded && sequence.context === loaded.context) loaded.freeSequences.push(sequence);
+}
+
+interface GenerateIo {
+  emit(e: ChatEvent): void;
+  timings: { queueMs: number; loadMs?: number };
+  /** When the call was subscribed. */
+  started: number;
+}
+
+async function generate(
+  ctx: ChatRunContext,
+  loaded: LoadedModel,
+  sequence: LlamaContextSequence,
+  request: ChatRequest,
+  signal: AbortSignal,
+  io: GenerateIo,
+): Promise<void> {
+  const { LlamaChat } = await importNodeLlamaCpp();
+  const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
+  try {
+    const history = toChatHistory(request.messages);
+    const promptTokens = promptTokenCount(loaded, history);
+    const room = loaded.contextSize - promptTokens;
+    if (room < 1) {
+      throw new FlotillaError('contextOverflow', `prompt of ${promptTokens} tokens does not fit the ${loaded.contextSize}-token context of '${request.model}'`, {
+        details: { promptTokens, contextSize: loaded.contextSize, model: request.model },
+      });
+    }
+    const custom = request.format ? undefined : ctx.config.grammar?.(request);
+    let grammar: LlamaGrammar | undefined;
+    if (request.format) grammar = await ctx.grammars(loaded).forSchema(request.format);
+    else if (custom !== undefined) grammar = await ctx.grammars(loaded).forGbnf(custom);
+    const o = request.options ?? {};
+    let text = '';
+    let completionTokens = 0;
+    let firstTokenAt: number | undefined;
+    const genStart = performance.now();
+    const response = await chat.generateResponse(history, {
+      signal,
+      stopOnAbortSignal: false,
+      // Never past the window: a reply that does not fit is cut (finishReason "length"), not shifted.
+      maxTokens: Math.min(o.maxTokens ?? Infinity, room),
+      temperature: o.temperature ?? DEFAULT_TEMPERATURE,
+      ...(o.topK === undefined ? {} : { topK: o.topK }),
+      ...(o.topP === undefined ? {} : { topP: o.topP }),
+      ...(o.minP === undefined ? {} : { minP: o.minP }),
+      ...(o.seed === undefined ? {} : { seed: o.seed }),
+      ...(o.repeatPenalty === undefined ? {} : { repeatPenalty: { penalty: o.repeatPenalty } }),
+      ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
+      ...(grammar ? { grammar } : {}),
+      onToken: (tokens) => {
+        completionTokens += tokens.length;
+      },
+      onTextChunk: (piece) => {
+        if (!piece) return;
+        firstTokenAt ??= performance.now();
+        text += piece;
+        io.emit({ type: 'delta', text: piece });
+      },
+    });
+    if (signal.aborted) throw Errors.aborted('model call', signal.reason);
+    const finishReason = FINISH[response.metadata.stopReason];
+    // Count the end-of-turn token too, as llama.cpp's server and Ollama do: it was sampled.
+    if (response.metadata.stopReason === 'eogToken') completionTokens++;
+    if (request.format && finishReason === 'stop') {
+      const problem = checkStructuredOutput(request.format, text);
+      if (problem) throw problem;
+    }
+    const ended = performance.now();
+    io.emit({
+      type: 'final',
+      message: { role: 'assistant', content: text },
+      finishReason,
+      usage: { promptTokens, completionTokens },
+      timings: {
+        ...io.timings,
+        ...(firstTokenAt === undefined
+          ? {}
+          : { firstTokenMs: firstTokenAt - io.started, promptEvalMs: firstTokenAt - genStart, evalMs: ended - firstTokenAt }),
+        totalMs: ended - io.started,
+      },
+      model: request.model,
+      endpoint: ctx.endpoint,
+    });
+  } finally {
+    chat.dispose({ disposeSequence: false });
+  }
+}

@@ -1,8 +1,9 @@
 import { type JsonSchema, portableSchemaViolations } from '@flotilla/core';
+import { naturalRangeGbnf } from './integer-range.gbnf';
 
 type Schema = Record<string, unknown>;
 
-/** Integer ranges up to this many values become a list of literals, so the grammar enforces the bounds. */
+/** Integer ranges up to this many values become a plain list of literals. */
 const MAX_ENUMERATED_RANGE = 256;
 /** Digits after the point in generated numbers (a model left free writes until the context ends). */
 const MAX_FRACTION_DIGITS = 6;
@@ -26,8 +27,8 @@ export function gbnfLiteral(text: string): string {
 /**
  * A GBNF grammar (llama.cpp's grammar format) for compact JSON that conforms to `schema`,
  * for schemas inside Flotilla's portable subset; undefined outside it. Unlike a generic
- * JSON-Schema grammar it also enforces `minimum`/`maximum` where it can (integer ranges up
- * to 256 values, numbers between non-negative integer bounds) and never emits exponents.
+ * JSON-Schema grammar it also enforces `minimum`/`maximum` where both are given (integers
+ * always, numbers when the bounds are integers) and never emits exponents.
  * Where bounds cannot be enforced the output still needs validating after parsing.
  */
 export function portableSchemaGbnf(schema: JsonSchema): string | undefined {
@@ -102,23 +103,39 @@ class GbnfRules {
 
   private integer(s: Schema): string {
     const { lo, hi } = bounds(s);
-    if (lo !== undefined && hi !== undefined && hi - lo + 1 <= MAX_ENUMERATED_RANGE) {
-      const from = Math.ceil(lo);
-      const to = Math.floor(hi);
-      if (from > to) return '"0"';
-      return this.rule(range(from, to).map(String).map(gbnfLiteral).join(' | '));
-    }
-    return this.rule(this.integerDigits(lo, hi));
+    if (lo === undefined || hi === undefined) return this.rule(this.integerDigits(lo, hi));
+    const from = Math.ceil(lo);
+    const to = Math.floor(hi);
+    if (from > to) return '"0"';
+    if (to - from + 1 <= MAX_ENUMERATED_RANGE) return this.rule(range(from, to).map(String).map(gbnfLiteral).join(' | '));
+    const alts: string[] = [];
+    if (to >= 0) alts.push(naturalRangeGbnf(Math.max(from, 0), to));
+    if (from < 0) alts.push(`"-" (${naturalRangeGbnf(Math.max(1, -to), -from)})`);
+    return this.rule(alts.join(' | '));
   }
 
+  /**
+   * Between integer bounds the grammar holds them: an integer part in range takes any
+   * fraction, the bounds themselves are written bare. Other bounds are checked after parsing.
+   */
   private number(s: Schema): string {
     const { lo, hi } = bounds(s);
     const fraction = `("." [0-9]${repeat(1, MAX_FRACTION_DIGITS)})?`;
-    if (lo !== undefined && hi !== undefined && lo >= 0 && Number.isInteger(lo) && Number.isInteger(hi) && hi > lo && hi - lo <= MAX_ENUMERATED_RANGE) {
-      const whole = range(lo, hi - 1).map(String).map(gbnfLiteral).join(' | ');
-      return this.rule(`(${whole}) ${fraction} | ${gbnfLiteral(String(hi))}`);
+    if (lo === undefined || hi === undefined || !Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || lo > hi) {
+      return this.rule(`${this.integerDigits(lo, hi)} ${fraction}`);
     }
-    return this.rule(`${this.integerDigits(lo, hi)} ${fraction}`);
+    const alts: string[] = [];
+    if (hi >= 0) {
+      const from = Math.max(lo, 0);
+      if (from <= hi - 1) alts.push(`(${naturalRangeGbnf(from, hi - 1)}) ${fraction}`);
+      alts.push(gbnfLiteral(String(hi)));
+    }
+    if (lo < 0) {
+      const from = hi < 0 ? -hi : 0;
+      if (from <= -lo - 1) alts.push(`"-" (${naturalRangeGbnf(from, -lo - 1)}) ${fraction}`);
+      alts.push(gbnfLiteral(String(lo)));
+    }
+    return this.rule(alts.join(' | '));
   }
 
   /** Integer digits with a sign only where negatives are allowed, and no more digits than the bounds have. */

@@ -21,6 +21,9 @@ export type {
 export type { ModelClient } from './lib/model/model-client.interface';
 export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { finalEvent } from './lib/model/collect-reply';
+export { isContextWindowAware } from './lib/model/context-window';
+export type { ContextWindowAware } from './lib/model/context-window';
+export { estimatePromptTokens, CHARS_PER_TOKEN, TOKENS_PER_MESSAGE } from './lib/model/token-estimate';
 
 export type { OutputSchema, ParseResult } from './lib/schema/output-schema';
 export { zodSchema } from './lib/schema/zod-schema';
@@ -35,6 +38,7 @@ export type {
   AgentOptions,
   AgentRole,
   AgentTimeouts,
+  ContextPolicy,
   AgentClass,
   AgentInput,
   AgentOutput,
@@ -68,6 +72,8 @@ export type { RunResult, RunStatus, CompletedStep } from './lib/engine/run-resul
 export type { RunBudgets } from './lib/engine/run-context';
 export { resolveModel } from './lib/engine/model-resolver';
 export { Limiter } from './lib/engine/limiter';
+export { ContextGuard, DEFAULT_REPLY_RESERVE } from './lib/engine/context-guard';
+export type { FittedRequest } from './lib/engine/context-guard';
 export { withRetry, backoffDelay } from './lib/engine/operators/with-retry.operator';
 export type { RetryPolicy } from './lib/engine/operators/with-retry.operator';
 export { withDeadlines } from './lib/engine/operators/with-deadlines.operator';
@@ -90,4 +96,5 @@ export type {
   StepKind,
   ErrorInfo,
   CallStats,
+  ContextFit,
 } from './lib/events/run-event';

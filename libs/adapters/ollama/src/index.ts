@@ -1,11 +1,10 @@
 // @flotilla/adapter-ollama: ModelClient and EmbeddingClient for Ollama servers (the only importer of `ollama`).
 export { OllamaModelClient } from './lib/ollama.model-client';
 export type { OllamaModelInfo, OllamaLoadedModel, WarmOptions } from './lib/ollama.model-client';
-export { DEFAULT_OLLAMA_HOST } from './lib/ollama-client.options';
+export { DEFAULT_OLLAMA_HOST, DEFAULT_OLLAMA_NUM_CTX } from './lib/ollama-client.options';
 export type { OllamaModelClientOptions } from './lib/ollama-client.options';
 export { createNodeHttpFetch } from './lib/node-http.fetch';
 export type { FetchLike, NodeHttpFetchOptions } from './lib/node-http.fetch';
 export { toFlotillaError } from './lib/ollama-error.mapper';
 export { toOllamaChatRequest, toOllamaOptions, OPTION_MAP } from './lib/ollama-request.mapper';
 export { nsToMs } from './lib/ollama-response.mapper';
-export { estimatePromptTokens, CHARS_PER_TOKEN } from './lib/token-estimate';

@@ -4,4 +4,3 @@ export { OpenAICompatibleModelClient } from './lib/openai-compatible.model-clien
 export { DEFAULT_BASE_URL, DEFAULT_API_KEY_ENV } from './lib/openai-compatible.options';
 export type { OpenAICompatibleOptions } from './lib/openai-compatible.options';
 export type { OpenAIModelInfo, OpenAIServerHealth } from './lib/server-info';
-export { estimatePromptTokens } from './lib/prompt-tokens';

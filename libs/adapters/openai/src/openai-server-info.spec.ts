@@ -54,8 +54,10 @@ describe('OpenAICompatibleModelClient: models, health, context length, embedding
     expect(await quiet.contextLength('chat')).toBeUndefined();
   });
 
-  it('estimates prompt tokens at 4 characters a token', () => {
-    expect(client.estimatePromptTokens({ model: 'chat', messages: [{ role: 'user', content: 'x'.repeat(40) }] })).toBe(10);
+  it('reports the context window the engine checks prompts against (unknown when discovery is off)', async () => {
+    expect(await client.contextWindow('chat')).toBe(2048);
+    const quiet = new OpenAICompatibleModelClient({ baseURL: server.baseURL, env: {}, discoverContextLength: false });
+    expect(await quiet.contextWindow('chat')).toBeUndefined();
   });
 
   it('embeds several inputs in order, as floats', async () => {

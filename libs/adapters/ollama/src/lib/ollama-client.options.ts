@@ -1,6 +1,8 @@
 import type { FetchLike } from './node-http.fetch';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
+/** Ollama's context window when a request sets no num_ctx (OLLAMA_CONTEXT_LENGTH; 4096 in current releases). */
+export const DEFAULT_OLLAMA_NUM_CTX = 4096;
 
 export interface OllamaModelClientOptions {
   /** Server base URL. @default "http://127.0.0.1:11434" */
@@ -17,6 +19,12 @@ export interface OllamaModelClientOptions {
   /** keep_alive sent when a request sets none: seconds, or a Go duration ("5m"). @default the server's */
   keepAlive?: number | string;
   /**
+   * The server's window for requests without `numCtx` (its OLLAMA_CONTEXT_LENGTH). Ollama
+   * silently drops the oldest messages beyond it, so the engine checks prompts against it.
+   * @default 4096
+   */
+  defaultNumCtx?: number;
+  /**
    * Transport. The default is a node:http fetch without undici's 300 s headers/body
    * timeouts, which a slow model load or a long `stream:false` reply would hit.
    * @default createNodeHttpFetch()
@@ -32,6 +40,7 @@ export interface ResolvedOllamaOptions {
   headers: Record<string, string>;
   stream: boolean;
   keepAlive?: number | string;
+  defaultNumCtx: number;
 }
 
 export function resolveOllamaOptions(options: OllamaModelClientOptions): ResolvedOllamaOptions {
@@ -47,5 +56,6 @@ export function resolveOllamaOptions(options: OllamaModelClientOptions): Resolve
     headers: options.headers ?? {},
     stream: options.stream ?? true,
     keepAlive: options.keepAlive,
+    defaultNumCtx: options.defaultNumCtx ?? DEFAULT_OLLAMA_NUM_CTX,
   };
 }

@@ -169,8 +169,13 @@ describe('OllamaModelClient against OllamaSimServer', () => {
       await expect(client.contextLength('ghost')).rejects.toMatchObject({ kind: 'modelNotFound' });
     });
 
-    it('estimates prompt tokens as chars/4 plus 4 per message', () => {
-      expect(client.estimatePromptTokens([{ role: 'user', content: 'x'.repeat(40) }, { role: 'system', content: 'abc' }])).toBe(4 + 10 + 4 + 1);
+    it('reports the window a request gets: numCtx, else the server default, capped at the trained length', async () => {
+      expect(await client.contextWindow('qwen3:4b')).toBe(4096);
+      expect(await client.contextWindow('qwen3:4b', { numCtx: 16384 })).toBe(16384);
+      expect(await client.contextWindow('qwen3:4b', { numCtx: 100_000 })).toBe(40960);
+      const wide = new OllamaModelClient({ host: client.endpoint, defaultNumCtx: 8192 });
+      expect(await wide.contextWindow('qwen3:4b')).toBe(8192);
+      expect(await client.contextWindow('ghost')).toBe(4096);
     });
 
     it('embeds (EmbeddingClient): one vector per input, in order, with usage', async () => {

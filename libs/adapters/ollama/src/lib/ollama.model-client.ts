@@ -1,4 +1,4 @@
-import type { ChatCallOptions, ChatEvent, ChatMessage, ChatRequest, EmbeddingClient, EmbeddingRequest, EmbeddingResult, ModelClient } from '@flotilla/core';
+import type { ChatCallOptions, ChatEvent, ChatRequest, ContextWindowAware, EmbeddingClient, EmbeddingRequest, EmbeddingResult, ModelClient, RunnerOptions } from '@flotilla/core';
 import { Ollama } from 'ollama';
 import { Observable } from 'rxjs';
 import { ollamaChat } from './ollama-chat.stream';
@@ -6,7 +6,6 @@ import { type OllamaModelClientOptions, type ResolvedOllamaOptions, resolveOllam
 import { toFlotillaError } from './ollama-error.mapper';
 import { nsToMs } from './ollama-response.mapper';
 import { type FetchLike, createNodeHttpFetch, fetchWithSignal } from './node-http.fetch';
-import { estimatePromptTokens } from './token-estimate';
 
 /** A model the server has (GET /api/tags). */
 export interface OllamaModelInfo {
@@ -43,7 +42,7 @@ export interface WarmOptions {
  * client. Streams by default; every call gets its own AbortSignal through the transport,
  * so unsubscribing closes the connection and the server stops generating.
  */
-export class OllamaModelClient implements ModelClient, EmbeddingClient {
+export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextWindowAware {
   readonly name: string;
   private readonly config: ResolvedOllamaOptions;
   private readonly transport: FetchLike;
@@ -171,9 +170,14 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient {
     return cached;
   }
 
-  /** Prompt tokens of `messages`, estimated (see `estimatePromptTokens`). */
-  estimatePromptTokens(messages: readonly ChatMessage[]): number {
-    return estimatePromptTokens(messages);
+  /**
+   * The window a request gets: its `numCtx`, else the server default (`defaultNumCtx`),
+   * capped at the model's trained length. What Ollama would silently cut to.
+   */
+  async contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined> {
+    const trained = await this.contextLength(model).catch(() => undefined);
+    const asked = options?.numCtx ?? this.config.defaultNumCtx;
+    return trained === undefined ? asked : Math.min(asked, trained);
   }
 
   private client(signal: AbortSignal): Ollama {

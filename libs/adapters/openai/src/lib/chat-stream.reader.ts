@@ -2,7 +2,7 @@ import { FlotillaError, type CallTimings, type ChatEvent, type FinalEvent, type 
 import type OpenAI from 'openai';
 import type { Subscriber } from 'rxjs';
 import { ToolCallAssembler } from './tool-call.assembler';
-import { estimateTokens } from './prompt-tokens';
+import { CHARS_PER_TOKEN } from '@flotilla/core';
 
 type Chunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
@@ -74,7 +74,7 @@ export async function readChatStream(
     finishReason: toFinishReason(finish),
     usage: {
       promptTokens: usage?.prompt_tokens ?? ctx.promptTokensEstimate,
-      completionTokens: usage?.completion_tokens ?? Math.max(1, estimateTokens(content) + Math.ceil(argsChars / 4)),
+      completionTokens: usage?.completion_tokens ?? Math.max(1, Math.ceil((content.length + argsChars) / CHARS_PER_TOKEN)),
     },
     timings: callTimings,
     model: ctx.model,

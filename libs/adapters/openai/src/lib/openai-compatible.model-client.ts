@@ -3,10 +3,12 @@ import {
   type ChatCallOptions,
   type ChatEvent,
   type ChatRequest,
+  type ContextWindowAware,
   type EmbeddingClient,
   type EmbeddingRequest,
   type EmbeddingResult,
   type ModelClient,
+  estimatePromptTokens,
 } from '@flotilla/core';
 import OpenAI from 'openai';
 import { Observable, type Subscriber } from 'rxjs';
@@ -14,7 +16,6 @@ import { resolveOpenAIOptions, SDK_TIMEOUT_DISABLED_MS, type OpenAICompatibleOpt
 import { toChatParams } from './to-openai-request';
 import { toFlotillaError, type ErrorContext } from './openai-error.mapper';
 import { readChatStream } from './chat-stream.reader';
-import { estimatePromptTokens } from './prompt-tokens';
 import {
   discoverContextLength,
   listModels,
@@ -31,7 +32,7 @@ import {
  * retries nor times out: retries and deadlines belong to the engine. See
  * docs/openai-compatible-servers.md for what differs between servers.
  */
-export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient {
+export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient, ContextWindowAware {
   readonly name: string;
   // ES private fields: the key inside them stays out of JSON.stringify and util.inspect of the client.
   readonly #opts: ResolvedOpenAIOptions;
@@ -149,9 +150,9 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
     return known;
   }
 
-  /** Prompt tokens of a request at 4 characters a token (see `estimatePromptTokens`). */
-  estimatePromptTokens(request: ChatRequest): number {
-    return estimatePromptTokens(request);
+  /** The window of `model` (see `contextLength`): runner options do not travel over /v1. */
+  contextWindow(model: string): Promise<number | undefined> {
+    return this.contextLength(model).catch(() => undefined);
   }
 
   get #secret(): string | undefined {

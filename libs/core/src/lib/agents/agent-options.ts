@@ -14,6 +14,21 @@ export interface AgentTimeouts {
   totalMs?: number;
 }
 
+/** What happens when a prompt does not fit the model's context window. Never a silent cut. */
+export interface ContextPolicy {
+  /**
+   * - `fail`: the call fails with `contextOverflow`.
+   * - `dropOldest`: drop the oldest non-system messages (keeping the last one) until it fits;
+   *   the call's stats say how many were dropped.
+   * - `fallback`: send the call to `fallbackModel` (a larger window) instead.
+   * @default 'fail'
+   */
+  onOverflow?: 'fail' | 'dropOldest' | 'fallback';
+  fallbackModel?: string;
+  /** Tokens kept free for the reply. @default options.maxTokens, else 512 */
+  reserveTokens?: number;
+}
+
 export interface AgentOptions<O = unknown> {
   /** Unique name; chains and configuration refer to the agent by it. */
   name: string;
@@ -33,6 +48,8 @@ export interface AgentOptions<O = unknown> {
   options?: SamplingOptions & RunnerOptions;
   /** Dispatch priority (higher first) where calls queue. @default 0 */
   priority?: number;
+  /** Prompts longer than the model's window: what to do (checked where the client knows the window). */
+  context?: ContextPolicy;
   description?: string;
 }
 

@@ -1,5 +1,5 @@
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
-import type { AgentTimeouts } from '../agents/agent-options';
+import type { AgentTimeouts, ContextPolicy } from '../agents/agent-options';
 
 export interface AgentConfig {
   model?: string;
@@ -7,6 +7,7 @@ export interface AgentConfig {
   concurrency?: number;
   timeouts?: AgentTimeouts;
   options?: SamplingOptions & RunnerOptions;
+  context?: ContextPolicy;
 }
 
 export interface EngineConfig {

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../model/chat-message';
 import type { ChatCallOptions, ChatRequest } from '../model/chat-request';
 import type { ChatEvent, FinalEvent } from '../model/chat-event';
 import type { ModelClient } from '../model/model-client.interface';
-import type { CallStats } from '../events/run-event';
+import type { CallStats, ContextFit } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
 import type { ResolvedAgent } from './agent-registry';
 import type { RunContext } from './run-context';
@@ -12,6 +12,7 @@ import { DeadlineTracker, type TimeoutListener } from './deadline-tracker';
 import { type DeadlineHandle, type DeadlineTarget, sharedDeadlineClock } from './deadline-timers';
 import { retryDelay } from './operators/with-retry.operator';
 import { toErrorInfo } from './error-info';
+import type { ContextGuard, FittedRequest } from './context-guard';
 
 export interface CallOutcome {
   output: unknown;
@@ -51,6 +52,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sub: Subscription | undefined;
   private retryTimer: DeadlineHandle | undefined;
   private final: FinalEvent | undefined;
+  private fit: ContextFit | undefined;
+  /** The model a context overflow moved this call to. */
+  private fallback: string | undefined;
   private sentAt = 0;
   private firstAt = 0;
   private finished = false;
@@ -63,6 +67,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     private readonly client: ModelClient,
     private readonly spanId: string,
     private readonly sink: CallSink,
+    private readonly guard: ContextGuard | undefined,
   ) {
     this.priority = agent.descriptor.priority;
     this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
@@ -70,29 +75,44 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
 
   start(): this {
     const { ctx, agent } = this;
+    let fitted: FittedRequest | Promise<FittedRequest>;
     try {
       checkBudgets(ctx, agent.name);
       ctx.modelCalls++;
       const messages = agent.instance.prompt(this.input, { model: agent.model, attempt: this.attempt });
-      this.request = {
-        model: agent.model,
+      const request: ChatRequest = {
+        model: this.fallback ?? agent.model,
         messages: this.feedback ? messages.concat(this.feedback) : messages,
         format: agent.descriptor.options.output?.jsonSchema,
         options: agent.options,
       };
+      fitted = this.guard ? this.guard.fit(request, agent.context, agent.name) : { request };
     } catch (e) {
       this.fail(e);
       return this;
     }
+    if (fitted instanceof Promise) {
+      fitted.then(
+        (f) => this.finished || this.admit(f),
+        (e) => this.finished || this.fail(e),
+      );
+    } else this.admit(fitted);
+    return this;
+  }
+
+  /** Takes the per-agent, then the run-wide slot (or queues for them), then sends. */
+  private admit(fitted: FittedRequest): void {
+    const { ctx, agent } = this;
+    this.request = fitted.request;
+    this.fit = fitted.fit ?? this.fit;
     this.enqueuedAt = 0;
     if (agent.limiter) {
-      if (!agent.limiter.acquire(this)) return this.queue('agent');
+      if (!agent.limiter.acquire(this)) return void this.queue('agent');
       this.holdsAgentSlot = true;
     }
-    if (!ctx.limiter.acquire(this)) return this.queue('run');
+    if (!ctx.limiter.acquire(this)) return void this.queue('run');
     this.holdsRunSlot = true;
     this.send();
-    return this;
   }
 
   /** Called by a limiter when this call gets the slot it waited for. */
@@ -195,13 +215,33 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     this.finished = true;
     this.sink.next({
       output,
-      call: { agent: agent.name, model: event.model, endpoint: event.endpoint, attempts: this.attempt + 1, usage: event.usage, timings: event.timings },
+      call: {
+        agent: agent.name,
+        model: event.model,
+        endpoint: event.endpoint,
+        attempts: this.attempt + 1,
+        usage: event.usage,
+        timings: event.timings,
+        ...(this.fit ? { context: this.fit } : {}),
+      },
     });
     this.sink.complete();
   }
 
   private retryOrFail(error: FlotillaError): void {
     const n = this.attempt + 1;
+    if (error.kind === 'contextOverflow' && this.guard && n <= this.agent.retries) {
+      // The server counted more tokens than we estimated: apply the policy's next step.
+      const next = this.guard.afterOverflow(this.request, this.agent.context, this.fit);
+      if (next) {
+        this.attempt = n;
+        this.fallback = next.request.model !== this.agent.model ? next.request.model : this.fallback;
+        this.ctx.emit({ type: 'retry', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), attempt: n, delayMs: 0, error: toErrorInfo(error) });
+        this.ctx.modelCalls++;
+        this.admit(next);
+        return;
+      }
+    }
     const delayMs = retryDelay(error, n, this.agent.retryPolicy);
     if (delayMs === undefined) return this.fail(error);
     this.attempt = n;

@@ -1,4 +1,4 @@
-import type { AgentClass, FlotillaAgent } from '../agents/agent-options';
+import type { AgentClass, ContextPolicy, FlotillaAgent } from '../agents/agent-options';
 import { type AgentDescriptor, readAgentMetadata } from '../agents/agent-metadata';
 import type { FlotillaConfig } from '../di/flotilla-config';
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
@@ -23,6 +23,7 @@ export interface ResolvedAgent {
   readonly limiter?: Limiter;
   /** The agent's one retry budget and backoff (invalid output is retried at once). */
   readonly retryPolicy: RetryPolicy;
+  readonly context?: ContextPolicy;
 }
 
 /** Finds agents by name or class among those bound in the container; resolves each once. */
@@ -89,6 +90,7 @@ export class AgentRegistry {
       model: resolveModel(d, this.config),
       retries,
       retryPolicy: { retries, ...this.backoff, immediate: isBadOutput },
+      context: override.context ?? d.options.context,
       deadlines: {
         firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? d.firstTokenMs, totalMs),
         stallMs: override.timeouts?.stallMs ?? d.stallMs,

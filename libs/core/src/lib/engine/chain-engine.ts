@@ -9,6 +9,8 @@ import { Errors } from '../errors/errors';
 import { FlotillaError } from '../errors/flotilla-error';
 import { AgentRegistry } from './agent-registry';
 import { AgentCall } from './agent-call';
+import { ContextGuard } from './context-guard';
+import { isContextWindowAware } from '../model/context-window';
 import { StepSpan } from './step-span';
 import { Limiter } from './limiter';
 import { RunContext, type RunBudgets } from './run-context';
@@ -42,6 +44,7 @@ export class ChainEngine {
   private readonly runConcurrency: number;
   private readonly traceTokens: boolean;
   private readonly validated = new WeakSet<object>();
+  private readonly guard: ContextGuard | undefined;
 
   constructor(
     @inject(TOKENS.ModelClient) private readonly client: ModelClient,
@@ -54,6 +57,7 @@ export class ChainEngine {
       maxDelayMs: cfg.engine?.retryMaxDelayMs ?? DEFAULT_RETRY_MAX_MS,
     });
     this.runConcurrency = cfg.engine?.runConcurrency ?? DEFAULT_RUN_CONCURRENCY;
+    this.guard = isContextWindowAware(client) ? new ContextGuard(client) : undefined;
     this.traceTokens = cfg.engine?.traceTokens ?? false;
   }
 
@@ -210,7 +214,7 @@ export class ChainEngine {
           span.error(e);
           return span;
         }
-        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span).start());
+        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span, this.guard).start());
       });
     }
     return new Observable((subscriber) => {

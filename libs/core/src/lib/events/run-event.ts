@@ -49,6 +49,17 @@ export interface RetryEvent extends EventBase {
   error: ErrorInfo;
 }
 
+/** How a prompt met the model's context window, when the client reported one. */
+export interface ContextFit {
+  window: number;
+  /** Prompt tokens as sent (after any dropping). */
+  promptTokens: number;
+  /** Messages dropped to fit (`dropOldest`). */
+  dropped?: number;
+  /** The model the call was moved to (`fallback`). */
+  fallbackFrom?: string;
+}
+
 export interface CallStats {
   agent: string;
   model: string;
@@ -56,6 +67,7 @@ export interface CallStats {
   attempts: number;
   usage: TokenUsage;
   timings: CallTimings;
+  context?: ContextFit;
 }
 
 export interface StepEndEvent extends EventBase {

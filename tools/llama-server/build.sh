@@ -51,8 +51,10 @@ mkdir -p "$out_dir"
 # One build per commit at a time: a second caller waits, then finds the cached binary.
 exec 9>"$out_dir/.lock"
 if command -v flock >/dev/null 2>&1; then
-  log "waiting for the build lock $out_dir/.lock"
-  flock 9
+  if ! flock -n 9; then
+    log "another build of this commit is running; waiting for $out_dir/.lock"
+    flock 9
+  fi
   if [ -x "$binary" ] && [ "${LLAMA_SERVER_REBUILD:-0}" != 1 ]; then
     log "cached binary for llama.cpp ${tag:+$tag }$commit: $binary"
     echo "$binary"

@@ -3,8 +3,6 @@ export { OllamaModelClient } from './lib/ollama.model-client';
 export type { OllamaModelInfo, OllamaLoadedModel, WarmOptions } from './lib/ollama.model-client';
 export { DEFAULT_OLLAMA_HOST, DEFAULT_OLLAMA_NUM_CTX } from './lib/ollama-client.options';
 export type { OllamaModelClientOptions } from './lib/ollama-client.options';
-export { createNodeHttpFetch } from './lib/node-http.fetch';
-export type { FetchLike, NodeHttpFetchOptions } from './lib/node-http.fetch';
 export { toFlotillaError } from './lib/ollama-error.mapper';
 export { toOllamaChatRequest, toOllamaOptions, OPTION_MAP } from './lib/ollama-request.mapper';
 export { nsToMs } from './lib/ollama-response.mapper';

@@ -1,7 +1,7 @@
 import { collectChat } from '@flotilla/core/testing';
 import { OllamaSimServer } from '@flotilla/testing';
 import { OllamaModelClient } from './ollama.model-client';
-import { createNodeHttpFetch } from './node-http.fetch';
+import { createNodeHttpFetch } from '@flotilla/http';
 
 /**
  * Node's fetch (undici) drops a request after 300 s without response headers, and Ollama

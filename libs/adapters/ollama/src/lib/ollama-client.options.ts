@@ -1,4 +1,4 @@
-import type { FetchLike } from './node-http.fetch';
+import type { FetchLike } from '@flotilla/http';
 
 export const DEFAULT_OLLAMA_HOST = 'http://127.0.0.1:11434';
 /** Ollama's context window when a request sets no num_ctx (OLLAMA_CONTEXT_LENGTH; 4096 in current releases). */

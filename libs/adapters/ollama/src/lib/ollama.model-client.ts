@@ -5,7 +5,7 @@ import { ollamaChat } from './ollama-chat.stream';
 import { type OllamaModelClientOptions, type ResolvedOllamaOptions, resolveOllamaOptions } from './ollama-client.options';
 import { toFlotillaError } from './ollama-error.mapper';
 import { nsToMs } from './ollama-response.mapper';
-import { type FetchLike, createNodeHttpFetch, fetchWithSignal } from './node-http.fetch';
+import { type FetchLike, createNodeHttpFetch, fetchWithSignal } from '@flotilla/http';
 
 /** A model the server has (GET /api/tags). */
 export interface OllamaModelInfo {

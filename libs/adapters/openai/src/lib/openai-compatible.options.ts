@@ -1,3 +1,4 @@
+import { type FetchLike, createNodeHttpFetch } from '@flotilla/http';
 import { Errors } from '@flotilla/core';
 
 /** Constructor options of `OpenAICompatibleModelClient`; all optional. */
@@ -31,8 +32,12 @@ export interface OpenAICompatibleOptions {
   discoverContextLength?: boolean;
   /** Extra headers on every request (never put secrets here: use `apiKeyEnv`). @default {} */
   headers?: Readonly<Record<string, string>>;
-  /** A fetch implementation (proxies, custom dispatchers). @default globalThis.fetch */
-  fetch?: typeof fetch;
+  /**
+   * Transport. The default is a node:http fetch without undici's 300 s headers / body
+   * timeouts (a cold model load can keep headers back that long); deadlines belong to the engine.
+   * @default createNodeHttpFetch() from @flotilla/http
+   */
+  fetch?: FetchLike;
   /** Environment to read the key from (tests). @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -58,7 +63,7 @@ export interface ResolvedOpenAIOptions {
   contextLength: Readonly<Record<string, number>>;
   discoverContextLength: boolean;
   headers: Readonly<Record<string, string>>;
-  fetch?: typeof fetch;
+  fetch: FetchLike;
 }
 
 function hostOf(baseURL: string): string {
@@ -86,6 +91,6 @@ export function resolveOpenAIOptions(options: OpenAICompatibleOptions = {}): Res
     contextLength: options.contextLength ?? {},
     discoverContextLength: options.discoverContextLength ?? true,
     headers: options.headers ?? {},
-    fetch: options.fetch,
+    fetch: options.fetch ?? createNodeHttpFetch(),
   };
 }

@@ -1,0 +1,78 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNodeHttpFetch, fetchWithSignal } from './node-http.fetch';
+
+/** A real server on 127.0.0.1: streams chunks slowly, records when clients go away. */
+function startServer() {
+  const seen: { path: string; body: string; closedEarly: boolean }[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const record = { path: req.url ?? '', body, closedEarly: false };
+      seen.push(record);
+      res.on('close', () => (record.closedEarly = !res.writableEnded));
+      if (req.url === '/slow-headers') {
+        setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 300);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      let n = 0;
+      const tick = setInterval(() => {
+        if (res.destroyed) return clearInterval(tick);
+        res.write(`{"n":${n}}\n`);
+        if (++n === 5) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 20);
+    });
+  });
+  return new Promise<{ url: string; seen: typeof seen; close: () => Promise<void> }>((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({ url: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => server.close(() => r())) });
+    }),
+  );
+}
+
+describe('createNodeHttpFetch', () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  const fetch = createNodeHttpFetch();
+  beforeAll(async () => (srv = await startServer()));
+  afterAll(() => srv.close());
+
+  it('posts a body and streams the response body chunk by chunk', async () => {
+    const res = await fetch(`${srv.url}/stream`, { method: 'POST', body: '{"hello":1}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson');
+    const chunks: string[] = [];
+    const decoder = new TextDecoder();
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) chunks.push(decoder.decode(chunk));
+    expect(chunks.join('').trim().split('\n')).toHaveLength(5);
+    expect(chunks.length).toBeGreaterThan(1);
+    expect(srv.seen.at(-1)).toMatchObject({ path: '/stream', body: '{"hello":1}' });
+  });
+
+  it('waits for late headers (no headers timeout of its own)', async () => {
+    const res = await fetch(`${srv.url}/slow-headers`);
+    expect(await res.text()).toBe('late');
+  });
+
+  it('aborting mid-body destroys the socket, and the server sees the client go away', async () => {
+    const controller = new AbortController();
+    const res = await fetchWithSignal(fetch, controller.signal)(`${srv.url}/stream`);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    controller.abort();
+    await expect(reader.read()).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(srv.seen.at(-1)!.closedEarly).toBe(true);
+  });
+
+  it('rejects at once with an AbortError when the signal is already aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await expect(fetch(`${srv.url}/stream`, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});

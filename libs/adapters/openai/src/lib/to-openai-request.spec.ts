@@ -78,6 +78,25 @@ describe('toOpenAIMessages', () => {
     expect(out[3]).toEqual({ role: 'tool', content: 'rain', tool_call_id: 'call_a' });
   });
 
+  it('links a tool result to the call named by toolCallId, even when one tool is called twice', () => {
+    const messages: ChatMessage[] = [
+      { role: 'user', content: 'weather in two cities?' },
+      {
+        role: 'assistant',
+        content: '',
+        toolCalls: [
+          { id: 'call_oslo', name: 'weather', arguments: { city: 'Oslo' } },
+          { id: 'call_rome', name: 'weather', arguments: { city: 'Rome' } },
+        ],
+      },
+      { role: 'tool', toolName: 'weather', toolCallId: 'call_rome', content: 'sun' },
+      { role: 'tool', toolName: 'weather', content: 'rain' },
+    ];
+    const out = toOpenAIMessages(messages);
+    expect(out[2]).toEqual({ role: 'tool', content: 'sun', tool_call_id: 'call_rome' });
+    expect(out[3]).toEqual({ role: 'tool', content: 'rain', tool_call_id: 'call_oslo' });
+  });
+
   it('sends images as data URLs in content parts', () => {
     const out = toOpenAIMessages([{ role: 'user', content: 'what is this?', images: ['/9j/4AAQ', 'iVBORw0K'] }]);
     expect(out[0]).toEqual({

@@ -63,9 +63,10 @@ function toToolParam(tool: ToolDefinition): ToolParam {
 }
 
 /**
- * OpenAI tool results need the id of the call they answer; core messages carry the tool's
- * name. Each tool message takes the oldest unanswered call of that name from the preceding
- * assistant messages (or the oldest unanswered call, or a synthetic id).
+ * OpenAI tool results need the id of the call they answer. A tool message with
+ * `toolCallId` answers that call; one without (Ollama never gives ids) takes the oldest
+ * unanswered call of its tool name from the preceding assistant messages (or the oldest
+ * unanswered call, or a synthetic id).
  */
 export function toOpenAIMessages(messages: readonly ChatMessage[]): MessageParam[] {
   const open: { id: string; name: string }[] = [];
@@ -94,7 +95,9 @@ export function toOpenAIMessages(messages: readonly ChatMessage[]): MessageParam
         return { role: 'assistant', content: m.content === '' ? null : m.content, tool_calls: toolCalls };
       }
       case 'tool': {
-        const i = Math.max(0, open.findIndex((c) => c.name === m.toolName));
+        const byId = m.toolCallId === undefined ? -1 : open.findIndex((c) => c.id === m.toolCallId);
+        if (m.toolCallId !== undefined && byId < 0) return { role: 'tool', content: m.content, tool_call_id: m.toolCallId };
+        const i = byId >= 0 ? byId : Math.max(0, open.findIndex((c) => c.name === m.toolName));
         const answered = open.splice(i, 1)[0];
         return { role: 'tool', content: m.content, tool_call_id: answered?.id ?? `call_${m.toolName ?? 'tool'}` };
       }

@@ -14,6 +14,8 @@ export interface ChatMessage {
   toolCalls?: ToolCall[];
   /** For role `tool`: which tool answered. */
   toolName?: string;
+  /** For role `tool`: the id of the call it answers (`ToolCall.id`), where the server gave one. */
+  toolCallId?: string;
   /** Base64-encoded images for multimodal models. */
   images?: string[];
 }

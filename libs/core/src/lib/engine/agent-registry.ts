@@ -89,7 +89,7 @@ export class AgentRegistry {
       name: d.name,
       model: resolveModel(d, this.config),
       retries,
-      retryPolicy: { retries, ...this.backoff, immediate: isBadOutput },
+      retryPolicy: { retries, ...this.backoff, immediate: isImmediate },
       context: override.context ?? d.options.context,
       deadlines: {
         firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? d.firstTokenMs, totalMs),
@@ -102,7 +102,11 @@ export class AgentRegistry {
   }
 }
 
-const isBadOutput = (e: FlotillaError) => e.kind === 'badOutput';
+/**
+ * Retried at once, without backoff: invalid output (ask again with the error fed back) and
+ * errors a router marks `details.failover` (another endpoint can take the call now).
+ */
+const isImmediate = (e: FlotillaError) => e.kind === 'badOutput' || e.details['failover'] === true;
 
 function safeName(ref: AgentClass): string {
   try {

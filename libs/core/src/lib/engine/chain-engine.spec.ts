@@ -310,3 +310,20 @@ describe('ChainEngine', () => {
     expect(r.error!.message).toMatch(/agents\.anon\.model/);
   });
 });
+
+describe('ChainEngine failover retries', () => {
+  it('retries a router-marked failover at once (no backoff), drawing on the agent budget', async () => {
+    let n = 0;
+    const client = new ScriptedModelClient(() =>
+      n++ === 0 ? { error: new FlotillaError('unavailable', 'endpoint a refused', { details: { endpoint: 'a', failover: true } }) } : 'ok',
+    );
+    const engine = createFlotillaContainer({ client, agents: [Doer], config: { engine: { retryBaseDelayMs: 5_000, retryMaxDelayMs: 5_000 } } }).get(
+      TOKENS.ChainEngine,
+    );
+    const started = Date.now();
+    const result = await engine.run(defineChain('one', step.call(Doer)), 'x');
+    expect(result.status).toBe('succeeded');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(result.trace.find((e) => e.type === 'retry')).toMatchObject({ attempt: 1, delayMs: 0 });
+  });
+});

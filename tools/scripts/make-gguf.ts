@@ -11,6 +11,7 @@ function main(): void {
       out: { type: 'string', short: 'o' },
       name: { type: 'string' },
       'no-printable': { type: 'boolean', default: false },
+      bias: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
       ...Object.fromEntries(NUMERIC.map((k) => [k, { type: 'string' as const }])),
     },
@@ -18,7 +19,8 @@ function main(): void {
   if (values.help || !values.out) {
     console.error(
       'usage: make-gguf.ts --out <file.gguf> [--seed N] [--layers N] [--width N] [--heads N] [--kv-heads N]\n' +
-        '                   [--ff N] [--context-length N] [--stop-bias X] [--no-printable] [--name S]',
+        '                   [--ff N] [--context-length N] [--stop-bias X] [--no-printable] [--name S]\n' +
+        "                   [--bias 'C=X' ...]   (logit bias X for the single character C, e.g. --bias '\"=3')",
     );
     process.exit(values.help ? 0 : 2);
   }
@@ -32,7 +34,18 @@ function main(): void {
     }
     return n;
   };
+  const biases: Record<string, number> = {};
+  for (const b of values.bias ?? []) {
+    const at = b.lastIndexOf('=');
+    const value = Number(b.slice(at + 1));
+    if (at !== 1 || !Number.isFinite(value)) {
+      console.error(`--bias: expected C=X (one character, a number), got ${b}`);
+      process.exit(2);
+    }
+    biases[b[0]!] = value;
+  }
   const options: SyntheticGgufOptions = {
+    biases,
     seed: num('seed'),
     layers: num('layers'),
     width: num('width'),

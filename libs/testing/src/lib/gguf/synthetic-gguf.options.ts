@@ -24,6 +24,11 @@ export interface SyntheticGgufOptions {
   printable?: boolean;
   /** `general.name`. @default "synthetic-llama" */
   name?: string;
+  /**
+   * Extra logit bias per single-byte character, e.g. `{ '"': 3 }` to end JSON strings
+   * sooner under a grammar. Added to the printable rule's bias. @default {}
+   */
+  biases?: Readonly<Record<string, number>>;
 }
 
 export const SYNTHETIC_GGUF_DEFAULTS = {
@@ -35,6 +40,7 @@ export const SYNTHETIC_GGUF_DEFAULTS = {
   stopBias: 2,
   printable: true,
   name: 'synthetic-llama',
+  biases: {},
 } as const;
 
 /** What `writeSyntheticGguf` wrote. */

@@ -90,6 +90,7 @@ describe('synthetic GGUF', () => {
     expect(() => syntheticGguf({ width: 100, heads: 3 })).toThrow(RangeError);
     expect(() => syntheticGguf({ heads: 4, kvHeads: 3 })).toThrow(RangeError);
     expect(() => syntheticGguf({ layers: 0 })).toThrow(RangeError);
+    expect(() => syntheticGguf({ biases: { ab: 1 } })).toThrow(RangeError);
   });
 
   it('maps bytes the way GPT-2 does: 256 distinct, printable ASCII as itself', () => {
@@ -136,6 +137,11 @@ describe('synthetic GGUF', () => {
       const out = await generate({ seed: 3, stopBias: 4 }, 200, 5);
       for (const o of out) expect(o.text).toMatch(/^[\x20-\x7e]*$/);
       expect(out.every((o) => o.stopped)).toBe(true);
+    });
+
+    it('a per-character bias makes that character common', async () => {
+      const out = await generate({ seed: 5, stopBias: -30, biases: { z: 6 } }, 100, 1);
+      expect(out[0]!.text.split('z').length - 1).toBeGreaterThan(40);
     });
 
     it('a negative stop bias runs to max tokens', async () => {

@@ -15,7 +15,7 @@ const NEVER = -30;
 /** Standard deviation of the random part of each logit. */
 const LOGIT_SPREAD = 1;
 
-type Resolved = Required<Omit<SyntheticGgufOptions, 'kvHeads' | 'ff'>> & { kvHeads: number; ff: number };
+type Resolved = Required<Omit<SyntheticGgufOptions, 'kvHeads' | 'ff' | 'biases'>> & { kvHeads: number; ff: number; biases: Readonly<Record<string, number>> };
 
 function resolve(options: SyntheticGgufOptions): Resolved {
   const o = { ...SYNTHETIC_GGUF_DEFAULTS, ...options };
@@ -27,6 +27,9 @@ function resolve(options: SyntheticGgufOptions): Resolved {
   if (r.width % r.heads !== 0) throw new RangeError(`synthetic GGUF: heads (${r.heads}) must divide width (${r.width})`);
   if (r.heads % r.kvHeads !== 0) throw new RangeError(`synthetic GGUF: kvHeads (${r.kvHeads}) must divide heads (${r.heads})`);
   if ((r.width / r.heads) % 2 !== 0) throw new RangeError('synthetic GGUF: the head dimension must be even (RoPE)');
+  for (const [ch, bias] of Object.entries(r.biases)) {
+    if (ch.length !== 1 || ch.charCodeAt(0) > 0xff || !Number.isFinite(bias)) throw new RangeError(`synthetic GGUF: biases keys are single bytes with finite values, got ${JSON.stringify(ch)}: ${bias}`);
+  }
   return r;
 }
 
@@ -66,7 +69,7 @@ function metadataOf(r: Resolved): Map<string, GgufValue> {
 
 /** The bias each token gets through column 0 of `output.weight`. */
 function tokenBias(r: Resolved, token: number): number {
-  if (token < 256) return r.printable && !isPrintableByte(token) ? NEVER : 0;
+  if (token < 256) return (r.printable && !isPrintableByte(token) ? NEVER : 0) + (r.biases[String.fromCharCode(token)] ?? 0);
   return token === SYNTHETIC_TOKEN_IDS.imEnd ? r.stopBias : NEVER;
 }
 

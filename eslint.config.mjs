@@ -25,6 +25,7 @@ export default [
             { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'scope:integration', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

@@ -50,6 +50,9 @@ describe('LlamaCppModelClient on synthetic models', () => {
   describe('loading', () => {
     it('reports the trained context length from GGUF metadata without loading the model', async () => {
       expect(await client.contextLength('endless')).toBe(2048);
+      expect(await client.contextWindow('endless')).toBe(2048);
+      expect(await client.contextWindow('narrow')).toBe(64);
+      expect(await client.contextWindow('nope')).toBeUndefined();
       expect(client.status().find((s) => s.name === 'endless')?.loaded).toBe(false);
     });
 
@@ -74,7 +77,7 @@ describe('LlamaCppModelClient on synthetic models', () => {
         { role: 'user' as const, content: 'Name a harbour.' },
       ];
       const c = await collectChat(client.chat({ model: 'chat', messages }));
-      const counted = await client.countPromptTokens('chat', messages);
+      const counted = await client.countPromptTokens({ model: 'chat', messages });
       expect(finalOf(c).usage.promptTokens).toBe(counted);
       // Byte tokens of both texts, the role names and the ChatML specials.
       expect(counted).toBeGreaterThan('Be brief.'.length + 'Name a harbour.'.length + 'system user assistant'.length);

@@ -1,9 +1,9 @@
-import type { ChatCallOptions, ChatEvent, ChatMessage, ChatRequest, ModelClient } from '@flotilla/core';
+import type { ChatCallOptions, ChatEvent, ChatRequest, ModelClient } from '@flotilla/core';
 import { FlotillaError } from '@flotilla/core';
 import type { Llama } from 'node-llama-cpp';
 import { type Observable, Subject } from 'rxjs';
 import { promptTokenCount, toChatHistory } from './chat-history.mapper';
-import { type LlamaCppModelClientOptions, type ResolvedLlamaCppOptions, resolveLlamaCppOptions } from './llama-cpp-client.options';
+import { DEFAULT_MAX_CONTEXT, type LlamaCppModelClientOptions, type ResolvedLlamaCppOptions, resolveLlamaCppOptions } from './llama-cpp-client.options';
 import { llamaCppChat } from './llama-cpp-chat.stream';
 import type { LlamaCppEvent } from './llama-cpp.events';
 import { type LoadedModel, ModelHost } from './model-host';
@@ -112,10 +112,25 @@ export class LlamaCppModelClient implements ModelClient {
     }
   }
 
-  /** Exact prompt tokens of `messages` under the model's tokenizer and chat template (loads the model). */
-  async countPromptTokens(model: string, messages: readonly ChatMessage[]): Promise<number> {
-    const { loaded } = await this.host(model).use();
-    return promptTokenCount(loaded, toChatHistory(messages));
+  /**
+   * Tokens a request to `model` may use, prompt and reply together: the loaded context's
+   * size per sequence, else the size it will load with (configured, or the trained length
+   * capped at DEFAULT_MAX_CONTEXT; llama.cpp may round it up). Undefined for an unknown model.
+   * With `countPromptTokens` this lets the engine check prompts before sending them.
+   */
+  async contextWindow(model: string): Promise<number | undefined> {
+    const host = this.hosts.get(model);
+    if (!host) return undefined;
+    if (host.loaded) return host.loaded.contextSize;
+    if (host.spec.contextSize !== undefined) return host.spec.contextSize;
+    const trained = await this.contextLength(model).catch(() => undefined);
+    return trained === undefined ? undefined : Math.min(trained, DEFAULT_MAX_CONTEXT);
+  }
+
+  /** Exact prompt tokens of a request under the model's tokenizer and chat template (loads the model). */
+  async countPromptTokens(request: Pick<ChatRequest, 'model' | 'messages'>): Promise<number> {
+    const { loaded } = await this.host(request.model).use();
+    return promptTokenCount(loaded, toChatHistory(request.messages));
   }
 
   /** Loads `model` now (it still unloads when idle). Resolves with the load time, 0 if it was loaded. */

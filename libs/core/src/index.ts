@@ -39,6 +39,7 @@ export type {
   AgentRole,
   AgentTimeouts,
   ContextPolicy,
+  AgentVariant,
   AgentClass,
   AgentInput,
   AgentOutput,

@@ -29,6 +29,21 @@ export interface ContextPolicy {
   reserveTokens?: number;
 }
 
+/**
+ * One arm of an A/B comparison: each run picks one variant per agent (by weight, or as
+ * the run options force), uses it for all that agent's calls in the run, and records it.
+ * A prompt variant is read by the agent's `prompt()` from `PromptContext.variant`.
+ */
+export interface AgentVariant {
+  name: string;
+  /** Relative weight. @default 1 */
+  weight?: number;
+  /** Model for this variant (instead of the resolved one). */
+  model?: string;
+  /** Options merged over the agent's. */
+  options?: SamplingOptions & RunnerOptions;
+}
+
 export interface AgentOptions<O = unknown> {
   /** Unique name; chains and configuration refer to the agent by it. */
   name: string;
@@ -50,6 +65,8 @@ export interface AgentOptions<O = unknown> {
   priority?: number;
   /** Prompts longer than the model's window: what to do (checked where the client knows the window). */
   context?: ContextPolicy;
+  /** A/B variants (model, options or prompt), chosen per run and recorded in the trace. */
+  variants?: AgentVariant[];
   description?: string;
 }
 
@@ -59,6 +76,8 @@ export interface PromptContext {
   model: string;
   /** 0 for the first attempt. */
   attempt: number;
+  /** The A/B variant this run uses for the agent, when it declares variants. */
+  variant?: string;
 }
 
 /**

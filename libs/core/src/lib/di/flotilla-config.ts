@@ -1,5 +1,5 @@
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
-import type { AgentTimeouts, ContextPolicy } from '../agents/agent-options';
+import type { AgentTimeouts, AgentVariant, ContextPolicy } from '../agents/agent-options';
 
 export interface AgentConfig {
   model?: string;
@@ -8,6 +8,7 @@ export interface AgentConfig {
   timeouts?: AgentTimeouts;
   options?: SamplingOptions & RunnerOptions;
   context?: ContextPolicy;
+  variants?: AgentVariant[];
 }
 
 export interface EngineConfig {

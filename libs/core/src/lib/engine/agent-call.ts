@@ -13,6 +13,7 @@ import { type DeadlineHandle, type DeadlineTarget, sharedDeadlineClock } from '.
 import { retryDelay } from './operators/with-retry.operator';
 import { toErrorInfo } from './error-info';
 import type { ContextGuard, FittedRequest } from './context-guard';
+import type { AgentVariant } from '../agents/agent-options';
 
 export interface CallOutcome {
   output: unknown;
@@ -68,6 +69,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     private readonly spanId: string,
     private readonly sink: CallSink,
     private readonly guard: ContextGuard | undefined,
+    private readonly variant: AgentVariant | undefined,
   ) {
     this.priority = agent.descriptor.priority;
     this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
@@ -79,12 +81,14 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     try {
       checkBudgets(ctx, agent.name);
       ctx.modelCalls++;
-      const messages = agent.instance.prompt(this.input, { model: agent.model, attempt: this.attempt });
+      const variant = this.variant;
+      const model = this.fallback ?? variant?.model ?? agent.model;
+      const messages = agent.instance.prompt(this.input, { model, attempt: this.attempt, variant: variant?.name });
       const request: ChatRequest = {
-        model: this.fallback ?? agent.model,
+        model,
         messages: this.feedback ? messages.concat(this.feedback) : messages,
         format: agent.descriptor.options.output?.jsonSchema,
-        options: agent.options,
+        options: variant?.options ? { ...agent.options, ...variant.options } : agent.options,
       };
       fitted = this.guard ? this.guard.fit(request, agent.context, agent.name) : { request };
     } catch (e) {
@@ -223,6 +227,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
         usage: event.usage,
         timings: event.timings,
         ...(this.fit ? { context: this.fit } : {}),
+        ...(this.variant ? { variant: this.variant.name } : {}),
       },
     });
     this.sink.complete();

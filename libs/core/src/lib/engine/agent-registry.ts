@@ -1,4 +1,5 @@
-import type { AgentClass, ContextPolicy, FlotillaAgent } from '../agents/agent-options';
+import type { AgentClass, AgentVariant, ContextPolicy, FlotillaAgent } from '../agents/agent-options';
+import { Errors } from '../errors/errors';
 import { type AgentDescriptor, readAgentMetadata } from '../agents/agent-metadata';
 import type { FlotillaConfig } from '../di/flotilla-config';
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
@@ -24,6 +25,8 @@ export interface ResolvedAgent {
   /** The agent's one retry budget and backoff (invalid output is retried at once). */
   readonly retryPolicy: RetryPolicy;
   readonly context?: ContextPolicy;
+  /** A/B variants, when the agent (or its configuration) declares them. */
+  readonly variants?: readonly AgentVariant[];
 }
 
 /** Finds agents by name or class among those bound in the container; resolves each once. */
@@ -91,6 +94,7 @@ export class AgentRegistry {
       retries,
       retryPolicy: { retries, ...this.backoff, immediate: isImmediate },
       context: override.context ?? d.options.context,
+      variants: checkVariants(d.name, override.variants ?? d.options.variants),
       deadlines: {
         firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? d.firstTokenMs, totalMs),
         stallMs: override.timeouts?.stallMs ?? d.stallMs,
@@ -107,6 +111,21 @@ export class AgentRegistry {
  * errors a router marks `details.failover` (another endpoint can take the call now).
  */
 const isImmediate = (e: FlotillaError) => e.kind === 'badOutput' || e.details['failover'] === true;
+
+function checkVariants(agent: string, variants: readonly AgentVariant[] | undefined): readonly AgentVariant[] | undefined {
+  if (variants === undefined) return undefined;
+  const at = `agent "${agent}" variants`;
+  if (variants.length === 0) throw Errors.config(at, 'at least one variant');
+  const names = new Set<string>();
+  variants.forEach((v, i) => {
+    if (typeof v.name !== 'string' || !v.name) throw Errors.config(`${at}[${i}].name`, 'a non-empty string', v.name);
+    if (names.has(v.name)) throw Errors.config(`${at}[${i}].name`, 'a name not used by another variant', v.name);
+    names.add(v.name);
+    if (v.weight !== undefined && !(v.weight >= 0)) throw Errors.config(`${at}[${i}].weight`, 'a number >= 0', v.weight);
+  });
+  if (variants.every((v) => v.weight === 0)) throw Errors.config(`${at}`, 'at least one variant with a weight above 0');
+  return variants;
+}
 
 function safeName(ref: AgentClass): string {
   try {

@@ -33,6 +33,8 @@ export interface RunOptions extends RunBudgets {
   signal?: AbortSignal;
   /** Overrides `engine.runConcurrency` for this run. */
   concurrency?: number;
+  /** Forces A/B variants for this run: agent name -> variant name. */
+  variants?: Record<string, string>;
 }
 
 let runSeq = 0;
@@ -77,6 +79,7 @@ export class ChainEngine {
       let invalid: unknown;
       try {
         this.validate(chain);
+        this.checkForcedVariants(options.variants);
       } catch (e) {
         invalid = e;
       }
@@ -102,6 +105,7 @@ export class ChainEngine {
           steps: ctx.steps,
           usage: ctx.usage,
           modelCalls: ctx.modelCalls,
+          variants: ctx.variants,
           durationMs: ctx.now(),
           trace: ctx.trace,
         };
@@ -187,6 +191,15 @@ export class ChainEngine {
     this.validated.add(chain);
   }
 
+  private checkForcedVariants(forced: Record<string, string> | undefined): void {
+    for (const [agent, name] of Object.entries(forced ?? {})) {
+      const variants = this.agents.resolve(agent).variants ?? [];
+      if (!variants.some((v) => v.name === name)) {
+        throw Errors.config(`run option variants.${agent}`, `one of ${variants.map((v) => `"${v.name}"`).join(', ') || '(the agent declares no variants)'}`, name);
+      }
+    }
+  }
+
   /** Runs to the end; resolves with the result whatever the outcome (check `status`). */
   run<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}): Promise<RunResult<O>> {
     return new Promise((resolve, reject) => {
@@ -206,7 +219,9 @@ export class ChainEngine {
     if (step.kind === 'call') {
       const agent = this.agents.resolve(step.agent);
       return new Observable((subscriber) => {
-        const span = new StepSpan(ctx, step, 'call', parentId, index, scope, agent.name, agent.model, subscriber);
+        const variant = agent.variants ? ctx.variantOf(agent.name, agent.variants) : undefined;
+        const model = variant?.model ?? agent.model;
+        const span = new StepSpan(ctx, step, 'call', parentId, index, scope, agent.name, model, subscriber, variant?.name);
         let input: unknown;
         try {
           input = step.input ? step.input(value, scope) : value;
@@ -214,7 +229,7 @@ export class ChainEngine {
           span.error(e);
           return span;
         }
-        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span, this.guard).start());
+        return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span, this.guard, variant).start());
       });
     }
     return new Observable((subscriber) => {

@@ -2,6 +2,7 @@ import type { TokenUsage } from '../model/chat-event';
 import type { RunEvent } from '../events/run-event';
 import type { CompletedStep } from './run-result';
 import { Limiter } from './limiter';
+import type { AgentVariant } from '../agents/agent-options';
 
 export interface RunBudgets {
   /** No model call starts once the run has used this many tokens (prompt + completion). */
@@ -17,11 +18,13 @@ export class RunContext {
   readonly steps: CompletedStep[] = [];
   readonly usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
   modelCalls = 0;
+  /** Per agent name: the variant this run uses. */
+  readonly variants: Record<string, string> = {};
   private spanSeq = 0;
 
   constructor(
     readonly runId: string,
-    readonly budgets: RunBudgets,
+    readonly budgets: RunBudgets & { variants?: Record<string, string> },
     readonly limiter: Limiter,
     readonly traceTokens: boolean,
     private readonly sink: (event: RunEvent) => void,
@@ -33,6 +36,19 @@ export class RunContext {
 
   nextSpanId(): string {
     return `${this.runId}.${++this.spanSeq}`;
+  }
+
+  /** The variant of `agent` for this run: forced by the run options, else drawn by weight once. */
+  variantOf(agent: string, variants: readonly AgentVariant[]): AgentVariant {
+    const chosen = this.variants[agent] ?? this.budgets.variants?.[agent];
+    let variant = chosen === undefined ? undefined : variants.find((v) => v.name === chosen);
+    if (!variant) {
+      const total = variants.reduce((n, v) => n + (v.weight ?? 1), 0);
+      let draw = Math.random() * total;
+      variant = variants.find((v) => (draw -= v.weight ?? 1) < 0) ?? variants[variants.length - 1]!;
+    }
+    this.variants[agent] = variant.name;
+    return variant;
   }
 
   emit(event: RunEvent): void {

@@ -26,6 +26,8 @@ export interface RunResult<O = unknown> {
   steps: CompletedStep[];
   usage: TokenUsage;
   modelCalls: number;
+  /** The A/B variant each agent with variants used in this run. */
+  variants: Record<string, string>;
   durationMs: number;
   /** The run's events (token events only when `traceTokens` is on). */
   trace: RunEvent[];

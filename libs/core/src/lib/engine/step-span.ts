@@ -32,11 +32,12 @@ export class StepSpan implements CallSink, Unsubscribable {
     agent: string | undefined,
     model: string | undefined,
     private readonly subscriber: Subscriber<unknown>,
+    variant?: string,
   ) {
     this.id = ctx.nextSpanId();
     this.name = step.name ?? agent ?? kind;
     this.startedAt = ctx.now();
-    ctx.emit({ type: 'step.start', runId: ctx.runId, id: this.id, parentId, at: this.startedAt, step: this.name, kind, agent, model, index });
+    ctx.emit({ type: 'step.start', runId: ctx.runId, id: this.id, parentId, at: this.startedAt, step: this.name, kind, agent, model, variant, index });
   }
 
   /** Holds the body's subscription so that tearing the span down cancels the body. */

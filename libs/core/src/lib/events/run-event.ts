@@ -33,6 +33,8 @@ export interface StepStartEvent extends EventBase {
   kind: StepKind;
   agent?: string;
   model?: string;
+  /** The agent's A/B variant in this run. */
+  variant?: string;
   /** Fan-out item index, review round. */
   index?: number;
 }
@@ -68,6 +70,7 @@ export interface CallStats {
   usage: TokenUsage;
   timings: CallTimings;
   context?: ContextFit;
+  variant?: string;
 }
 
 export interface StepEndEvent extends EventBase {

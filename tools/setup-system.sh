@@ -1,10 +1,20 @@
 #!/usr/bin/env bash
-# The one setup line for system packages the tests need (see README). Idempotent.
-# Today the default test run needs none beyond Node; later issues add cmake/g++/chromium here.
+# The one setup line for the system packages the tests need (see README):
+#   bash tools/setup-system.sh
+# - cmake, g++: build llama.cpp's own llama-server for the integration tests
+# - chromium (+ fonts): render the HTML run report in a real headless browser
+# Installs only what is missing (Debian/Ubuntu apt); idempotent.
 set -euo pipefail
-needed=()
-if [ ${#needed[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${needed[@]}"
+declare -A packages=([cmake]=cmake [g++]=g++ [chromium]="chromium fonts-liberation")
+missing=()
+for bin in "${!packages[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=(${packages[$bin]})
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present (cmake, g++, chromium)"
+  exit 0
 fi
+if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+echo "system packages: installing ${missing[*]}"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -21,6 +21,7 @@ export type {
 export type { ModelClient } from './lib/model/model-client.interface';
 export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { finalEvent } from './lib/model/collect-reply';
+export { abortableCall } from './lib/model/abortable-call';
 export { isContextWindowAware } from './lib/model/context-window';
 export type { ContextWindowAware } from './lib/model/context-window';
 export { estimatePromptTokens, CHARS_PER_TOKEN, TOKENS_PER_MESSAGE } from './lib/model/token-estimate';

@@ -27,6 +27,16 @@ export interface LlamaServerOptions {
  */
 const WATCHDOG = 'exec 3<&0; "$@" </dev/null & p=$!; echo "watchdog: server pid $p" >&2; (cat <&3 >/dev/null; kill $p 2>/dev/null) & wait $p';
 
+/** A server that did not come up; `portTaken` when its port was grabbed between probe and bind. */
+class StartFailure extends Error {
+  constructor(
+    readonly portTaken: boolean,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 const running = new Set<LlamaServerProcess>();
 let exitHookInstalled = false;
 
@@ -70,9 +80,21 @@ export class LlamaServerProcess {
     );
   }
 
-  /** Starts a server and waits until `/health` says it is ready; throws with the log tail if it is not. */
+  /**
+   * Starts a server and waits until `/health` says it is ready; throws with the log tail if it
+   * is not. Tries another port when the free one was taken in the meantime.
+   */
   static async start(options: LlamaServerOptions): Promise<LlamaServerProcess> {
-    const port = await freePort();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await LlamaServerProcess.startOnce(options, await freePort());
+      } catch (e) {
+        if (attempt >= 3 || !(e instanceof StartFailure && e.portTaken)) throw e;
+      }
+    }
+  }
+
+  private static async startOnce(options: LlamaServerOptions, port: number): Promise<LlamaServerProcess> {
     const args = [
       '-m', options.model,
       '--host', '127.0.0.1',
@@ -103,7 +125,10 @@ export class LlamaServerProcess {
     }, options.readyTimeoutMs ?? 30_000, 50);
     if (!ready || server.#exitCode !== undefined) {
       await server.stop();
-      throw new Error(`llama-server did not become ready (${ready ? `exited with ${server.#exitCode}` : 'timed out'}); args: ${args.join(' ')}\n${server.log.slice(-3000)}`);
+      throw new StartFailure(
+        /couldn't bind/.test(server.log),
+        `llama-server did not become ready (${ready ? `exited with ${server.#exitCode}` : 'timed out'}); args: ${args.join(' ')}\n${server.log.slice(-3000)}`,
+      );
     }
     return server;
   }

@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { FlotillaError } from '@flotilla/core';
+import { loadRouterConfig, parseRouterConfig } from './load-router-config';
+import { resolveRouterConfig } from './router-config-from-env';
+import { JSON_SCHEMA_FILE, renderJsonSchema } from '../../../scripts/write-json-schema';
+
+const YAML_OK = `
+endpoints:
+  - name: small
+    kind: ollama
+    url: http://127.0.0.1:11434
+    slots: 2
+    labels: [small]
+  - name: big
+    kind: openai
+    url: http://127.0.0.1:8080/v1
+    apiKeyEnv: BIG_KEY
+agents:
+  reviewer: { model: "mistral:latest", fallbacks: ["qwen3:4b"] }
+routing:
+  numCtx: { "mistral:latest": 8192 }
+`;
+
+function configError(fn: () => unknown): FlotillaError {
+  try {
+    fn();
+  } catch (e) {
+    if (FlotillaError.is(e, 'config')) return e;
+    throw e;
+  }
+  throw new Error('expected a config error');
+}
+
+describe('router configuration', () => {
+  it('parses YAML with defaults applied', () => {
+    const c = parseRouterConfig(YAML_OK, 'fleet.yaml');
+    expect(c.endpoints[0]).toMatchObject({ name: 'small', slots: 2, maxLoadedModels: 3, labels: ['small'] });
+    expect(c.endpoints[1]).toMatchObject({ slots: 1, labels: [], apiKeyEnv: 'BIG_KEY' });
+    expect(c.agents['reviewer']).toEqual({ model: 'mistral:latest', fallbacks: ['qwen3:4b'], labels: [] });
+    expect(c.routing).toMatchObject({ policy: 'scored', affinity: true, numCtx: { 'mistral:latest': 8192 }, failureThreshold: 3 });
+  });
+
+  it('parses the same configuration written as JSON', () => {
+    const json = JSON.stringify({ endpoints: [{ name: 'a', kind: 'fixture', cassettes: ['x.json'] }] });
+    expect(parseRouterConfig(json, 'fleet.json').endpoints[0]!.cassettes).toEqual(['x.json']);
+  });
+
+  it('names the file, the JSON path, the line and what was expected', () => {
+    const bad = YAML_OK.replace('slots: 2', 'slots: two').replace('kind: openai', 'kind: vllm');
+    const e = configError(() => parseRouterConfig(bad, 'fleet.yaml'));
+    expect(e.message).toContain('fleet.yaml:6:12: endpoints[0].slots: expected a number, got "two"');
+    expect(e.message).toMatch(/fleet\.yaml:9:11: endpoints\[1\]\.kind: expected one of "ollama", "openai", "llama-cpp", "fixture", got "vllm"/);
+    expect(e.details['problems']).toHaveLength(2);
+  });
+
+  it('reports missing fields, unknown keys, kind-specific requirements and duplicate names', () => {
+    const e = configError(() =>
+      parseRouterConfig(
+        `endpoints:\n  - { name: a, kind: ollama, slot: 2 }\n  - { name: a, kind: fixture, cassettes: [x] }\nagents:\n  worker: { fallbacks: [] }\n`,
+        'f.yaml',
+      ),
+    );
+    expect(e.message).toContain('endpoints[0]: expected no key "slot" (unknown; check the spelling)');
+    expect(e.message).toContain('endpoints[0].url: expected url is required for kind ollama');
+    expect(e.message).toContain('agents.worker.model: expected a string (required)');
+    const dup = configError(() => parseRouterConfig(`endpoints:\n  - { name: a, kind: fixture, cassettes: [x] }\n  - { name: a, kind: fixture, cassettes: [y] }\n`, 'f.yaml'));
+    expect(dup.message).toContain('f.yaml:3:13: endpoints[1].name: expected a name not used by another endpoint ("a" is)');
+  });
+
+  it('reports syntax errors with a position', () => {
+    const e = configError(() => parseRouterConfig('{"endpoints": [', 'f.json'));
+    expect(e.message).toMatch(/^f\.json:1:\d+: \(top level\): expected valid JSON/);
+  });
+
+  it('accepts only an environment variable name for the API key', () => {
+    const e = configError(() => parseRouterConfig(YAML_OK.replace('apiKeyEnv: BIG_KEY', 'apiKeyEnv: sk-123 secret'), 'f.yaml'));
+    expect(e.message).toContain('endpoints[1].apiKeyEnv: expected an environment variable name');
+    expect(e.message).not.toContain('sk-123');
+  });
+
+  it('loads a file and resolves cassette paths against its folder', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-router-'));
+    try {
+      const file = path.join(dir, 'fleet.yml');
+      fs.writeFileSync(file, 'endpoints:\n  - { name: f, kind: fixture, cassettes: [c/a.json] }\n');
+      expect(loadRouterConfig(file).endpoints[0]!.cassettes).toEqual([path.join(dir, 'c/a.json')]);
+      expect(resolveRouterConfig({ env: { FLOTILLA_CONFIG: file } })!.endpoints[0]!.name).toBe('f');
+      expect(configError(() => loadRouterConfig(path.join(dir, 'none.yaml'))).message).toContain('cannot read');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('builds a single-endpoint configuration from FLOTILLA_BACKEND alone', () => {
+    expect(resolveRouterConfig({ env: {} })).toBeUndefined();
+    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'ollama', OLLAMA_HOST: '10.0.0.2:11434' } })!.endpoints[0]).toMatchObject({
+      kind: 'ollama',
+      url: 'http://10.0.0.2:11434',
+    });
+    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'openai' } })!.endpoints[0]).toMatchObject({ kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY' });
+    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'fixture', FLOTILLA_CASSETTES: 'a.json,b.json' } })!.endpoints[0]!.cassettes).toEqual(['a.json', 'b.json']);
+    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'llama-cpp', FLOTILLA_LLAMA_MODELS: 'tiny=/m/t.gguf' } })!.endpoints[0]!.modelPaths).toEqual({ tiny: '/m/t.gguf' });
+    expect(configError(() => resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'vllm' } })).message).toContain('expected one of ollama, openai, llama-cpp, fixture');
+  });
+
+  it('publishes a JSON Schema generated from the zod declaration, kept up to date', () => {
+    expect(fs.readFileSync(JSON_SCHEMA_FILE, 'utf8')).toBe(renderJsonSchema());
+    const ajv = new Ajv2020({ strict: false, validateFormats: false });
+    const validate = ajv.compile(JSON.parse(renderJsonSchema()));
+    expect(validate(JSON.parse(JSON.stringify(parseRouterConfig(YAML_OK))))).toBe(true);
+    expect(validate({ endpoints: [{ name: 'x', kind: 'nope' }] })).toBe(false);
+  });
+});

@@ -196,21 +196,28 @@ describe.each([ollamaTarget, openAITarget])('record, then replay: $name', (facto
     const deltas = live.events.map((e, i) => (e.type === 'delta' ? i : -1)).filter((i) => i >= 0);
     expect(deltas.length).toBeGreaterThanOrEqual(5);
     const gap = (at: readonly number[], i: number) => at[i]! - at[i - 1]!;
+    const excess: number[] = [];
     for (const i of deltas.slice(1)) {
       const recordedGap = offsets[i]! - offsets[i - 1]!;
       expect(recordedGap).toBeGreaterThanOrEqual(30); // the simulator really trickled
-      // Timers never fire early (1 ms of rounding), and late by a loaded machine's jitter at most.
+      // Each wait starts when the previous event went out, so no gap comes back shorter (1 ms of rounding)...
       expect(gap(paced.atMs, i)).toBeGreaterThanOrEqual(recordedGap - 2);
-      expect(gap(paced.atMs, i)).toBeLessThanOrEqual(recordedGap + 25);
+      excess.push(gap(paced.atMs, i) - recordedGap);
     }
+    // ...and lateness is timer jitter: a few ms typically. Each late event delays the rest, so
+    // on a loaded machine (parallel test runs on 2 cores) the drift adds up: bounded at half the span.
+    excess.sort((a, b) => a - b);
+    expect(excess[excess.length >> 1]!).toBeLessThanOrEqual(15);
     const lastDelta = deltas.at(-1)!;
-    expect(Math.abs(paced.atMs[lastDelta]! - offsets[lastDelta]!)).toBeLessThanOrEqual(40);
+    const recordedSpan = offsets[lastDelta]! - offsets[deltas[0]!]!;
+    const tolerance = (span: number) => 20 + span * 0.5;
+    expect(paced.atMs[lastDelta]!).toBeGreaterThanOrEqual(offsets[lastDelta]! - 2);
+    expect(paced.atMs[lastDelta]! - offsets[lastDelta]!).toBeLessThanOrEqual(tolerance(recordedSpan));
 
     // Twice as fast: gaps halve.
     const fast = await timed(new FixtureModelClient({ cassette, pace: 'recorded', speed: 2 }).chat(request));
     const span = (at: readonly number[]) => at[lastDelta]! - at[deltas[0]!]!;
-    const recordedSpan = offsets[lastDelta]! - offsets[deltas[0]!]!;
     expect(span(fast.atMs)).toBeGreaterThanOrEqual(recordedSpan / 2 - 3);
-    expect(span(fast.atMs)).toBeLessThanOrEqual(recordedSpan / 2 + 30);
+    expect(span(fast.atMs)).toBeLessThanOrEqual(recordedSpan / 2 + tolerance(recordedSpan / 2));
   });
 });

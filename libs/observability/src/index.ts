@@ -1,0 +1,12 @@
+// @flotilla/observability: sinks over the run event stream (traces, metrics, logs, trace
+// files) and the reports built from trace files. Nothing here keeps its own bookkeeping:
+// everything is derived from RunEvents.
+export { REDACTED, redact, redactText, isSecretKey } from './lib/redact';
+export { summarizeRun, tokensPerSecond } from './lib/run-summary';
+export type { RunSummary, CallRecord, CallAttempt } from './lib/run-summary';
+export { TRACE_FILE_VERSION, TRACE_FILE_EXTENSION } from './lib/trace-file.format';
+export type { TraceHeader } from './lib/trace-file.format';
+export { TraceFileSink, DEFAULT_TRACE_FLUSH_LINES } from './lib/trace-file.sink';
+export type { TraceFileSinkOptions } from './lib/trace-file.sink';
+export { readTraceFile, parseTraceFile, expandTracePaths, readRunSummaries } from './lib/trace-file.reader';
+export type { TraceFile, TraceRun } from './lib/trace-file.reader';

@@ -1,0 +1,6 @@
+module.exports = {
+  ...require('../../jest.preset.cjs')(__dirname, 'nx-plugin'),
+  testPathIgnorePatterns: ['/files/'],
+  // The end-to-end spec generates into a copy of the workspace and runs jest and eslint there.
+  testTimeout: 240_000,
+};

@@ -1,6 +1,7 @@
 import { type ChatEvent, type ChatRequest, type FinalEvent, FlotillaError } from '@flotilla/core';
 import { collectChat } from '@flotilla/core/testing';
 import { filter, firstValueFrom } from 'rxjs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type SyntheticModels, writeSyntheticModels } from '../testing/synthetic-models';
 import { LlamaCppModelClient } from './llama-cpp.model-client';
@@ -232,6 +233,45 @@ describe('LlamaCppModelClient on synthetic models', () => {
     it('rejects bad options at construction as config errors', () => {
       expect(() => new LlamaCppModelClient({ models: { a: { path: '' } } })).toThrow(expect.objectContaining({ kind: 'config' }));
       expect(() => new LlamaCppModelClient({ models: {}, slots: -1 })).toThrow(expect.objectContaining({ kind: 'config' }));
+    });
+
+    it('a file llama.cpp cannot load is unavailable, not retryable', async () => {
+      const bad = join(models.dir, 'bad.gguf');
+      await writeFile(bad, 'this is not a GGUF file at all');
+      const c2 = new LlamaCppModelClient({ models: { bad } });
+      try {
+        const c = await collectChat(c2.chat({ model: 'bad', messages: user('x') }));
+        expect(FlotillaError.is(c.error, 'unavailable')).toBe(true);
+        expect((c.error as FlotillaError).retryable).toBe(false);
+        expect(c2.status()[0]).toMatchObject({ loaded: false, activeSequences: 0, queued: 0 });
+      } finally {
+        await c2.close();
+      }
+    });
+
+    it('closing fails the running and the queued requests, and frees everything', async () => {
+      const c2 = new LlamaCppModelClient({ models: { m: { path: models.path('endless'), slots: 1 } } });
+      let deltas = 0;
+      const running = new Promise<{ error?: unknown; final: boolean }>((resolve) => {
+        let final = false;
+        c2.chat({ model: 'm', messages: user('long'), options: { maxTokens: 1900 } }).subscribe({
+          next: (e) => {
+            if (e.type === 'delta') deltas++;
+            if (e.type === 'final') final = true;
+          },
+          error: (error: unknown) => resolve({ error, final }),
+          complete: () => resolve({ final }),
+        });
+      });
+      await until(() => deltas > 5);
+      const queued = collectChat(c2.chat({ model: 'm', messages: user('waiting') }));
+      await c2.close();
+      const [r, q] = await Promise.all([running, queued]);
+      expect(FlotillaError.is(q.error, 'unavailable')).toBe(true);
+      expect(r.final).toBe(false);
+      expect(FlotillaError.is(r.error)).toBe(true);
+      expect(c2.activeSequences).toBe(0);
+      expect(c2.status()[0]).toMatchObject({ loaded: false });
     });
 
     it('after close, calls fail as unavailable', async () => {

@@ -1,6 +1,6 @@
-import { type ChatCallOptions, type ChatEvent, type ChatRequest, Errors, type ToolCall } from '@flotilla/core';
+import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ToolCall, abortableCall } from '@flotilla/core';
 import type { ChatResponse, Ollama } from 'ollama';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { toFlotillaError } from './ollama-error.mapper';
 import { toOllamaChatRequest } from './ollama-request.mapper';
 import { finishReason, timingsOf, usageOf } from './ollama-response.mapper';
@@ -10,8 +10,9 @@ import type { ResolvedOllamaOptions } from './ollama-client.options';
 export type OllamaFactory = (signal: AbortSignal) => Ollama;
 
 /**
- * One chat call as a cold Observable. Each subscription gets its own AbortController,
- * wired into the transport: unsubscribing or aborting `options.signal` closes the socket.
+ * One chat call as a cold Observable (`abortableCall`): each subscription gets its own
+ * AbortController, wired into the transport, so unsubscribing or aborting
+ * `options.signal` closes the socket and the server sees the client go away.
  */
 export function ollamaChat(
   makeClient: OllamaFactory,
@@ -19,30 +20,15 @@ export function ollamaChat(
   request: ChatRequest,
   options: ChatCallOptions = {},
 ): Observable<ChatEvent> {
-  return new Observable<ChatEvent>((subscriber) => {
-    const controller = new AbortController();
-    let open = true;
-    const external = options.signal;
-    const onExternalAbort = () => {
-      if (!open) return;
-      open = false;
-      controller.abort(external?.reason);
-      subscriber.error(Errors.aborted('model call', external?.reason));
-    };
-    if (external?.aborted) {
-      onExternalAbort();
-      return;
-    }
-    external?.addEventListener('abort', onExternalAbort, { once: true });
-
-    const started = performance.now();
-    let firstTokenMs: number | undefined;
-    const mark = () => (firstTokenMs ??= performance.now() - started);
-    const ctx = { model: request.model, endpoint: config.endpoint, streaming: false };
-    const body = toOllamaChatRequest(request, { keepAlive: config.keepAlive });
-    const client = makeClient(controller.signal);
-
-    const run = async (): Promise<void> => {
+  const ctx = { model: request.model, endpoint: config.endpoint, streaming: false };
+  return abortableCall<ChatEvent>(
+    options.signal,
+    async (signal, emit) => {
+      const started = performance.now();
+      let firstTokenMs: number | undefined;
+      const mark = () => (firstTokenMs ??= performance.now() - started);
+      const body = toOllamaChatRequest(request, { keepAlive: config.keepAlive });
+      const client = makeClient(signal);
       let text = '';
       const calls: ToolCall[] = [];
       let final: ChatResponse | undefined;
@@ -51,13 +37,13 @@ export function ollamaChat(
         if (content) {
           mark();
           text += content;
-          subscriber.next({ type: 'delta', text: content });
+          emit({ type: 'delta', text: content });
         }
         for (const tc of chunk.message?.tool_calls ?? []) {
           mark();
           const call: ToolCall = { name: tc.function.name, arguments: tc.function.arguments ?? {} };
           calls.push(call);
-          subscriber.next({ type: 'toolCall', call });
+          emit({ type: 'toolCall', call });
         }
         if (chunk.done) final = chunk;
       };
@@ -65,16 +51,16 @@ export function ollamaChat(
         const stream = await client.chat({ ...body, stream: true });
         ctx.streaming = true;
         for await (const chunk of stream) {
-          if (!open) return;
+          if (signal.aborted) return;
           take(chunk);
           if (final) break;
         }
       } else {
         take(await client.chat({ ...body, stream: false }));
       }
-      if (!open) return;
+      if (signal.aborted) return;
       if (!final) throw new Error('Did not receive done or success response in stream.');
-      subscriber.next({
+      emit({
         type: 'final',
         message: { role: 'assistant', content: text, ...(calls.length ? { toolCalls: calls } : {}) },
         finishReason: finishReason(final.done_reason, calls.length > 0),
@@ -83,22 +69,7 @@ export function ollamaChat(
         model: request.model,
         endpoint: config.endpoint,
       });
-      open = false;
-      subscriber.complete();
-    };
-
-    run().catch((error: unknown) => {
-      if (!open) return;
-      open = false;
-      subscriber.error(toFlotillaError(error, ctx));
-    });
-
-    return () => {
-      external?.removeEventListener('abort', onExternalAbort);
-      if (open) {
-        open = false;
-        controller.abort();
-      }
-    };
-  });
+    },
+    (error) => toFlotillaError(error, ctx),
+  );
 }

@@ -148,7 +148,9 @@ describe('synthetic GGUF', () => {
       const out = await generate({ seed: 4, stopBias: -30, contextLength: 2048 }, 40, 2);
       for (const o of out) {
         expect(o.stopped).toBe(false);
-        expect(Buffer.byteLength(o.text)).toBe(40);
+        // node-llama-cpp drops a held-back last token that could begin a stop sequence.
+        expect(Buffer.byteLength(o.text)).toBeGreaterThanOrEqual(39);
+        expect(Buffer.byteLength(o.text)).toBeLessThanOrEqual(40);
       }
     });
   });

@@ -10,3 +10,8 @@ export { TraceFileSink, DEFAULT_TRACE_FLUSH_LINES } from './lib/trace-file.sink'
 export type { TraceFileSinkOptions } from './lib/trace-file.sink';
 export { readTraceFile, parseTraceFile, expandTracePaths, readRunSummaries } from './lib/trace-file.reader';
 export type { TraceFile, TraceRun } from './lib/trace-file.reader';
+export { OtelSink, DEFAULT_TRACER_NAME, DEFAULT_GEN_AI_PROVIDER } from './lib/otel.sink';
+export type { OtelSinkOptions } from './lib/otel.sink';
+export { ATTR, GEN_AI_OPERATION } from './lib/otel.attributes';
+export { createOtlpTracerProvider } from './lib/otel.provider';
+export type { OtlpTracerProviderOptions } from './lib/otel.provider';

@@ -15,3 +15,7 @@ export type { OtelSinkOptions } from './lib/otel.sink';
 export { ATTR, GEN_AI_OPERATION } from './lib/otel.attributes';
 export { createOtlpTracerProvider } from './lib/otel.provider';
 export type { OtlpTracerProviderOptions } from './lib/otel.provider';
+export { MetricsSink, DEFAULT_LATENCY_BUCKETS, DEFAULT_TOKENS_PER_SECOND_BUCKETS, DEFAULT_METRICS_PREFIX } from './lib/metrics.sink';
+export type { MetricsSinkOptions } from './lib/metrics.sink';
+export { startMetricsServer, DEFAULT_METRICS_PORT, DEFAULT_METRICS_HOST } from './lib/metrics.server';
+export type { MetricsServer, MetricsServerOptions } from './lib/metrics.server';

@@ -1,0 +1,313 @@
+import {
+  type ChatCallOptions,
+  type ChatEvent,
+  type ChatRequest,
+  type ContextWindowAware,
+  Errors,
+  FlotillaError,
+  type ModelClient,
+  type RunnerOptions,
+  isContextWindowAware,
+} from '@flotilla/core';
+import { Observable, type Subscriber, type Subscription } from 'rxjs';
+import { type AgentRoute, type RoutingConfig, RoutingSchema } from './config/router-config.schema';
+import { runOnEndpoint } from './dispatch/endpoint-call';
+import { EndpointScorer } from './dispatch/endpoint-scorer';
+import { PriorityQueue, type QueueEntry } from './dispatch/priority-queue';
+import type { EndpointState } from './endpoints/endpoint-state';
+import { canonicalModel } from './endpoints/model-name';
+import type { FleetReport } from './fleet-report';
+
+export interface FleetRouterOptions {
+  endpoints: readonly EndpointState[];
+  /** Per agent: fallbacks, required labels, priority. */
+  agents?: Readonly<Record<string, Partial<AgentRoute>>>;
+  routing?: Partial<RoutingConfig>;
+  /** @default "fleet(<endpoint names>)" */
+  name?: string;
+}
+
+/** Starts an on-demand endpoint; the router asks when queued work needs it. */
+export interface InstanceStarter {
+  readonly endpoint: string;
+  /** Resolves when the endpoint is running (or rejects when it could not start). */
+  ensureStarted(): Promise<void>;
+  readonly starting: boolean;
+  readonly queueThreshold: number;
+}
+
+interface Pending extends QueueEntry {
+  model: string;
+  request: ChatRequest;
+  options: ChatCallOptions;
+  labels: readonly string[];
+  enqueuedAt: number;
+  subscriber: Subscriber<ChatEvent>;
+  delegate?: Subscription;
+}
+
+/** Conversations remembered for affinity; the oldest are forgotten beyond this. */
+const AFFINITY_CAPACITY = 10_000;
+
+/**
+ * One `ModelClient` over a fleet. A call waits in a per-model priority queue until an
+ * endpoint has a free slot for its model and the scorer picks it, then runs on that
+ * endpoint's adapter. See docs/deployment.md for the policy.
+ */
+export class FleetRouter implements ModelClient, ContextWindowAware {
+  readonly name: string;
+  readonly endpoints: readonly EndpointState[];
+  readonly routing: RoutingConfig;
+  private readonly byName = new Map<string, EndpointState>();
+  private readonly agents: Readonly<Record<string, Partial<AgentRoute>>>;
+  private readonly queues = new Map<string, PriorityQueue<Pending>>();
+  private readonly scorer: EndpointScorer;
+  private readonly affinity = new Map<string, string>();
+  private readonly pinnedNumCtx = new Map<string, number | undefined>();
+  private readonly starters = new Map<string, InstanceStarter>();
+  private seq = 0;
+  private pumping = false;
+  private again = false;
+  /** Decisions taken, for benchmarks. */
+  decisions = 0;
+
+  constructor(options: FleetRouterOptions) {
+    if (options.endpoints.length === 0) throw Errors.config('FleetRouter endpoints', 'at least one endpoint');
+    this.endpoints = options.endpoints;
+    for (const e of this.endpoints) this.byName.set(e.name, e);
+    this.agents = options.agents ?? {};
+    this.routing = RoutingSchema.parse(options.routing ?? {});
+    this.scorer = new EndpointScorer(this.endpoints, this.routing.policy);
+    this.name = options.name ?? `fleet(${this.endpoints.map((e) => e.name).join(',')})`;
+  }
+
+  endpoint(name: string): EndpointState | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Registers an on-demand instance the router may start. */
+  attachStarter(starter: InstanceStarter): void {
+    this.starters.set(starter.endpoint, starter);
+  }
+
+  /** Calls waiting for a slot. */
+  get queued(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.size;
+    return n;
+  }
+
+  chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
+    return new Observable<ChatEvent>((subscriber) => {
+      const route = options.agent === undefined ? undefined : this.agents[options.agent];
+      const labels = route?.labels ?? [];
+      const chosen = this.chooseModel(request.model, route, labels);
+      if (FlotillaError.is(chosen)) {
+        subscriber.error(chosen);
+        return;
+      }
+      const model = canonicalModel(chosen);
+      const signal = options.signal;
+      if (signal?.aborted) {
+        subscriber.error(Errors.aborted('model call', signal.reason));
+        return;
+      }
+      const entry: Pending = {
+        priority: options.priority ?? route?.priority ?? 0,
+        seq: this.seq++,
+        removed: false,
+        model,
+        request: { ...request, model: chosen, options: this.pinOptions(model, request.options) },
+        options,
+        labels,
+        enqueuedAt: performance.now(),
+        subscriber,
+      };
+      const onAbort = () => {
+        if (entry.delegate) return; // the adapter sees the same signal
+        this.queueOf(model).remove(entry);
+        subscriber.error(Errors.aborted('model call', signal?.reason));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queueOf(model).push(entry);
+      this.pump();
+      return () => {
+        signal?.removeEventListener('abort', onAbort);
+        if (entry.delegate) entry.delegate.unsubscribe();
+        else this.queueOf(model).remove(entry);
+      };
+    });
+  }
+
+  async contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined> {
+    const m = canonicalModel(model);
+    const numCtx = this.routing.numCtx[m] ?? this.routing.numCtx[model] ?? options?.numCtx;
+    const answers = await Promise.all(
+      this.endpoints
+        .filter((e) => e.serves(m) && isContextWindowAware(e.client))
+        .map((e) => (e.client as unknown as ContextWindowAware).contextWindow(model, { ...options, numCtx }).catch(() => undefined)),
+    );
+    const known = answers.filter((n): n is number => typeof n === 'number');
+    return known.length ? Math.min(...known) : undefined;
+  }
+
+  /** Re-runs dispatch: after a probe, a start, a breaker change. */
+  pump(): void {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        this.dispatchAll();
+      } while (this.again);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  report(): FleetReport {
+    return {
+      queued: this.queued,
+      endpoints: this.endpoints.map((e) => ({
+        name: e.name,
+        running: e.running,
+        circuit: e.breaker.state,
+        inFlight: e.inFlight,
+        dispatched: e.dispatched,
+        coldStarts: e.coldStarts,
+        loaded: [...e.loaded.keys()],
+      })),
+    };
+  }
+
+  private dispatchAll(): void {
+    // Models whose head has the highest priority go first (reviewer before worker).
+    const models = [...this.queues.entries()].filter(([, q]) => q.size > 0);
+    if (models.length > 1) models.sort(([, a], [, b]) => b.peek()!.priority - a.peek()!.priority || a.peek()!.seq - b.peek()!.seq);
+    const now = performance.now();
+    for (const [model, queue] of models) {
+      for (let head = queue.peek(); head; head = queue.peek()) {
+        this.decisions++;
+        const d = this.scorer.decide({
+          model,
+          labels: head.labels,
+          affinity: this.routing.affinity && head.options.conversation !== undefined ? this.affinity.get(head.options.conversation) : undefined,
+          queued: queue.size,
+          demand: (m) => this.queues.get(m)?.size ?? 0,
+          defaultLoadMs: this.routing.defaultLoadMs,
+          now,
+        });
+        if (d.kind === 'wait') break;
+        if (d.kind === 'none') {
+          if (this.startFor(model, head.labels)) break;
+          this.failQueue(queue, model);
+          break;
+        }
+        queue.pop();
+        this.start(head, d.endpoint, d.expectedLoadMs, now);
+      }
+      this.maybeStartForBacklog(model, queue.size);
+    }
+  }
+
+  private start(entry: Pending, endpoint: EndpointState, expectedLoadMs: number, now: number): void {
+    const cold = !endpoint.isLoaded(entry.model);
+    if (cold) endpoint.coldStarts++;
+    endpoint.acquire(entry.model, now, expectedLoadMs);
+    const conversation = entry.options.conversation;
+    if (conversation !== undefined) {
+      this.affinity.delete(conversation);
+      this.affinity.set(conversation, endpoint.name);
+      if (this.affinity.size > AFFINITY_CAPACITY) this.affinity.delete(this.affinity.keys().next().value!);
+    }
+    entry.delegate = runOnEndpoint(
+      {
+        endpoint,
+        request: entry.request,
+        options: entry.options,
+        queueMs: now - entry.enqueuedAt,
+        expectedLoadMs,
+        cold,
+        done: () => {
+          endpoint.release(entry.model, performance.now());
+          this.pump();
+        },
+      },
+      entry.subscriber,
+    );
+  }
+
+  /** The model as the caller or its fallbacks spell it (servers match it in canonical form). */
+  private chooseModel(asked: string, route: Partial<AgentRoute> | undefined, labels: readonly string[]): string | FlotillaError {
+    const candidates = [asked, ...(route?.fallbacks ?? [])];
+    const model = canonicalModel(asked);
+    for (const wire of candidates) {
+      const m = canonicalModel(wire);
+      if (this.endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l)))) return wire;
+      if (this.endpoints.some((e) => !e.running && this.starters.has(e.name) && e.serves(m))) return wire;
+    }
+    const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
+    if (servers.length === 0) {
+      return new FlotillaError('modelNotFound', `no endpoint of ${this.name} serves ${JSON.stringify(model)}${candidates.length > 1 ? ` or its fallbacks ${candidates.slice(1).join(', ')}` : ''}`, {
+        details: { model, fallbacks: candidates.slice(1) },
+      });
+    }
+    return this.circuitOpen(model, servers);
+  }
+
+  private circuitOpen(model: string, servers: string[]): FlotillaError {
+    return new FlotillaError('circuitOpen', `every endpoint serving ${JSON.stringify(model)} is down or its circuit is open: ${servers.join(', ')}`, {
+      details: { model, endpoints: servers },
+    });
+  }
+
+  private failQueue(queue: PriorityQueue<Pending>, model: string): void {
+    const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
+    for (let e = queue.pop(); e; e = queue.pop()) e.subscriber.error(this.circuitOpen(model, servers));
+  }
+
+  /** Starts a stopped on-demand endpoint that could serve `model` with `labels`; true if one is (being) started. */
+  private startFor(model: string, labels: readonly string[]): boolean {
+    for (const e of this.endpoints) {
+      const s = this.starters.get(e.name);
+      if (!s || e.running || !e.serves(model) || !labels.every((l) => e.labels.has(l))) continue;
+      void s.ensureStarted().then(
+        () => this.pump(),
+        () => this.pump(),
+      );
+      return true;
+    }
+    return false;
+  }
+
+  private maybeStartForBacklog(model: string, queued: number): void {
+    if (queued === 0 || this.starters.size === 0) return;
+    for (const s of this.starters.values()) {
+      const e = this.byName.get(s.endpoint)!;
+      if (e.running || s.starting || !e.serves(model) || queued < s.queueThreshold) continue;
+      void s.ensureStarted().then(
+        () => this.pump(),
+        () => undefined,
+      );
+    }
+  }
+
+  /** Keeps num_ctx constant per model: the configured value, else the first one seen. */
+  private pinOptions(model: string, options: ChatRequest['options']): ChatRequest['options'] {
+    const configured = this.routing.numCtx[model];
+    if (!this.pinnedNumCtx.has(model)) this.pinnedNumCtx.set(model, configured ?? options?.numCtx);
+    const numCtx = this.pinnedNumCtx.get(model);
+    if (numCtx === options?.numCtx) return options;
+    const { numCtx: _dropped, ...rest } = options ?? {};
+    return numCtx === undefined ? rest : { ...rest, numCtx };
+  }
+
+  private queueOf(model: string): PriorityQueue<Pending> {
+    let q = this.queues.get(model);
+    if (!q) this.queues.set(model, (q = new PriorityQueue<Pending>()));
+    return q;
+  }
+}

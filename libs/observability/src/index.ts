@@ -19,3 +19,5 @@ export { MetricsSink, DEFAULT_LATENCY_BUCKETS, DEFAULT_TOKENS_PER_SECOND_BUCKETS
 export type { MetricsSinkOptions } from './lib/metrics.sink';
 export { startMetricsServer, DEFAULT_METRICS_PORT, DEFAULT_METRICS_HOST } from './lib/metrics.server';
 export type { MetricsServer, MetricsServerOptions } from './lib/metrics.server';
+export { LogSink, createLogger } from './lib/log.sink';
+export type { LogSinkOptions, FlotillaLoggerOptions } from './lib/log.sink';

@@ -1,0 +1,147 @@
+import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import type { RunEvent, StepStartEvent } from '@flotilla/core';
+import { redact, redactText } from './redact';
+import { tokensPerSecond } from './run-summary';
+
+export interface FlotillaLoggerOptions extends Omit<LoggerOptions, 'formatters' | 'hooks'> {
+  /** Where lines go. @default stdout (pino's default) */
+  destination?: DestinationStream;
+}
+
+/**
+ * A pino logger that never writes a secret: every logged object is masked by key name
+ * (`apiKey`, `authorization`, `OPENAI_API_KEY`...) and by pattern (`sk-...`, `Bearer ...`),
+ * and so are messages, child bindings and serialised errors (their stacks included).
+ */
+export function createLogger(options: FlotillaLoggerOptions = {}): Logger {
+  const { destination, serializers, ...rest } = options;
+  const err = serializers?.['err'] ?? pino.stdSerializers.err;
+  const opts: LoggerOptions = {
+    name: 'flotilla',
+    ...rest,
+    serializers: {
+      ...serializers,
+      err: (e: unknown) => redact((err as (x: unknown) => unknown)(e)),
+    },
+    formatters: {
+      log: redactLogObject,
+      bindings: (b) => redact(b),
+    },
+    hooks: {
+      logMethod(args, method) {
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'string') args[i] = redactText(args[i] as string);
+        return method.apply(this, args as Parameters<typeof method>);
+      },
+      // Last line of defence (e.g. a message pino takes from an error): secret-shaped text in the line.
+      streamWrite: redactText,
+    },
+  };
+  const logger = destination ? pino(opts, destination) : pino(opts);
+  // pino formats only the root's bindings; children (which inherit this method) get theirs masked here.
+  const child = logger.child;
+  logger.child = function (this: Logger, bindings, options) {
+    return child.call(this, redact(bindings), options);
+  } as Logger['child'];
+  return logger;
+}
+
+/** Masks a log object; an `err` Error is left to the (masking) error serialiser, which needs the Error itself. */
+function redactLogObject(obj: Record<string, unknown>): Record<string, unknown> {
+  const e = obj['err'];
+  if (!(e instanceof Error)) return redact(obj);
+  const out: Record<string, unknown> = redact({ ...obj, err: undefined });
+  out['err'] = e;
+  return out;
+}
+
+export interface LogSinkOptions {
+  /** @default createLogger() (info level, stdout) */
+  logger?: Logger;
+}
+
+/**
+ * Structured logs of the run event stream: runs and agent calls at info (one line per
+ * call with its model, endpoint, variant, timings and tokens), retries at warn, failures
+ * at error, structural steps at debug. Objects are only built for enabled levels.
+ */
+export class LogSink {
+  readonly logger: Logger;
+  private readonly calls = new Map<string, StepStartEvent>();
+
+  constructor(options: LogSinkOptions = {}) {
+    this.logger = options.logger ?? createLogger();
+  }
+
+  next(e: RunEvent): void {
+    const log = this.logger;
+    switch (e.type) {
+      case 'run.start':
+        if (log.isLevelEnabled('info')) log.info({ event: e.type, runId: e.runId, chain: e.chain }, 'run started');
+        return;
+      case 'step.start':
+        if (e.kind === 'call') this.calls.set(e.id, e);
+        if (log.isLevelEnabled('debug')) {
+          log.debug({ event: e.type, runId: e.runId, stepId: e.id, parentId: e.parentId, step: e.step, kind: e.kind, agent: e.agent, model: e.model, variant: e.variant, index: e.index, at: e.at }, 'step started');
+        }
+        return;
+      case 'step.end': {
+        const start = this.calls.get(e.id);
+        if (start) this.calls.delete(e.id);
+        const c = e.call;
+        if (c && log.isLevelEnabled('info')) {
+          const t = c.timings;
+          log.info(
+            {
+              event: e.type,
+              runId: e.runId,
+              stepId: e.id,
+              step: e.step,
+              agent: c.agent,
+              model: c.model,
+              endpoint: c.endpoint,
+              variant: c.variant,
+              attempts: c.attempts,
+              durationMs: start ? e.at - start.at : undefined,
+              queueMs: t.queueMs,
+              loadMs: t.loadMs,
+              firstTokenMs: t.firstTokenMs,
+              totalMs: t.totalMs,
+              promptTokens: c.usage.promptTokens,
+              completionTokens: c.usage.completionTokens,
+              tokensPerSecond: tokensPerSecond(c),
+            },
+            'call finished',
+          );
+        } else if (!c && log.isLevelEnabled('debug')) {
+          log.debug({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, at: e.at }, 'step finished');
+        }
+        return;
+      }
+      case 'retry':
+        if (log.isLevelEnabled('warn')) {
+          const start = this.calls.get(e.id);
+          log.warn({ event: e.type, runId: e.runId, stepId: e.id, agent: start?.agent, model: start?.model, attempt: e.attempt, delayMs: e.delayMs, error: e.error }, 'retrying call');
+        }
+        return;
+      case 'error': {
+        const start = this.calls.get(e.id);
+        if (start) this.calls.delete(e.id);
+        // A failure surfaces once per enclosing step; the call (or the innermost step) says it at error level.
+        const level = start || e.kind === 'call' ? 'error' : 'debug';
+        if (log.isLevelEnabled(level)) {
+          log[level]({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, agent: start?.agent, model: start?.model, variant: start?.variant, error: e.error }, 'step failed');
+        }
+        return;
+      }
+      case 'run.end': {
+        for (const [id, s] of this.calls) if (s.runId === e.runId) this.calls.delete(id);
+        const r = e.result;
+        const level = r.status === 'succeeded' ? 'info' : r.status === 'cancelled' ? 'warn' : 'error';
+        if (log.isLevelEnabled(level)) {
+          log[level]({ event: e.type, runId: e.runId, chain: r.chain, status: r.status, durationMs: r.durationMs, modelCalls: r.modelCalls, usage: r.usage, variants: r.variants, error: r.error }, 'run ended');
+        }
+        return;
+      }
+    }
+  }
+}

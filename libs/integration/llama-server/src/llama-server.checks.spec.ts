@@ -14,6 +14,8 @@ import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID, type SyntheticLlamaServe
 // slot accounting, and a server that dies mid-stream. Same setup as the contract spec.
 
 const BUILD_TIMEOUT_MS = 15 * 60_000;
+// jest.config.cjs sets 60 s too, but a root multi-project run ignores per-project testTimeout.
+jest.setTimeout(60_000);
 const SLOTS = 2;
 const SLOT_CTX = 16384;
 

@@ -22,6 +22,8 @@ import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-l
 //   internal failures.
 
 const SLOTS = 2;
+// jest.config.cjs sets 60 s too, but a root multi-project run ignores per-project testTimeout.
+jest.setTimeout(60_000);
 const BUILD_TIMEOUT_MS = 15 * 60_000;
 
 // Before the suite's own beforeAll (which has the 60 s default): a first run builds the server.

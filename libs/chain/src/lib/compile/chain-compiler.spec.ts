@@ -1,0 +1,171 @@
+import { TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { ScriptedModelClient } from '@flotilla/core/testing';
+import { type ChainDiagnostic, diagnosticsOf } from '../parse/chain-diagnostic';
+import { type CompiledChain, compileChainSource } from '../load-chain';
+
+const AGENTS = `
+name: test
+agents:
+  planner:
+    model: m
+    prompt: "Plan {{this}}"
+    output:
+      type: object
+      properties:
+        steps: { type: array, items: { type: object, properties: { title: { type: string } }, required: [title], additionalProperties: false } }
+        done: { type: boolean }
+      required: [steps, done]
+      additionalProperties: false
+  writer:
+    model: m
+    prompt: "Write {{title}}"
+    input:
+      type: object
+      properties: { title: { type: string } }
+      required: [title]
+      additionalProperties: false
+  judge:
+    model: m
+    prompt: "Judge {{this}}"
+    output: { type: object, properties: { ok: { type: boolean } }, required: [ok], additionalProperties: false }
+`;
+
+async function problems(steps: string, agents = AGENTS): Promise<ChainDiagnostic[]> {
+  try {
+    const c = await compileChainSource(`${agents}steps:\n${steps}`, 'chain.yaml');
+    return c.warnings;
+  } catch (e) {
+    const d = diagnosticsOf(e);
+    if (d.length === 0) throw e;
+    return d.filter((x) => x.severity === 'error');
+  }
+}
+const lineOf = (steps: string, needle: string) => AGENTS.split('\n').length + 1 + steps.split('\n').findIndex((l) => l.includes(needle));
+
+describe('chain validation before anything runs', () => {
+  it('an unknown agent: where, what is declared, the closest name', async () => {
+    const steps = '  - call: planer\n';
+    const [d] = await problems(steps);
+    expect(d).toMatchObject({ file: 'chain.yaml', line: lineOf(steps, 'planer'), col: 11, severity: 'error', code: 'unknownAgent' });
+    expect(d!.message).toBe('unknown agent "planer"; declared agents: planner, writer, judge');
+    expect(d!.hint).toBe('did you mean "planner"?');
+  });
+
+  it('an undefined reference, with what is available and the closest name', async () => {
+    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plna.steps}", step: { call: writer } }\n';
+    const d = (await problems(steps)).find((x) => x.code === 'undefinedReference')!;
+    expect(d.line).toBe(lineOf(steps, 'plna'));
+    expect(d.message).toContain('undefined reference "plna"; available here: input, plan, value');
+    expect(d.hint).toBe('did you mean ${plan}?');
+  });
+
+  it('a reference to a later step (how a cycle shows up in a step tree)', async () => {
+    const steps = '  - call: writer\n    input: { title: "${draft}" }\n    as: notes\n  - call: writer\n    input: { title: "${notes}" }\n    as: draft\n';
+    const d = (await problems(steps)).find((x) => x.code === 'forwardReference')!;
+    expect(d.line).toBe(lineOf(steps, '${draft}'));
+    expect(d.message).toContain(`bound with as: draft at line ${lineOf(steps, 'as: draft')}`);
+    expect(d.message).toContain('cycle or a forward reference');
+  });
+
+  it('a path that the producing step\'s output schema does not have', async () => {
+    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.stepz}", step: { call: writer } }\n';
+    const d = (await problems(steps)).find((x) => x.code === 'badReference')!;
+    expect(d.message).toBe('${plan.stepz}: plan has no property "stepz"; it has "steps", "done"');
+    expect(d.hint).toBe('did you mean plan.steps?');
+  });
+
+  it('schema mismatches between connected steps', async () => {
+    const noTitle = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", item: { name: "${item.title}" }, step: { call: writer } }\n';
+    const a = (await problems(noTitle)).filter((x) => x.code === 'schemaMismatch').map((x) => x.message);
+    expect(a).toEqual([
+      expect.stringContaining('input of agent "writer": missing required property "title"'),
+      expect.stringContaining('input of agent "writer": property "name" is not allowed'),
+    ]);
+    const wrongType = '  - call: planner\n    as: plan\n  - call: writer\n    input: { title: "${plan.done}" }\n';
+    expect((await problems(wrongType)).find((x) => x.code === 'schemaMismatch')!.message).toContain('input of agent "writer".title: expected string, got boolean');
+    const notAList = '  - call: judge\n    as: verdict1\n  - fanOut: { over: "${verdict1}", step: { call: writer } }\n';
+    expect((await problems(notAList)).find((x) => x.code === 'schemaMismatch')!.message).toContain('expected a list, but ${verdict1} is a object');
+    const fine = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer } }\n';
+    expect(await problems(fine)).toEqual([expect.objectContaining({ severity: 'warning', code: 'unusedAgent' })]);
+  });
+
+  it('unreachable steps and unused agents are warnings', async () => {
+    const steps = '  - branch: { if: false, then: { call: judge }, else: { call: planner } }\n';
+    const list = await problems(steps);
+    expect(list.map((d) => `${d.severity}:${d.code}`)).toEqual(['warning:unusedAgent', 'warning:unreachable']);
+    expect(list[1]!.message).toBe('branch.then never runs: the condition is always false');
+  });
+
+  it('until sees only the verdict', async () => {
+    const steps = '  - loop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${plan.ok}" }\n';
+    expect((await problems(steps)).find((x) => x.code === 'undefinedReference' || x.code === 'forwardReference')!.message).toContain("a loop's until sees only ${verdict}");
+    const good = '  - loop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${verdict.okk}" }\n';
+    expect((await problems(good)).find((x) => x.code === 'badReference')!.hint).toBe('did you mean verdict.ok?');
+  });
+
+  it('nothing in a chain file can run code: expressions, prototype paths and helpers are refused', async () => {
+    const expr = await problems('  - value: "${process.exit(1)}"\n');
+    expect(expr[0]).toMatchObject({ code: 'badReference' });
+    const proto = await problems('  - value: "${input.constructor.constructor}"\n');
+    expect(proto[0]!.message).toContain('"constructor" cannot be referenced');
+    const helper = await problems('  - template: "{{#each input}}{{log this}}{{/each}}"\n');
+    expect(helper[0]!.message).toContain('unknown helper "log"');
+    const partial = await problems('  - template: "{{> evil}}"\n');
+    expect(partial.some((d) => d.code === 'template')).toBe(true);
+  });
+
+  it('reserved and duplicate output names', async () => {
+    const list = await problems('  - call: planner\n    as: input\n  - call: planner\n    as: p\n  - call: planner\n    as: p\n');
+    expect(list.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['reservedName', 'duplicateName']);
+  });
+
+  it('reports every problem at once, in file order', async () => {
+    const list = await problems('  - call: nope\n  - value: "${missing}"\n');
+    expect(list.map((d) => d.code)).toEqual(['unknownAgent', 'undefinedReference']);
+  });
+});
+
+describe('compiled chains run on the engine', () => {
+  async function run(compiled: CompiledChain, input: unknown, script: (user: string) => string) {
+    const client = new ScriptedModelClient((req) => script(req.messages.at(-1)!.content));
+    const engine = createFlotillaContainer({ client, agents: compiled.agents }).get(TOKENS.ChainEngine);
+    return { result: await engine.run(compiled.chain, input), client };
+  }
+
+  it('branches on a condition, builds values and renders templates; templates cannot reach prototypes', async () => {
+    const compiled = await compileChainSource(
+      `${AGENTS}steps:
+  - call: judge
+    as: verdict1
+  - branch:
+      if: { all: ["\${verdict1.ok}", { not: { equals: ["\${input}", "skip"] } }] }
+      then: { value: { title: "approved \${input}", n: 3, raw: "\${verdict1}" } }
+      else: { value: { title: "rejected" } }
+  - template: "{{value.title}}/{{value.n}}/{{value.raw.ok}}/{{constructor.name}}{{value.constructor.name}}"
+`,
+      'chain.yaml',
+    );
+    expect((await run(compiled, 'go', () => '{"ok":true}')).result.output).toBe('approved go/3/true/');
+    expect((await run(compiled, 'go', () => '{"ok":false}')).result.output).toBe('rejected///');
+    expect((await run(compiled, 'skip', () => '{"ok":true}')).result.output).toBe('rejected///');
+  });
+
+  it('fans out with a concurrency bound and keeps order; the output selects from the scope', async () => {
+    const compiled = await compileChainSource(
+      `${AGENTS}output: { plan: "\${plan.steps}", texts: "\${texts}" }
+steps:
+  - call: planner
+    as: plan
+  - fanOut:
+      over: \${plan.steps}
+      step: { call: writer }
+      concurrency: 2
+    as: texts
+`,
+      'chain.yaml',
+    );
+    const { result, client } = await run(compiled, 'x', (u) => (u.startsWith('Plan') ? JSON.stringify({ steps: [{ title: 'a' }, { title: 'b' }, { title: 'c' }], done: true }) : ` text ${u} `));
+    expect(result.output).toEqual({ plan: [{ title: 'a' }, { title: 'b' }, { title: 'c' }], texts: ['text Write a', 'text Write b', 'text Write c'] });
+    expect(client.requests.map((r) => r.request.messages)).toContainEqual([{ role: 'user', content: 'Write b' }]);
+  });
+});

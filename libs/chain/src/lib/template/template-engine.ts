@@ -1,0 +1,119 @@
+import { Dotprompt } from 'dotprompt';
+import type { ChatMessage } from '@flotilla/core';
+
+/** The part of the Handlebars environment used here (dotprompt's own, with its helpers). */
+interface HandlebarsEnv {
+  compile(template: string, options: object): (context: unknown, options?: object) => string;
+  precompile(template: string, options: object): unknown;
+  unregisterHelper(name: string): void;
+}
+
+/**
+ * Helpers a template may call: Handlebars' block helpers (if, unless, each, with, lookup),
+ * dotprompt's (role, json, ifEquals, unlessEquals; history, media and section are refused
+ * by the validator), and `inc` for 1-based numbering. No partials, no other helpers:
+ * `knownHelpersOnly` makes anything else a compile error, so a template cannot call code.
+ */
+const FLOTILLA_HELPERS = {
+  inc: (n: unknown) => (typeof n === 'number' ? n + 1 : ''),
+};
+export const TEMPLATE_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'role', 'json', 'ifEquals', 'unlessEquals', ...Object.keys(FLOTILLA_HELPERS)] as const;
+const UNSUPPORTED_MARKERS = ['history', 'media', 'section'] as const;
+
+const ROLE_MARKER = /<<<dotprompt:role:([a-z]+)>>>/g;
+const ROLES: Readonly<Record<string, ChatMessage['role']>> = { user: 'user', model: 'assistant', assistant: 'assistant', system: 'system' };
+
+let shared: HandlebarsEnv | undefined;
+
+/**
+ * The Handlebars environment of a private `Dotprompt` instance: the exact helpers and
+ * compile options dotprompt renders `.prompt` files with, used synchronously (the engine
+ * builds prompts synchronously; dotprompt's `render()` is async only to resolve
+ * metadata, which the loader does once, ahead of time). The spec checks that this
+ * renders what `Dotprompt.render()` renders.
+ */
+function env(): HandlebarsEnv {
+  if (shared) return shared;
+  const dp = new Dotprompt({ helpers: FLOTILLA_HELPERS });
+  const hb = Reflect.get(dp, 'handlebars') as HandlebarsEnv | undefined;
+  if (!hb || typeof hb.compile !== 'function' || typeof hb.precompile !== 'function') {
+    throw new Error('dotprompt no longer exposes its Handlebars environment; pin dotprompt 1.1.x or update libs/chain/src/lib/template/template-engine.ts');
+  }
+  hb.unregisterHelper('log');
+  shared = hb;
+  return hb;
+}
+
+const COMPILE_OPTIONS = {
+  knownHelpers: { ...Object.fromEntries(TEMPLATE_HELPERS.map((h) => [h, true])), log: false, history: true, media: true, section: true },
+  knownHelpersOnly: true,
+  noEscape: true,
+  strict: false,
+};
+
+/** A checked, compiled template. */
+export interface CompiledTemplate {
+  readonly source: string;
+  /** The text, rendered over `context` (`@`-data such as `@model` available too). */
+  text(context: unknown, data?: Record<string, unknown>): string;
+  /** The text split into chat messages at `{{role "..."}}` markers (first message: `defaultRole`). */
+  messages(context: unknown, data?: Record<string, unknown>, defaultRole?: ChatMessage['role']): ChatMessage[];
+}
+
+/**
+ * Checks a template without rendering it; returns the problem (with the template's own
+ * 1-based line when Handlebars gives one) or undefined.
+ */
+export function checkTemplate(source: string): { message: string; line?: number } | undefined {
+  for (const marker of UNSUPPORTED_MARKERS) {
+    const m = new RegExp(`\\{\\{\\s*${marker}\\b`).exec(source);
+    if (m) return { message: `the {{${marker}}} helper is not supported in Flotilla agents (messages are text)`, line: lineOf(source, m.index) };
+  }
+  const partial = /\{\{~?\s*#?\s*[>*]/.exec(source);
+  if (partial) return { message: 'partials and inline partials ({{> name}}, {{#*inline}}) are not supported', line: lineOf(source, partial.index) };
+  try {
+    env().precompile(source, COMPILE_OPTIONS);
+    return undefined;
+  } catch (e) {
+    const message = (e as Error).message;
+    const line = /line (\d+)/.exec(message)?.[1];
+    const unknown = /unknown helper (\S+)/.exec(message)?.[1];
+    return {
+      message: unknown ? `unknown helper "${unknown}"; templates may use ${TEMPLATE_HELPERS.join(', ')}` : `template does not parse: ${message.split('\n')[0]}`,
+      line: line !== undefined ? Number(line) : unknown ? lineOf(source, Math.max(0, source.search(new RegExp(`\\{\\{[#~\\s]*${unknown.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`)))) : undefined,
+    };
+  }
+}
+
+export function compileTemplate(source: string): CompiledTemplate {
+  const render = env().compile(source, COMPILE_OPTIONS);
+  // Explicitly denied (not just unset): no prototype reads, and no console warning about them.
+  const text = (context: unknown, data: Record<string, unknown> = {}) => render(context, { data, allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+  return {
+    source,
+    text,
+    messages: (context, data, defaultRole = 'user') => splitMessages(text(context, data), defaultRole),
+  };
+}
+
+/** Splits rendered text at dotprompt role markers, like dotprompt's `toMessages`; trims each message, drops empty ones. */
+export function splitMessages(rendered: string, defaultRole: ChatMessage['role'] = 'user'): ChatMessage[] {
+  const out: ChatMessage[] = [];
+  let role: ChatMessage['role'] = defaultRole;
+  let last = 0;
+  const push = (end: number) => {
+    const content = rendered.slice(last, end).trim();
+    if (content) out.push({ role, content });
+  };
+  for (const m of rendered.matchAll(ROLE_MARKER)) {
+    push(m.index);
+    role = ROLES[m[1]!] ?? 'user';
+    last = m.index + m[0].length;
+  }
+  push(rendered.length);
+  return out;
+}
+
+function lineOf(text: string, offset: number): number {
+  return text.slice(0, offset).split('\n').length;
+}

@@ -33,6 +33,8 @@ export interface InstanceStarter {
   /** Resolves when the endpoint is running (or rejects when it could not start). */
   ensureStarted(): Promise<void>;
   readonly starting: boolean;
+  /** False while a failed start is cooling down. */
+  readonly canStart: boolean;
   readonly queueThreshold: number;
 }
 
@@ -247,7 +249,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     for (const wire of candidates) {
       const m = canonicalModel(wire);
       if (this.endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l)))) return wire;
-      if (this.endpoints.some((e) => !e.running && this.starters.has(e.name) && e.serves(m))) return wire;
+      if (this.endpoints.some((e) => !e.running && this.starters.get(e.name)?.canStart && e.serves(m) && labels.every((l) => e.labels.has(l)))) return wire;
     }
     const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
     if (servers.length === 0) {
@@ -273,7 +275,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   private startFor(model: string, labels: readonly string[]): boolean {
     for (const e of this.endpoints) {
       const s = this.starters.get(e.name);
-      if (!s || e.running || !e.serves(model) || !labels.every((l) => e.labels.has(l))) continue;
+      if (!s || e.running || !(s.starting || s.canStart) || !e.serves(model) || !labels.every((l) => e.labels.has(l))) continue;
       void s.ensureStarted().then(
         () => this.pump(),
         () => this.pump(),
@@ -287,7 +289,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     if (queued === 0 || this.starters.size === 0) return;
     for (const s of this.starters.values()) {
       const e = this.byName.get(s.endpoint)!;
-      if (e.running || s.starting || !e.serves(model) || queued < s.queueThreshold) continue;
+      if (e.running || s.starting || !s.canStart || !e.serves(model) || queued < s.queueThreshold) continue;
       void s.ensureStarted().then(
         () => this.pump(),
         () => undefined,

@@ -29,6 +29,7 @@ export class OnDemandInstance implements InstanceStarter {
   private child: ChildProcess | undefined;
   private startup: Promise<void> | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  private retryAfter = 0;
   /** Times it was started and stopped, for reports and tests. */
   starts = 0;
   stops = 0;
@@ -50,9 +51,20 @@ export class OnDemandInstance implements InstanceStarter {
     return this.child?.pid;
   }
 
+  /** False for a while after a failed start, so a broken command is not retried in a loop. */
+  get canStart(): boolean {
+    return performance.now() >= this.retryAfter;
+  }
+
   ensureStarted(): Promise<void> {
     if (this.state.running) return Promise.resolve();
-    this.startup ??= this.launch().finally(() => (this.startup = undefined));
+    if (!this.startup && !this.canStart) return Promise.reject(this.failure('failed to start recently; not retrying yet'));
+    this.startup ??= this.launch()
+      .catch((e: unknown) => {
+        this.retryAfter = performance.now() + Math.max(1_000, this.state.config.onDemand!.readyTimeoutMs);
+        throw e;
+      })
+      .finally(() => (this.startup = undefined));
     return this.startup;
   }
 
@@ -73,7 +85,10 @@ export class OnDemandInstance implements InstanceStarter {
     child.stderr?.resume();
     const deadline = performance.now() + od.readyTimeoutMs;
     for (;;) {
-      if (exited) throw this.failure(`exited before it was ready: ${exited.message}`);
+      if (exited) {
+        this.child = undefined;
+        throw this.failure(`exited before it was ready: ${exited.message}`);
+      }
       if (await this.ready()) break;
       if (performance.now() >= deadline) {
         await this.stop();

@@ -8,12 +8,15 @@ export const MANAGER_SYSTEM_PROMPT = [
   'Reply with JSON only, matching the given schema.',
 ].join(' ');
 
+/** Shared by every call (messages are never mutated): one object, not one per call. */
+const MANAGER_SYSTEM_MESSAGE: ChatMessage = Object.freeze({ role: 'system', content: MANAGER_SYSTEM_PROMPT });
+
 /** Decomposes an objective into a structured plan. */
 @Agent({ name: 'manager', role: 'manager', output: PLAN, retries: 2, timeouts: { firstTokenMs: 120_000 } })
 export class ManagerAgent implements FlotillaAgent<string, Plan> {
   prompt(objective: string): ChatMessage[] {
     return [
-      { role: 'system', content: MANAGER_SYSTEM_PROMPT },
+      MANAGER_SYSTEM_MESSAGE,
       { role: 'user', content: `Objective: ${objective}` },
     ];
   }

@@ -7,6 +7,9 @@ export const REVIEWER_SYSTEM_PROMPT = [
   'Reply with JSON only, matching the given schema.',
 ].join(' ');
 
+/** Shared by every call (messages are never mutated): one object, not one per call. */
+const REVIEWER_SYSTEM_MESSAGE: ChatMessage = Object.freeze({ role: 'system', content: REVIEWER_SYSTEM_PROMPT });
+
 export interface ReviewTask {
   objective: string;
   artifact: string;
@@ -17,7 +20,7 @@ export interface ReviewTask {
 export class ReviewerAgent implements FlotillaAgent<ReviewTask, Verdict> {
   prompt(input: ReviewTask): ChatMessage[] {
     return [
-      { role: 'system', content: REVIEWER_SYSTEM_PROMPT },
+      REVIEWER_SYSTEM_MESSAGE,
       { role: 'user', content: `Objective: ${input.objective}\n\nWork to review:\n${input.artifact}` },
     ];
   }

@@ -6,6 +6,9 @@ export const WORKER_SYSTEM_PROMPT = [
   'When the step asks for code, reply with the code only, in one fenced block, with no commentary.',
 ].join(' ');
 
+/** Shared by every call (messages are never mutated): one object, not one per call. */
+const WORKER_SYSTEM_MESSAGE: ChatMessage = Object.freeze({ role: 'system', content: WORKER_SYSTEM_PROMPT });
+
 export interface WorkerTask {
   objective: string;
   step: PlanStep;
@@ -23,7 +26,7 @@ export type WorkerInput = WorkerTask | RevisionTask;
 @Agent({ name: 'worker', role: 'worker', retries: 2 })
 export class WorkerAgent implements FlotillaAgent<WorkerInput, string> {
   prompt(input: WorkerInput): ChatMessage[] {
-    const system: ChatMessage = { role: 'system', content: WORKER_SYSTEM_PROMPT };
+    const system = WORKER_SYSTEM_MESSAGE;
     if ('step' in input) {
       return [
         system,

@@ -18,22 +18,25 @@ export interface TimeoutListener {
   onTimeout(error: FlotillaError): void;
 }
 
-const GAP = 0;
-const TOTAL = 1;
-
 /**
  * The three deadlines of one model call: first token, stall between tokens, total.
  * A `loading` event pushes the first-token deadline out by the expected load time; a
  * timeout while the model loads is not retryable (aborting a load and asking again loops
  * forever). Shared by the `withDeadlines` operator and the engine's fused agent call.
+ *
+ * One clock entry per call, armed at the nearest deadline. Tokens only move the stall
+ * deadline forward: the armed entry re-checks when it fires and re-arms if nothing is due,
+ * so a streaming call costs no clock operation per token.
  */
 export class DeadlineTracker implements DeadlineTarget {
   phase: CallPhase = 'waiting';
   private armed = false;
   private stopped = false;
   private extendedMs = 0;
-  private gap: DeadlineHandle | undefined;
-  private total: DeadlineHandle | undefined;
+  private gapAt = Infinity;
+  private totalAt = Infinity;
+  private handle: DeadlineHandle | undefined;
+  private handleAt = Infinity;
   private readonly started: number;
 
   constructor(
@@ -48,36 +51,59 @@ export class DeadlineTracker implements DeadlineTarget {
   begin(): void {
     if (this.armed || this.stopped) return;
     this.armed = true;
-    if (this.phase === 'generating') this.armStall();
-    else this.armFirstToken();
-    this.total = this.clock.schedule(this, TOTAL, Math.max(0, this.started + this.deadlines.totalMs - this.clock.now()));
+    this.totalAt = this.started + this.deadlines.totalMs;
+    this.gapAt = this.phase === 'generating' ? this.clock.now() + this.deadlines.stallMs : this.firstTokenAt();
+    this.arm();
   }
 
-  /** Updates the phase from an event of the call, re-arming the gap deadline. */
+  /** Updates the phase from an event of the call, moving the gap deadline. */
   observe(event: ChatEvent): void {
     if (event.type === 'loading') {
       if (this.phase === 'generating') return;
       this.phase = 'loading';
       this.extendedMs += event.expectedLoadMs;
-      if (this.armed) this.armFirstToken();
+      this.gapAt = this.firstTokenAt();
     } else if (event.type !== 'final') {
       this.phase = 'generating';
-      if (this.armed) this.armStall();
-    }
+      if (this.armed) this.gapAt = this.clock.now() + this.deadlines.stallMs;
+    } else return;
+    // Later deadlines are picked up when the armed entry fires; an earlier one re-arms now.
+    if (this.armed && Math.min(this.gapAt, this.totalAt) < this.handleAt) this.arm();
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.gap) this.clock.cancel(this.gap);
-    if (this.total) this.clock.cancel(this.total);
-    this.gap = this.total = undefined;
+    if (this.handle) this.clock.cancel(this.handle);
+    this.handle = undefined;
+    this.handleAt = Infinity;
   }
 
-  onDeadline(tag: number): void {
+  onDeadline(): void {
+    this.handle = undefined;
+    this.handleAt = Infinity;
     if (this.stopped) return;
-    const which = tag === TOTAL ? 'total' : this.phase === 'generating' ? 'stall' : 'firstToken';
-    const limitMs =
-      which === 'total' ? this.deadlines.totalMs : which === 'stall' ? this.deadlines.stallMs : this.deadlines.firstTokenMs + this.extendedMs;
+    const now = this.clock.now();
+    if (now >= this.totalAt) return this.fail('total', this.deadlines.totalMs);
+    if (now >= this.gapAt) {
+      return this.phase === 'generating'
+        ? this.fail('stall', this.deadlines.stallMs)
+        : this.fail('firstToken', this.deadlines.firstTokenMs + this.extendedMs);
+    }
+    this.arm();
+  }
+
+  private firstTokenAt(): number {
+    return this.started + this.deadlines.firstTokenMs + this.extendedMs;
+  }
+
+  private arm(): void {
+    if (this.handle) this.clock.cancel(this.handle);
+    const at = Math.min(this.gapAt, this.totalAt);
+    this.handleAt = at;
+    this.handle = this.clock.schedule(this, 0, Math.max(0, at - this.clock.now()));
+  }
+
+  private fail(which: 'firstToken' | 'stall' | 'total', limitMs: number): void {
     this.stop();
     const what = which === 'firstToken' ? 'time to first token' : which === 'stall' ? 'gap between tokens' : 'model call';
     this.listener.onTimeout(
@@ -86,16 +112,5 @@ export class DeadlineTracker implements DeadlineTarget {
         details: { deadline: which, limitMs, phase: this.phase, elapsedMs: this.clock.now() - this.started },
       }),
     );
-  }
-
-  private armFirstToken(): void {
-    if (this.gap) this.clock.cancel(this.gap);
-    const limit = this.deadlines.firstTokenMs + this.extendedMs;
-    this.gap = this.clock.schedule(this, GAP, Math.max(0, this.started + limit - this.clock.now()));
-  }
-
-  private armStall(): void {
-    if (this.gap) this.clock.cancel(this.gap);
-    this.gap = this.clock.schedule(this, GAP, this.deadlines.stallMs);
   }
 }

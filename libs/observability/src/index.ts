@@ -21,3 +21,12 @@ export { startMetricsServer, DEFAULT_METRICS_PORT, DEFAULT_METRICS_HOST } from '
 export type { MetricsServer, MetricsServerOptions } from './lib/metrics.server';
 export { LogSink, createLogger } from './lib/log.sink';
 export type { LogSinkOptions, FlotillaLoggerOptions } from './lib/log.sink';
+export { report, variantReport, formatVariantReport, DEFAULT_MIN_RUNS, DEFAULT_ALPHA } from './lib/variant-report';
+export type { VariantReport, VariantReportOptions, VariantStats, VariantComparison, AgentVariants, TestResult } from './lib/variant-report';
+export { mannWhitneyU, twoProportionZ, quantile, median, normalCdf } from './lib/stats';
+export type { MannWhitneyResult, TwoProportionResult } from './lib/stats';
+export { reportCommand, REPORT_USAGE } from './lib/report.command';
+export type { ReportIO } from './lib/report.command';
+export { renderHtmlReport, DEFAULT_MAX_TIMELINES } from './lib/html-report';
+export type { HtmlReportOptions } from './lib/html-report';
+export { laneKey, callSegments, NO_ENDPOINT } from './lib/html-timeline';

@@ -126,4 +126,52 @@ describe('demo', () => {
       }
     });
   });
+
+  describe('from a fleet configuration file (two simulated Ollama servers behind the router)', () => {
+    const models = ['neural-chat:latest', 'qwen2.5-coder:7b-q4_0', 'mistral:latest'];
+    const sims = [new OllamaSimServer({ models, numParallel: 2, timeScale: 0.01 }), new OllamaSimServer({ models, numParallel: 3, timeScale: 0.01 })];
+    let dir: string;
+    let file: string;
+    beforeAll(async () => {
+      const urls = await Promise.all(sims.map((s) => s.start()));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-demo-fleet-'));
+      file = path.join(dir, 'fleet.yaml');
+      fs.writeFileSync(
+        file,
+        [
+          'endpoints:',
+          `  - { name: left, kind: ollama, url: "${urls[0]}", slots: 2 }`,
+          `  - { name: right, kind: ollama, url: "${urls[1]}", slots: 3 }`,
+          'agents:',
+          '  worker: { model: "qwen2.5-coder:7b-q4_0" }',
+          'routing: { defaultLoadMs: 10 }',
+          '',
+        ].join('\n'),
+      );
+    });
+    afterAll(async () => {
+      await Promise.all(sims.map((s) => s.close()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('runs the same demo through the router, chosen by --config or FLOTILLA_CONFIG alone', async () => {
+      for (const run of [() => runDemo(['--json', '--config', file, '--max-rounds', '1']), () => runDemo(['--json', '--max-rounds', '1'], { FLOTILLA_CONFIG: file })]) {
+        const { code, stdout } = await run();
+        const result = JSON.parse(stdout);
+        expect(result.status).toBe('succeeded');
+        expect(result.backend).toContain('router over left (ollama');
+        expect(result.backend).toContain('(from fleet.yaml)');
+        expect(code).toBe(result.approved ? 0 : 1);
+      }
+      expect(sims.reduce((n, s) => n + s.generationRequests().length, 0)).toBeGreaterThan(0);
+    });
+
+    it('says which file, path and line is wrong in a configuration', async () => {
+      const bad = path.join(dir, 'bad.yaml');
+      fs.writeFileSync(bad, 'endpoints:\n  - { name: x, kind: vllm }\n');
+      const { code, stderr } = await runDemo(['--config', bad]);
+      expect(code).toBe(2);
+      expect(stderr).toContain('bad.yaml:2:22: endpoints[0].kind: expected one of "ollama", "openai", "llama-cpp", "fixture", got "vllm"');
+    });
+  });
 });

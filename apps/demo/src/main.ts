@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { FlotillaError, type RunEvent } from '@flotilla/core';
 import { ChainOrchestrator, toPipelineResult, type PipelineResult } from '@flotilla/agents';
 import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
-import { createBackend } from './lib/backend';
+import { type DemoBackend, createBackend } from './lib/backend';
 import { ProgressRenderer } from './lib/progress.renderer';
 import { summaryTable } from './lib/summary-table';
 
@@ -35,8 +35,23 @@ export async function main(argv: string[], io: DemoIo = { stdout: process.stdout
     io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
     return 2;
   }
+  try {
+    await backend.start?.();
+  } catch (e) {
+    io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    return await runPipeline(options, backend, io);
+  } finally {
+    await backend.close?.();
+  }
+}
+
+async function runPipeline(options: DemoOptions, backend: DemoBackend, io: DemoIo): Promise<number> {
   const orchestrator = new ChainOrchestrator({
     client: backend.client,
+    config: backend.config,
     managerModel: options.managerModel,
     workerModel: options.workerModel,
     reviewerModel: options.reviewerModel,

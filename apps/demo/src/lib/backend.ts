@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import type { ModelClient } from '@flotilla/core';
+import type { FlotillaConfig, ModelClient } from '@flotilla/core';
+import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
 import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
@@ -13,10 +14,28 @@ export interface DemoBackend {
   client: ModelClient;
   /** One line for the user: what answers the calls. */
   description: string;
+  /** Per-agent models from a fleet configuration file. */
+  config?: FlotillaConfig;
+  /** Probes the fleet before the run; stops what it started after. */
+  start?(): Promise<void>;
+  close?(): Promise<void>;
 }
 
 /** Builds the model client the demo runs on, from the command line alone. */
 export function createBackend(options: DemoOptions): DemoBackend {
+  if (options.config) {
+    const fleet = createFleetFromConfig(loadRouterConfig(options.config));
+    const routed: DemoBackend = {
+      client: fleet.router,
+      description: `${fleet.describe()} (from ${path.basename(options.config)})`,
+      config: fleet.flotillaConfig,
+      start: () => fleet.start(),
+      close: () => fleet.close(),
+    };
+    if (!options.record) return routed;
+    const file = options.cassettes![0]!;
+    return { ...routed, client: new FixtureModelClient({ cassette: file, mode: 'record', inner: fleet.router, source: routed.description }) };
+  }
   if (options.backend === 'fixture') {
     const cassettes = options.cassettes ?? SHIPPED_CASSETTES;
     const notes = [...new Set(cassettes.map((f) => loadCassette(f).note).filter(Boolean))];

@@ -12,6 +12,8 @@ export interface DemoOptions {
   backend: Backend;
   /** Server URL for ollama / openai backends. */
   host?: string;
+  /** A fleet configuration file (YAML/JSON): the calls go through the router. Wins over --backend. */
+  config?: string;
   /** Cassette files to replay from (fixture) or record into (--record). */
   cassettes?: string[];
   record: boolean;
@@ -34,6 +36,7 @@ Usage: npm run demo -- [options]
   --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
   --backend <name>        fixture (default) | ollama | openai   (env FLOTILLA_BACKEND)
   --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
+  --config <file>         fleet configuration (YAML/JSON): route through several servers (env FLOTILLA_CONFIG)
   --cassette <file>       cassette to replay or record (repeatable; default: the shipped ones)
   --record                call the live backend and record every call into --cassette
   --pace <instant|recorded>  replay speed for fixtures (default: recorded on a terminal)
@@ -58,6 +61,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
         objective: { type: 'string' },
         backend: { type: 'string' },
         host: { type: 'string' },
+        config: { type: 'string' },
         cassette: { type: 'string', multiple: true },
         record: { type: 'boolean', default: false },
         pace: { type: 'string' },
@@ -81,6 +85,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     objective: values.objective ?? DEFAULT_OBJECTIVE,
     backend,
     host: values.host ?? (backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined),
+    config: values.config ?? (values.backend === undefined ? env['FLOTILLA_CONFIG'] || undefined : undefined),
     cassettes: values.cassette,
     record: values.record ?? false,
     pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),
@@ -95,7 +100,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     help: values.help ?? false,
   };
   if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
-  if (options.record && backend === 'fixture') {
+  if (options.record && backend === 'fixture' && !options.config) {
     throw new FlotillaError('config', '--record: records a live backend; add --backend ollama (or openai) and --cassette <file>');
   }
   if (options.record && !options.cassettes?.length) {

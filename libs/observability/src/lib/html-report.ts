@@ -22,7 +22,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 6px}h3{font-siz
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:-1px}
 .lane-bg{fill:#f6f8fb}.lane:nth-child(odd) .lane-bg{fill:#eef1f6}.lane-label{font-size:12px;fill:#333}
 .tick{stroke:#d5dae3}.tick-label{font-size:10px;fill:#666}
-.seg-retry{fill:#e9b3ae}.seg-queue{fill:#a9b1bf}.seg-load{fill:#f0a030}.seg-wait{fill:#9cc3e6}.seg-generate{fill:#2f6fb5}
+.seg-retry{fill:#e9b3ae}.seg-failed{fill:#f3d3cf}.seg-queue{fill:#a9b1bf}.seg-load{fill:#f0a030}.seg-wait{fill:#9cc3e6}.seg-generate{fill:#2f6fb5}
 .fail-outline{fill:none;stroke:#b3261e;stroke-width:2}
 .bar{cursor:pointer}.bar:hover .seg,.bar.selected .seg{opacity:.75}.bar:focus{outline:none}.bar.selected .seg{stroke:#111;stroke-width:1}
 .details{background:#f6f8fb;border:1px solid #dde2ea;padding:8px;font:12px ui-monospace,monospace;white-space:pre-wrap;min-height:1em}
@@ -48,9 +48,9 @@ document.querySelectorAll('.run').forEach(function (run) {
 `;
 
 const LEGEND =
-  '<div class="legend"><span><i class="seg-queue" style="background:#a9b1bf"></i>queue wait</span><span><i style="background:#f0a030"></i>cold load</span>' +
+  '<div class="legend"><span><i style="background:#a9b1bf"></i>queue wait</span><span><i style="background:#f0a030"></i>cold load</span>' +
   '<span><i style="background:#9cc3e6"></i>to first token</span><span><i style="background:#2f6fb5"></i>generation</span>' +
-  '<span><i style="background:#e9b3ae"></i>earlier attempts and backoff</span><span><i style="background:#fff;border:2px solid #b3261e;width:8px;height:8px"></i>failed</span></div>';
+  '<span><i style="background:#e9b3ae"></i>earlier attempts and backoff</span><span><i style="background:#f3d3cf;border:2px solid #b3261e;width:8px;height:8px"></i>failed call</span></div>';
 
 function runSection(run: RunSummary): string {
   const variants = Object.entries(run.variants).map(([a, v]) => `${a}: ${v}`).join(', ');

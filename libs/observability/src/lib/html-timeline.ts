@@ -13,7 +13,7 @@ export function laneKey(call: Pick<CallRecord, 'endpoint' | 'model'>): string {
 }
 
 interface Segment {
-  kind: 'retry' | 'queue' | 'load' | 'wait' | 'generate';
+  kind: 'retry' | 'queue' | 'load' | 'wait' | 'generate' | 'failed';
   from: number;
   to: number;
 }
@@ -21,7 +21,8 @@ interface Segment {
 /**
  * The parts of a call bar: earlier attempts and backoff, then in the answering attempt
  * the queue wait, the cold load, the wait for the first token and generation. Timings are
- * measured from the send (after the queue); anything unknown folds into generation.
+ * measured from the send (after the queue); anything unknown folds into generation. A
+ * failed call's last attempt is one `failed` segment (it has no timings).
  */
 export function callSegments(c: CallRecord): Segment[] {
   const end = c.endAt ?? c.startAt;
@@ -29,6 +30,10 @@ export function callSegments(c: CallRecord): Segment[] {
   const segs: Segment[] = [];
   const clamp = (t: number) => Math.min(end, Math.max(last.startAt, t));
   if (last.startAt > c.startAt) segs.push({ kind: 'retry', from: c.startAt, to: Math.min(end, last.startAt) });
+  if (c.status === 'failed') {
+    segs.push({ kind: 'failed', from: last.startAt, to: end });
+    return segs.filter((s) => s.to > s.from);
+  }
   const t = c.timings ?? {};
   const sent = clamp(last.startAt + (t.queueMs ?? 0));
   const loaded = clamp(sent + (t.loadMs ?? 0));
@@ -37,29 +42,55 @@ export function callSegments(c: CallRecord): Segment[] {
   return segs.filter((s) => s.to > s.from);
 }
 
-/** One run's timeline as inline SVG: a lane per endpoint and model, a bar per agent call. */
+/** Rows within a lane: calls that overlap in time (concurrent slots) go on separate rows. */
+function packRows(calls: CallRecord[]): Map<CallRecord, number> {
+  const rowEnds: number[] = [];
+  const rows = new Map<CallRecord, number>();
+  for (const c of [...calls].sort((a, b) => a.startAt - b.startAt)) {
+    let row = rowEnds.findIndex((end) => end <= c.startAt);
+    if (row < 0) row = rowEnds.push(0) - 1;
+    rowEnds[row] = c.endAt!;
+    rows.set(c, row);
+  }
+  return rows;
+}
+
+/**
+ * One run's timeline as inline SVG: a lane per endpoint and model (calls running at once
+ * on it stack in rows), a bar per agent call.
+ */
 export function renderTimeline(run: RunSummary): string {
   const calls = run.calls.filter((c) => c.endAt !== undefined);
-  const lanes: string[] = [];
-  for (const c of calls) if (!lanes.includes(laneKey(c))) lanes.push(laneKey(c));
+  const byLane = new Map<string, CallRecord[]>();
+  for (const c of calls) {
+    const k = laneKey(c);
+    const list = byLane.get(k);
+    if (list) list.push(c);
+    else byLane.set(k, [c]);
+  }
   const span = Math.max(run.durationMs ?? 0, ...calls.map((c) => c.endAt!), 1);
   const x = (ms: number) => LABEL_W + (ms / span) * PLOT_W;
-  const height = AXIS_H + lanes.length * LANE_H + 4;
+  const packed = [...byLane].map(([lane, list]) => {
+    const rows = packRows(list);
+    return { lane, list, rows, count: 1 + Math.max(0, ...rows.values()) };
+  });
+  const height = AXIS_H + packed.reduce((n, p) => n + p.count * LANE_H, 0) + 4;
+  const width = LABEL_W + PLOT_W + 20;
   const out: string[] = [
-    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${LABEL_W + PLOT_W + 20}" height="${height}" viewBox="0 0 ${LABEL_W + PLOT_W + 20} ${height}" data-span-ms="${px(span)}" data-plot-x="${LABEL_W}" data-plot-width="${PLOT_W}" role="img" aria-label="timeline of run ${esc(run.runId)}">`,
+    `<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" data-span-ms="${px(span)}" data-plot-x="${LABEL_W}" data-plot-width="${PLOT_W}" role="img" aria-label="timeline of run ${esc(run.runId)}">`,
   ];
   for (let i = 0; i <= 5; i++) {
     const ms = (span * i) / 5;
     out.push(`<line class="tick" x1="${px(x(ms))}" x2="${px(x(ms))}" y1="${AXIS_H - 4}" y2="${height}"/><text class="tick-label" x="${px(x(ms))}" y="${AXIS_H - 8}" text-anchor="middle">${esc(fmtMs(ms))}</text>`);
   }
-  lanes.forEach((lane, i) => {
-    const y = AXIS_H + i * LANE_H;
+  let top = AXIS_H;
+  for (const { lane, list, rows, count } of packed) {
     const [endpoint, model] = lane.split(' · ');
-    out.push(`<g class="lane" data-lane="${esc(lane)}" data-endpoint="${esc(endpoint)}" data-model="${esc(model)}">`);
-    out.push(`<rect class="lane-bg" x="0" y="${y}" width="${LABEL_W + PLOT_W + 20}" height="${LANE_H}"/>`);
-    out.push(`<text class="lane-label" x="6" y="${y + LANE_H / 2 + 4}">${esc(lane)}</text>`);
-    for (const c of calls) {
-      if (laneKey(c) !== lane) continue;
+    out.push(`<g class="lane" data-lane="${esc(lane)}" data-endpoint="${esc(endpoint)}" data-model="${esc(model)}" data-rows="${count}">`);
+    out.push(`<rect class="lane-bg" x="0" y="${top}" width="${width}" height="${count * LANE_H}"/>`);
+    out.push(`<text class="lane-label" x="6" y="${top + LANE_H / 2 + 4}">${esc(lane)}</text>`);
+    for (const c of list) {
+      const y = top + rows.get(c)! * LANE_H;
       const title = `${c.agent}${c.index !== undefined ? ` #${c.index}` : ''} (${c.step}) ${fmtMs(c.startAt)} → ${fmtMs(c.endAt!)}, ${c.status}${c.retries ? `, ${c.retries} retr${c.retries === 1 ? 'y' : 'ies'}` : ''}${c.variant ? `, variant ${c.variant}` : ''}`;
       out.push(
         `<g class="bar" tabindex="0" data-step-id="${esc(c.id)}" data-agent="${esc(c.agent)}" data-status="${c.status}" data-start-ms="${c.startAt}" data-end-ms="${c.endAt}" data-retries="${c.retries}"${c.variant ? ` data-variant="${esc(c.variant)}"` : ''} data-info="${esc(JSON.stringify({ agent: c.agent, step: c.step, model: c.model, endpoint: c.endpoint, variant: c.variant, startMs: c.startAt, endMs: c.endAt, status: c.status, error: c.error?.kind, retries: c.retries, timings: c.timings, usage: c.usage, tokensPerSecond: c.tokensPerSecond }))}"><title>${esc(title)}</title>`,
@@ -71,7 +102,8 @@ export function renderTimeline(run: RunSummary): string {
       out.push('</g>');
     }
     out.push('</g>');
-  });
+    top += count * LANE_H;
+  }
   out.push('</svg>');
   return out.join('');
 }

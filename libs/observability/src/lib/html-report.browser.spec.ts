@@ -1,0 +1,140 @@
+/**
+ * The HTML report in a real headless Chromium (playwright-core, the system browser):
+ * lanes and bars through the DOM, no console errors, nothing fetched, a drawn screenshot.
+ * A missing Chromium fails (never skips) with the setup line from the README.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { renderHtmlReport } from './html-report';
+import { laneKey } from './html-timeline';
+import { summarizeRun, type RunSummary } from './run-summary';
+import { variantReport } from './variant-report';
+import { sampleRun } from './testing/run-events.builder';
+import { abRuns } from './testing/ab-runs';
+import { distinctPngColours } from './testing/png';
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+jest.setTimeout(120_000);
+
+let dir: string;
+let browser: BrowserContext;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`bash tools/setup-system.sh\` (see README)`);
+  dir = await mkdtemp(join(tmpdir(), 'flotilla-html-'));
+  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+async function open(runs: RunSummary[]) {
+  const html = renderHtmlReport(runs, variantReport(runs));
+  const path = join(dir, `report-${Math.random().toString(36).slice(2)}.html`);
+  await writeFile(path, html);
+  const page = await browser.newPage();
+  const problems: string[] = [];
+  const requests: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('request', (r) => requests.push(r.url()));
+  await page.goto(`file://${path}`, { waitUntil: 'load' });
+  return { page, problems, requests, url: `file://${path}`, html };
+}
+
+describe('HTML report in Chromium', () => {
+  it('draws one lane per endpoint and model with a bar per call at the trace\'s times', async () => {
+    const run = summarizeRun(sampleRun('r9'), 1_700_000_000_000);
+    const { page, problems, requests, url, html } = await open([run]);
+
+    const lanes = await page.$$eval('[data-run-id="r9"] .lane', (els) => els.map((e) => e.getAttribute('data-lane')));
+    const expectedLanes = [...new Set(run.calls.map(laneKey))];
+    expect(lanes).toEqual(expectedLanes);
+    expect(lanes).toEqual(['gpu-a · planner-3b', 'gpu-a · coder-7b', 'gpu-b · coder-7b', '(no endpoint) · critic-3b']);
+
+    const bars = await page.$$eval('[data-run-id="r9"] .bar', (els) =>
+      els.map((e) => {
+        const box = e.getBoundingClientRect();
+        const lane = e.closest('.lane')!.getAttribute('data-lane');
+        const svg = e.closest('svg')!;
+        const origin = svg.getBoundingClientRect().left;
+        const plotX = Number(svg.getAttribute('data-plot-x'));
+        const plotW = Number(svg.getAttribute('data-plot-width'));
+        const span = Number(svg.getAttribute('data-span-ms'));
+        return {
+          id: e.getAttribute('data-step-id'),
+          lane,
+          start: Number(e.getAttribute('data-start-ms')),
+          end: Number(e.getAttribute('data-end-ms')),
+          status: e.getAttribute('data-status'),
+          segs: [...e.querySelectorAll('.seg')].map((s) => s.getAttribute('data-seg')),
+          // Where the bar is drawn, back in ms.
+          drawnStart: ((box.left - origin - plotX) / plotW) * span,
+          drawnEnd: ((box.right - origin - plotX) / plotW) * span,
+        };
+      }),
+    );
+    expect(bars).toHaveLength(run.calls.length);
+    for (const c of run.calls) {
+      const bar = bars.find((b) => b.id === c.id)!;
+      expect(bar).toMatchObject({ lane: laneKey(c), start: c.startAt, end: c.endAt, status: c.status });
+      expect(Math.abs(bar.drawnStart - c.startAt)).toBeLessThan(2);
+      expect(Math.abs(bar.drawnEnd - c.endAt!)).toBeLessThan(2);
+    }
+    // The manager: queue wait, cold load, wait for the first token, generation; the retried worker shows its first attempt.
+    expect(bars.find((b) => b.start === 1)!.segs).toEqual(['queue', 'load', 'wait', 'generate']);
+    expect(bars.find((b) => b.end === 260)!.segs[0]).toBe('retry');
+    const failed = bars.find((b) => b.status === 'failed')!;
+    expect([failed.lane, failed.segs]).toEqual(['(no endpoint) · critic-3b', ['failed']]);
+    // Two gpu-b workers overlap in time: they stack in two rows of the one lane, neither hides the other.
+    expect(await page.$eval('[data-run-id="r9"] .lane[data-lane="gpu-b · coder-7b"]', (e) => e.getAttribute('data-rows'))).toBe('2');
+    const tops = await page.$$eval('[data-run-id="r9"] .lane[data-lane="gpu-b · coder-7b"] .bar', (els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+    expect(new Set(tops).size).toBe(2);
+
+    // The inline script works: clicking a bar shows its call.
+    await page.click('[data-run-id="r9"] .bar[data-agent="manager"]');
+    expect(JSON.parse((await page.textContent('[data-run-id="r9"] .details'))!)).toMatchObject({ agent: 'manager', endpoint: 'gpu-a', timings: { loadMs: 60 } });
+
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
+    expect(html).not.toMatch(/\s(src|href)\s*=|@import|url\(/i);
+
+    const png = await page.screenshot({ fullPage: true });
+    expect(distinctPngColours(png)).toBeGreaterThan(20);
+    await page.close();
+  });
+
+  it('charts the variant comparison across a set of runs', async () => {
+    const runs = [...abRuns('a', 'fast', 12, 100, 4), ...abRuns('b', 'slow', 12, 200)].map((e, i) => summarizeRun(e, 1_700_000_000_000 + i * 1000));
+    const { page, problems } = await open(runs);
+    expect(await page.$$eval('.run', (els) => els.length)).toBe(24);
+    const charts = await page.$$eval('.variants[data-agent="worker"] .chart', (els) => els.map((e) => e.getAttribute('data-metric')));
+    expect(charts).toEqual(['latency p50 / p95', 'success rate', 'tokens per second', 'retries per call']);
+    const latency = await page.$$eval('.chart[data-metric="latency p50 / p95"] .chart-bar', (els) =>
+      els.map((e) => ({ label: e.getAttribute('data-label'), value: Number(e.getAttribute('data-value')), width: e.getBoundingClientRect().width })),
+    );
+    const report = variantReport(runs);
+    const [fast, slow] = report.agents[0]!.variants;
+    expect(latency.map((b) => [b.label, b.value])).toEqual([
+      ['fast p50', fast!.latencyP50Ms],
+      ['fast p95', fast!.latencyP95Ms],
+      ['slow p50', slow!.latencyP50Ms],
+      ['slow p95', slow!.latencyP95Ms],
+    ]);
+    expect(latency[0]!.width).toBeLessThan(latency[2]!.width);
+    expect(await page.textContent('.variants[data-agent="worker"] .verdicts')).toContain('fast is faster');
+    expect(problems).toEqual([]);
+    const png = await page.screenshot();
+    expect(distinctPngColours(png)).toBeGreaterThan(20);
+    await page.close();
+  });
+});

@@ -138,6 +138,10 @@ describe('FleetRouter over simulated Ollama servers', () => {
     const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url }], agents: { worker: { model: 'missing:7b', fallbacks: ['also-missing', M] } } });
     await f.start();
     expect(finalOf(await events(ask(f, 'hi', { agent: 'worker' }, 'missing:7b'))).model).toBe(M);
+    const labelled = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, labels: ['small'] }], agents: { reviewer: { model: 'big:32b', labels: ['large'], fallbacks: [M] } } });
+    await labelled.start();
+    // The agent's labels bind its own model; its fallback may run wherever it is.
+    expect(finalOf(await events(ask(labelled, 'hi', { agent: 'reviewer' }, 'big:32b'))).model).toBe(M);
     const e = await events(ask(f, 'hi', { agent: 'manager' }, 'missing:7b')).catch((x: unknown) => x);
     expect(FlotillaError.is(e, 'modelNotFound')).toBe(true);
     expect((e as FlotillaError).retryable).toBe(false);

@@ -102,12 +102,12 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return new Observable<ChatEvent>((subscriber) => {
       const route = options.agent === undefined ? undefined : this.agents[options.agent];
-      const labels = route?.labels ?? [];
-      const chosen = this.chooseModel(request.model, route, labels);
-      if (FlotillaError.is(chosen)) {
-        subscriber.error(chosen);
+      const choice = this.chooseModel(request.model, route, route?.labels ?? []);
+      if (FlotillaError.is(choice)) {
+        subscriber.error(choice);
         return;
       }
+      const { wire: chosen, labels } = choice;
       const model = canonicalModel(chosen);
       const signal = options.signal;
       if (signal?.aborted) {
@@ -242,14 +242,20 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     );
   }
 
-  /** The model as the caller or its fallbacks spell it (servers match it in canonical form). */
-  private chooseModel(asked: string, route: Partial<AgentRoute> | undefined, labels: readonly string[]): string | FlotillaError {
+  /**
+   * The model as the caller or its fallbacks spell it (servers match it in canonical form).
+   * The agent's labels bind its own model; a fallback may run anywhere that has it.
+   */
+  private chooseModel(asked: string, route: Partial<AgentRoute> | undefined, required: readonly string[]): { wire: string; labels: readonly string[] } | FlotillaError {
     const candidates = [asked, ...(route?.fallbacks ?? [])];
     const model = canonicalModel(asked);
-    for (const wire of candidates) {
+    for (const [i, wire] of candidates.entries()) {
       const m = canonicalModel(wire);
-      if (this.endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l)))) return wire;
-      if (this.endpoints.some((e) => !e.running && this.starters.get(e.name)?.canStart && e.serves(m) && labels.every((l) => e.labels.has(l)))) return wire;
+      const labels = i === 0 ? required : [];
+      if (this.endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l)))) return { wire, labels };
+      if (this.endpoints.some((e) => !e.running && this.starters.get(e.name)?.canStart && e.serves(m) && labels.every((l) => e.labels.has(l)))) {
+        return { wire, labels };
+      }
     }
     const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
     if (servers.length === 0) {

@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { FlotillaError, type ModelClient } from '@flotilla/core';
+import { ScriptedModelClient } from '@flotilla/core/testing';
+import { OllamaSimServer } from '@flotilla/testing';
+import { EXIT, main } from './main';
+
+const ROOT = path.resolve(__dirname, '../../..');
+const PIPELINE = path.join(ROOT, 'examples/coding-pipeline/chain.yaml');
+const OBJECTIVE = 'Write a function that checks whether a string is a palindrome, ignoring case and punctuation, with tests';
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[], opts: { tty?: boolean; stdin?: string; client?: ModelClient; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
+  const stdout = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
+  const stderr = Object.assign(new PassThrough(), { isTTY: false });
+  const out: string[] = [];
+  const err: string[] = [];
+  stdout.on('data', (d) => out.push(String(d)));
+  stderr.on('data', (d) => err.push(String(d)));
+  const code = await main(args, { stdout, stderr, stdin: Readable.from([opts.stdin ?? '']), env: opts.env ?? {}, client: opts.client, signal: opts.signal });
+  return { code, stdout: out.join(''), stderr: err.join('') };
+}
+
+let dir: string;
+beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-cli-'))));
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+const write = (name: string, text: string) => {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+describe('flotilla run', () => {
+  it('prints JSON lines when piped: every run event, the last one run.end with the result (trace left out)', async () => {
+    const { code, stdout } = await cli(['run', PIPELINE, '--input', OBJECTIVE]);
+    expect(code).toBe(EXIT.ok);
+    const events = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(events[0]).toMatchObject({ type: 'run.start', chain: 'manager-worker-reviewer', input: OBJECTIVE });
+    const end = events.at(-1);
+    expect(end).toMatchObject({ type: 'run.end', result: { status: 'succeeded', modelCalls: 7 } });
+    expect(end.result.trace).toBeUndefined();
+    expect(end.result.output.approved).toBe(true);
+    expect(events.filter((e) => e.type === 'step.end' && e.call).map((e) => e.call.agent)).toEqual(['manager', 'worker', 'worker', 'worker', 'reviewer', 'worker', 'reviewer']);
+  });
+
+  it('on a terminal: progress on stderr, the output on stdout', async () => {
+    const { code, stdout, stderr } = await cli(['run', PIPELINE, '--input', OBJECTIVE], { tty: true });
+    expect(code).toBe(EXIT.ok);
+    expect(JSON.parse(stdout).approved).toBe(true);
+    expect(stderr).toContain('hand-written, not recorded from a real model');
+    expect(stderr).toMatch(/✓ reviewLoop\/workers\/worker #3\s+worker\s+qwen2.5-coder:7b-q4_0/);
+    expect(stderr).toMatch(/succeeded — 7 model call\(s\)/);
+  });
+
+  it('reads the input from stdin, a file or --set, and checks it against the input schema', async () => {
+    expect((await cli(['run', PIPELINE, '--input', '-'], { stdin: `${OBJECTIVE}\n` })).code).toBe(EXIT.ok);
+    expect((await cli(['run', PIPELINE, '--input-file', write('objective.txt', `${OBJECTIVE}\n`)])).code).toBe(EXIT.ok);
+    const chain = write('echo.yaml', 'name: echo\ninput: { type: object, properties: { n: { type: integer } }, required: [n], additionalProperties: false }\nagents: {}\nsteps:\n  - value: { doubled: ["${input.n}", "${input.n}"] }\n');
+    const ok = await cli(['run', chain, '--set', 'n=4', '--format', 'text'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(ok.code).toBe(EXIT.ok);
+    expect(JSON.parse(ok.stdout)).toEqual({ doubled: [4, 4] });
+    const bad = await cli(['run', chain, '--set', 'n=four'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(bad.code).toBe(EXIT.usage);
+    expect(bad.stderr).toContain("input does not match the chain's input schema");
+    expect((await cli(['run', chain], { client: new ScriptedModelClient(() => 'unused') })).stderr).toContain('the chain needs an input');
+  });
+
+  it('refuses an invalid chain before anything runs: exit 2, file:line:col and a hint', async () => {
+    const chain = write('bad.yaml', 'name: bad\nagents:\n  writer: { prompt: "hi" }\nsteps:\n  - call: wrter\n');
+    const client = new ScriptedModelClient(() => 'x');
+    const { code, stderr } = await cli(['run', chain, '--input', 'x'], { client });
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain(`${chain}:5:11: error: unknown agent "wrter"; declared agents: writer\n  hint: did you mean "writer"?`);
+    expect(client.requests).toHaveLength(0);
+  });
+
+  it('exit codes say why a run failed', async () => {
+    const chain = write('one.yaml', 'name: one\nagents:\n  writer: { model: m, prompt: "hi", retries: 0 }\nsteps:\n  - call: writer\n');
+    const down = new ScriptedModelClient(() => ({ error: new FlotillaError('unavailable', 'connection refused') }));
+    expect((await cli(['run', chain], { client: down })).code).toBe(EXIT.unavailable);
+    const bad = new ScriptedModelClient(() => ({ error: new FlotillaError('badOutput', 'nonsense') }));
+    const failed = await cli(['run', chain, '--format', 'text'], { client: bad });
+    expect(failed.code).toBe(EXIT.failed);
+    expect(failed.stderr).toContain('run failed: badOutput');
+    expect((await cli(['run', chain, '--backend', 'nope'])).code).toBe(EXIT.usage);
+    expect((await cli(['run', chain, '--bogus'])).code).toBe(EXIT.usage);
+    expect((await cli(['frobnicate'])).code).toBe(EXIT.usage);
+    expect((await cli(['run', chain, '--backend', 'fixture'])).stderr).toContain('no cassettes');
+  });
+
+  it('cancels on the signal: in-flight requests are unsubscribed and the exit code is 130', async () => {
+    const chain = write('slow.yaml', 'name: slow\nagents:\n  writer: { model: m, prompt: "{{this}}" }\nsteps:\n  - fanOut: { over: "${input}", step: { call: writer } }\n');
+    const client = new ScriptedModelClient(() => ({ hang: true }));
+    const controller = new AbortController();
+    const running = cli(['run', chain, '--input', '["a","b","c"]'], { client, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(client.inFlight).toBe(3);
+    controller.abort();
+    const { code, stdout } = await running;
+    expect(code).toBe(EXIT.cancelled);
+    expect(client.requests.map((r) => r.cancelled)).toEqual([true, true, true]);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!).result.status).toBe('cancelled');
+  });
+});
+
+describe('flotilla validate', () => {
+  it('passes the examples and reports every problem of a bad chain with positions', async () => {
+    const ok = await cli(['validate', PIPELINE]);
+    expect(ok).toMatchObject({ code: EXIT.ok });
+    expect(ok.stdout).toContain('ok (chain "manager-worker-reviewer", 3 agent(s))');
+    const chain = write('bad.yaml', 'name: bad\nagents:\n  writer: { prompt: "hi" }\nsteps:\n  - call: writer\n    as: text\n  - value: "${txet}"\n  - fanOut: { over: "${text}", step: { call: writer } }\n');
+    const bad = await cli(['validate', chain, '--format', 'json']);
+    expect(bad.code).toBe(EXIT.failed);
+    const report = JSON.parse(bad.stdout);
+    expect(report.valid).toBe(false);
+    expect(report.diagnostics.map((d: { line: number; code: string }) => `${d.line}:${d.code}`)).toEqual(['7:undefinedReference', '8:schemaMismatch']);
+  });
+});
+
+describe('the flotilla binary', () => {
+  jest.setTimeout(60_000);
+
+  it('Ctrl-C cancels the run and its HTTP requests, and exits 130', async () => {
+    const sim = new OllamaSimServer({ models: [{ name: 'slow:1b', tokensPerSec: 1, loadMs: 0 }], numParallel: 4 });
+    await sim.start();
+    try {
+      const chain = write('chain.yaml', 'name: slow\nagents:\n  writer: { model: "slow:1b", prompt: "{{this}}" }\nsteps:\n  - fanOut: { over: "${input}", step: { call: writer } }\n');
+      const child = spawn(process.execPath, [path.join(ROOT, 'tools/scripts/run-ts.cjs'), path.join(ROOT, 'apps/cli/src/main.ts'), 'run', chain, '--backend', 'ollama', '--host', sim.url, '--input', '["a","b"]'], {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      const deadline = Date.now() + 30_000;
+      while (sim.activeGenerations < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(sim.activeGenerations).toBe(2);
+      child.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(EXIT.cancelled);
+      expect(JSON.parse(stdout.trim().split('\n').at(-1)!).result.status).toBe('cancelled');
+      const until = Date.now() + 5_000;
+      while (sim.activeGenerations > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(sim.activeGenerations).toBe(0);
+      expect(sim.requests.filter((r) => r.path === '/api/chat').every((r) => r.clientDisconnected)).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -110,6 +110,8 @@ describe('chain validation before anything runs', () => {
     expect(proto[0]!.message).toContain('"constructor" cannot be referenced');
     const helper = await problems('  - template: "{{#each input}}{{log this}}{{/each}}"\n');
     expect(helper[0]!.message).toContain('unknown helper "log"');
+    const root = await problems('  - template: "{{constructor.name}} {{#each input}}{{this.constructor}}{{/each}}"\n');
+    expect(root.map((d) => d.message)).toEqual([expect.stringContaining('undefined reference "constructor"')]);
     const partial = await problems('  - template: "{{> evil}}"\n');
     expect(partial.some((d) => d.code === 'template')).toBe(true);
   });
@@ -141,7 +143,7 @@ describe('compiled chains run on the engine', () => {
       if: { all: ["\${verdict1.ok}", { not: { equals: ["\${input}", "skip"] } }] }
       then: { value: { title: "approved \${input}", n: 3, raw: "\${verdict1}" } }
       else: { value: { title: "rejected" } }
-  - template: "{{value.title}}/{{value.n}}/{{value.raw.ok}}/{{constructor.name}}{{value.constructor.name}}"
+  - template: "{{value.title}}/{{value.n}}/{{value.raw.ok}}/{{value.constructor.name}}"
 `,
       'chain.yaml',
     );

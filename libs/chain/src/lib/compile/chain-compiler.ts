@@ -5,7 +5,7 @@ import type { ParsedChain } from '../parse/parse-chain';
 import type { PathSegment } from '../parse/yaml-source';
 import type { ResolvedAgent } from '../agents/resolved-agent';
 import { chainAgentClass } from '../agents/chain-agent.factory';
-import { checkTemplate, compileTemplate } from '../template/template-engine';
+import { checkTemplate, compileTemplate, templateRootNames } from '../template/template-engine';
 import { type StaticType, INTEGER, STRING, arrayOf, inferValueType, mismatches, objectOf, typeAt } from '../validate/static-type';
 import { compileCondition } from './condition';
 import { type RefContext, compileValue, parseReference, referencesIn, wholeReference } from './reference';
@@ -210,15 +210,17 @@ export class ChainCompiler {
     };
   }
 
-  /** Top-level names a template reads (`{{name}}`, `{{#each name}}`) must be bound. */
+  /** Names a template reads from the scope (`{{plan.steps}}`, `{{#each results}}`) must be bound. */
   private checkTemplateRoots(source: string, path: PathSegment[], env: Env): void {
-    const roots = new Set<string>();
-    for (const m of source.matchAll(/\{\{[#^/]?\s*(?:(?:each|if|unless|with)\s+)?([A-Za-z_][A-Za-z0-9_]*)(?=[\s.}])/g)) roots.add(m[1]!);
-    for (const root of roots) {
-      if (['else', 'this', 'each', 'if', 'unless', 'with', 'lookup', 'inc', 'json', 'role', 'ifEquals', 'unlessEquals'].includes(root)) continue;
-      if (root === 'value' || env.names.has(root)) continue;
-      if (!this.allNames.has(root)) continue;
-      this.checkRoot(root, path, env);
+    let roots: { name: string }[];
+    try {
+      roots = templateRootNames(source);
+    } catch {
+      return; // a template that does not parse is reported by checkTemplate
+    }
+    for (const name of new Set(roots.map((r) => r.name))) {
+      if (name === 'value' || name === 'this' || env.names.has(name)) continue;
+      this.checkRoot(name, path, env);
     }
   }
 

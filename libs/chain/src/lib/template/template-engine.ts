@@ -3,6 +3,7 @@ import type { ChatMessage } from '@flotilla/core';
 
 /** The part of the Handlebars environment used here (dotprompt's own, with its helpers). */
 interface HandlebarsEnv {
+  parse(template: string): HbNode;
   compile(template: string, options: object): (context: unknown, options?: object) => string;
   precompile(template: string, options: object): unknown;
   unregisterHelper(name: string): void;
@@ -24,6 +25,62 @@ const ROLE_MARKER = /<<<dotprompt:role:([a-z]+)>>>/g;
 const ROLES: Readonly<Record<string, ChatMessage['role']>> = { user: 'user', model: 'assistant', assistant: 'assistant', system: 'system' };
 
 let shared: HandlebarsEnv | undefined;
+
+/** The parts of Handlebars' AST that name data. */
+interface HbNode {
+  type: string;
+  body?: HbNode[];
+  path?: HbNode;
+  params?: HbNode[];
+  hash?: { pairs: { value: HbNode }[] };
+  program?: HbNode;
+  inverse?: HbNode;
+  parts?: string[];
+  depth?: number;
+  data?: boolean;
+  original?: string;
+  loc?: { start: { line: number } };
+}
+
+const CONTEXT_HELPERS = new Set(['each', 'with']);
+
+/**
+ * The names a template reads from its root context (`{{plan.title}}`, `{{#each steps}}`,
+ * `{{../value}}` from inside a block), with their template lines: what the validator
+ * checks against the names bound in the chain. Names read inside `each` / `with` blocks
+ * belong to the items and are not returned.
+ */
+export function templateRootNames(source: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  const path = (node: HbNode | undefined, level: number) => {
+    if (!node) return;
+    if (node.type === 'SubExpression') {
+      call(node, level);
+      return;
+    }
+    if (node.type !== 'PathExpression' || node.data || !node.parts?.length) return;
+    if ((node.depth ?? 0) === level) out.push({ name: node.parts[0]!, line: node.loc?.start.line ?? 1 });
+  };
+  const call = (node: HbNode, level: number) => {
+    const isHelper = (node.params?.length ?? 0) > 0 || (node.hash?.pairs.length ?? 0) > 0 || node.type === 'BlockStatement';
+    if (!isHelper) path(node.path, level);
+    for (const p of node.params ?? []) path(p, level);
+    for (const pair of node.hash?.pairs ?? []) path(pair.value, level);
+  };
+  const walk = (node: HbNode | undefined, level: number) => {
+    if (!node) return;
+    if (node.type === 'Program') for (const child of node.body ?? []) walk(child, level);
+    else if (node.type === 'MustacheStatement' || node.type === 'SubExpression') call(node, level);
+    else if (node.type === 'BlockStatement') {
+      call(node, level);
+      const inner = CONTEXT_HELPERS.has(node.path?.original ?? '') ? level + 1 : level;
+      walk(node.program, inner);
+      walk(node.inverse, level);
+    }
+  };
+  walk(env().parse(source), 0);
+  return out;
+}
 
 /**
  * The Handlebars environment of a private `Dotprompt` instance: the exact helpers and

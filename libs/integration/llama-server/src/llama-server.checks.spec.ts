@@ -7,6 +7,7 @@ import { tap } from 'rxjs';
 import { ensureLlamaServerBinary } from './lib/llama-server.binary';
 import { llamaExtrasFetch } from './lib/llama-extras.fetch';
 import { decodedOf, pollUntil, readMetrics, readSlots } from './lib/llama-server.probes';
+import { testTransport } from './lib/test-transport';
 import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID, type SyntheticLlamaServer } from './lib/synthetic-llama-server';
 
 // What llama.cpp's own server does with OpenAICompatibleModelClient beyond the shared contract:
@@ -28,7 +29,7 @@ function runToLengthClient(): OpenAICompatibleModelClient {
   return new OpenAICompatibleModelClient({
     baseURL: `${served.server.baseURL}/v1`,
     env: {},
-    fetch: llamaExtrasFetch(() => ({ ignore_eos: true })),
+    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), testTransport()),
   });
 }
 
@@ -45,7 +46,7 @@ function finalOf(events: { type: string }[]): FinalEvent {
 beforeAll(async () => {
   binary = await ensureLlamaServerBinary();
   served = await startSyntheticLlamaServer({ binary, slots: SLOTS, ctx: SLOTS * SLOT_CTX, defaultMaxTokens: 64 });
-  client = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {} });
+  client = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {}, fetch: testTransport() });
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -58,6 +59,22 @@ describe('llama-server: discovery', () => {
     expect(models.map((m) => m.id)).toContain(SYNTHETIC_MODEL_ID);
     expect(await client.contextLength(SYNTHETIC_MODEL_ID)).toBe(SLOT_CTX);
     expect((await client.health()).ok).toBe(true);
+  });
+});
+
+describe('llama-server: connection reuse', () => {
+  // Known bug, reported: llama-server closes the connection after each streamed response while
+  // answering `Keep-Alive`, and @flotilla/http's keep-alive agent reuses the closed socket, so
+  // every second streamed call fails as `unavailable` ("socket hang up"). Node's documented
+  // remedy is to retry once when `request.reusedSocket` is set and the error is ECONNRESET.
+  // `it.failing` passes while the bug is there: when this test fails, the transport is fixed:
+  // turn it into `it`, and drop `testTransport()` (keep-alive off) from these specs.
+  it.failing('back-to-back streamed calls over the default transport all succeed', async () => {
+    const defaults = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {} });
+    for (let i = 0; i < 3; i++) {
+      const c = await collectChat(defaults.chat(chatRequest(`Call ${i}.`, { options: { maxTokens: 8 } })));
+      expect(c.error).toBeUndefined();
+    }
   });
 });
 
@@ -187,7 +204,7 @@ describe('llama-server: a server that dies mid-stream', () => {
       const dying = new OpenAICompatibleModelClient({
         baseURL: `${doomed.server.baseURL}/v1`,
         env: {},
-        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 })),
+        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), testTransport()),
       });
       let deltas = 0;
       const c = await collectChat(

@@ -161,6 +161,18 @@ describe('FleetRouter over simulated Ollama servers', () => {
     expect(finalOf(await events(ask(f, 'retry'))).endpoint).toBe('b');
   });
 
+  it('fails a call that waited longer than maxQueueMs for a slot as overloaded', async () => {
+    const a = await sim({ models: [{ name: M, tokensPerSec: 5 }], numParallel: 1 });
+    const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, slots: 1 }], routing: { maxQueueMs: 30 } });
+    await f.start();
+    const first = events(ask(f, 'long one'));
+    const e = (await events(ask(f, 'waits')).catch((x: unknown) => x)) as FlotillaError;
+    expect(FlotillaError.is(e, 'overloaded')).toBe(true);
+    expect(e.details).toMatchObject({ model: M, waitedMs: 30 });
+    expect(f.router.queued).toBe(0);
+    await first;
+  });
+
   it('removes a cancelled call from the queue and cancels one in flight at the server', async () => {
     const a = await sim({ models: [{ name: M, tokensPerSec: 5 }], numParallel: 1 });
     const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, slots: 1 }] });

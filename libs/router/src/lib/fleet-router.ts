@@ -46,6 +46,8 @@ interface Pending extends QueueEntry {
   enqueuedAt: number;
   subscriber: Subscriber<ChatEvent>;
   delegate?: Subscription;
+  /** Fails the call when it waits longer than `routing.maxQueueMs`. */
+  expiry?: NodeJS.Timeout;
 }
 
 /** Conversations remembered for affinity; the oldest are forgotten beyond this. */
@@ -131,9 +133,22 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         subscriber.error(Errors.aborted('model call', signal?.reason));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      const maxQueueMs = this.routing.maxQueueMs;
+      if (maxQueueMs !== undefined) {
+        entry.expiry = setTimeout(() => {
+          if (entry.delegate || entry.removed) return;
+          this.queueOf(model).remove(entry);
+          subscriber.error(
+            new FlotillaError('overloaded', `no slot for ${JSON.stringify(model)} on ${this.name} within ${maxQueueMs} ms`, {
+              details: { model, waitedMs: maxQueueMs, queued: this.queueOf(model).size },
+            }),
+          );
+        }, maxQueueMs);
+      }
       this.queueOf(model).push(entry);
       this.pump();
       return () => {
+        clearTimeout(entry.expiry);
         signal?.removeEventListener('abort', onAbort);
         if (entry.delegate) entry.delegate.unsubscribe();
         else this.queueOf(model).remove(entry);
@@ -216,6 +231,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   }
 
   private start(entry: Pending, endpoint: EndpointState, expectedLoadMs: number, now: number): void {
+    clearTimeout(entry.expiry);
     const cold = !endpoint.isLoaded(entry.model);
     if (cold) endpoint.coldStarts++;
     endpoint.acquire(entry.model, now, expectedLoadMs);

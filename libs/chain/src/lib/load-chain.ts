@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { type AgentClass, type Chain, type OutputSchema, jsonSchema } from '@flotilla/core';
+import type { AgentClass, Chain, OutputSchema } from '@flotilla/core';
+import { dataSchema } from './validate/data-schema';
 import { type ChainDiagnostic, chainInvalid } from './parse/chain-diagnostic';
 import { parseChain } from './parse/parse-chain';
 import { type SourceLimits, resolveSourceLimits } from './parse/source-limits';
@@ -72,7 +73,7 @@ export async function compileChainSource(text: string, file: string, options: Lo
   let input: OutputSchema<unknown> | undefined;
   if (parsed.data.input) {
     try {
-      input = jsonSchema(parsed.data.input, `${file}: input schema`);
+      input = dataSchema(parsed.data.input, `${file}: input schema`);
     } catch (e) {
       problems.push({ ...parsed.source.position(['input']), severity: 'error', code: 'schema', message: (e as Error).message });
     }

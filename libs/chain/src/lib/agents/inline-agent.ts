@@ -4,6 +4,7 @@ import type { InlineAgentDecl } from '../parse/chain-file.schema';
 import type { PathSegment, YamlSource } from '../parse/yaml-source';
 import { checkTemplate, compileTemplate } from '../template/template-engine';
 import { STRING } from '../validate/static-type';
+import { dataSchema } from '../validate/data-schema';
 import { type AgentResolution, agentOptions } from './resolved-agent';
 
 /** An agent declared inline in a chain file: templates checked, schemas checked against the portable subset. */
@@ -24,7 +25,7 @@ export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: 
     const s = decl[key];
     if (s === undefined) return undefined;
     try {
-      return jsonSchema(s, `agent "${name}" ${key} schema`);
+      return key === 'input' ? dataSchema(s, `agent "${name}" input schema`) : jsonSchema(s, `agent "${name}" output schema`);
     } catch (e) {
       err([...path, key], 'schema', FlotillaError.is(e) ? e.message : String(e), 'keep to the portable subset: every property required, additionalProperties: false (docs/json-schema-subset.md)');
       return undefined;

@@ -8,6 +8,7 @@ import { type SourceLimits, resolveSourceLimits } from '../parse/source-limits';
 import { YamlSource } from '../parse/yaml-source';
 import { checkTemplate, compileTemplate } from '../template/template-engine';
 import { STRING } from '../validate/static-type';
+import { dataSchema } from '../validate/data-schema';
 import { type AgentResolution, agentOptions } from './resolved-agent';
 
 /** Genkit model config keys -> Flotilla sampling options. */
@@ -78,16 +79,16 @@ export async function loadPromptFileAgent(name: string, file: string, options: P
     err(['model'], 'modelAlias', `model "${rawModel}" is not a local model and is not in the model-alias map`, `add modelAliases: { "${rawModel}": <a model of your fleet> } to the chain file or the configuration`);
   }
 
-  const options_: SamplingOptions = {};
+  const sampling: SamplingOptions = {};
   for (const [k, v] of Object.entries((meta.config ?? {}) as Record<string, unknown>)) {
     const key = CONFIG_KEYS[k];
-    if (key) (options_ as Record<string, unknown>)[key] = v;
+    if (key) (sampling as Record<string, unknown>)[key] = v;
   }
   const schema = (kind: 'input' | 'output') => {
     const s = meta[kind]?.schema as Record<string, unknown> | undefined;
     if (!s) return undefined;
     try {
-      return jsonSchema(s, `${file} ${kind} schema`);
+      return kind === 'input' ? dataSchema(s, `${file} input schema`) : jsonSchema(s, `${file} output schema`);
     } catch (e) {
       err([kind, 'schema'], 'schema', FlotillaError.is(e) ? e.message : String(e), 'in Picoschema mark no field optional (name?); use "type, nullable" instead');
       return undefined;
@@ -101,15 +102,21 @@ export async function loadPromptFileAgent(name: string, file: string, options: P
     agent: {
       name,
       spec: {
-        options: agentOptions(name, { ...overrides, model, options: { ...options_, ...overrides.options } }, output),
+        options: agentOptions(name, { ...overrides, model, options: { ...sampling, ...overrides.options } }, output),
         prompt: compileTemplate(parsed.template),
         inputDefaults: meta.input?.default,
         source: `${path.basename(file)} (agent "${name}")`,
       },
-      inputType: input?.jsonSchema,
+      // Inputs with a default need not come from the step.
+      inputType: input && withDefaults(input.jsonSchema, meta.input?.default),
       outputType: output?.jsonSchema ?? STRING,
       declaredAt: options.referencedAt ?? { file, line: 1, col: 1 },
     },
     diagnostics: [],
   };
+}
+
+function withDefaults(schema: Record<string, unknown>, defaults: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!defaults || !Array.isArray(schema['required'])) return schema;
+  return { ...schema, required: (schema['required'] as string[]).filter((k) => !Object.hasOwn(defaults, k)) };
 }

@@ -76,3 +76,33 @@ describe('createNodeHttpFetch', () => {
     await expect(fetch(`${srv.url}/stream`, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
   });
 });
+
+describe('createNodeHttpFetch with a server that closes kept-alive connections', () => {
+  it('resends a request whose pooled socket the server had closed, once, on a fresh socket', async () => {
+    // Like llama.cpp's server: it advertises keep-alive but does not serve a second
+    // request on a connection; here it destroys such a socket, deterministically.
+    const served = new WeakMap<object, number>();
+    let connections = 0;
+    let answered = 0;
+    const server = http.createServer((req, res) => {
+      const n = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, n);
+      if (n > 1) return void req.socket.destroy();
+      answered++;
+      res.writeHead(200, { 'content-type': 'text/plain', connection: 'keep-alive', 'keep-alive': 'timeout=5, max=100' }).end(`answer ${answered}`);
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const fetch = createNodeHttpFetch();
+      expect(await (await fetch(url)).text()).toBe('answer 1');
+      expect(await (await fetch(url)).text()).toBe('answer 2');
+      expect(await (await fetch(url)).text()).toBe('answer 3');
+      expect(answered).toBe(3);
+      expect(connections).toBe(3);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});

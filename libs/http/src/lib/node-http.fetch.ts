@@ -25,43 +25,48 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
   const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
     const signal = init.signal ?? undefined;
-    return new Promise<Response>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(abortError(signal));
-        return;
-      }
-      const secure = url.protocol === 'https:';
-      const headers = new Headers(init.headers);
-      const body = typeof init.body === 'string' ? init.body : init.body == null ? undefined : String(init.body);
-      if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
-      const req = (secure ? https : http).request(url, {
-        method: init.method ?? 'GET',
-        headers: Object.fromEntries(headers.entries()),
-        agent: secure ? agents.https : agents.http,
-      });
-      const onAbort = () => {
-        const err = abortError(signal!);
-        req.destroy(err);
-        reject(err);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        reject(err);
-      });
-      req.on('response', (res) => {
-        const responseHeaders = new Headers();
-        for (const [k, v] of Object.entries(res.headers)) {
-          if (Array.isArray(v)) v.forEach((x) => responseHeaders.append(k, x));
-          else if (v !== undefined) responseHeaders.set(k, v);
+    const secure = url.protocol === 'https:';
+    const headers = new Headers(init.headers);
+    const body = typeof init.body === 'string' ? init.body : init.body == null ? undefined : String(init.body);
+    if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
+    const requestOptions = { method: init.method ?? 'GET', headers: Object.fromEntries(headers.entries()), agent: secure ? agents.https : agents.http };
+
+    // A pooled keep-alive socket may have been closed by the server after its last
+    // response (llama.cpp's server does so after every stream while advertising
+    // keep-alive). Such a request never reached the server: send it once more on a fresh
+    // socket, as Node's documentation advises (request.reusedSocket).
+    const attempt = (retried: boolean): Promise<Response> =>
+      new Promise<Response>((resolve, reject) => {
+        if (signal?.aborted) {
+          reject(abortError(signal));
+          return;
         }
-        res.on('close', () => signal?.removeEventListener('abort', onAbort));
-        const status = res.statusCode ?? 500;
-        const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(res) as NodeWebStream<Uint8Array>);
-        resolve(new Response(stream as unknown as ReadableStream<Uint8Array> | null, { status, statusText: res.statusMessage, headers: responseHeaders }));
+        const req = (secure ? https : http).request(url, requestOptions);
+        const onAbort = () => {
+          const err = abortError(signal!);
+          req.destroy(err);
+          reject(err);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        req.on('error', (err: NodeJS.ErrnoException) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted) resolve(attempt(true));
+          else reject(err);
+        });
+        req.on('response', (res) => {
+          const responseHeaders = new Headers();
+          for (const [k, v] of Object.entries(res.headers)) {
+            if (Array.isArray(v)) v.forEach((x) => responseHeaders.append(k, x));
+            else if (v !== undefined) responseHeaders.set(k, v);
+          }
+          res.on('close', () => signal?.removeEventListener('abort', onAbort));
+          const status = res.statusCode ?? 500;
+          const stream = NULL_BODY_STATUSES.has(status) ? null : (Readable.toWeb(res) as NodeWebStream<Uint8Array>);
+          resolve(new Response(stream as unknown as ReadableStream<Uint8Array> | null, { status, statusText: res.statusMessage, headers: responseHeaders }));
+        });
+        req.end(body);
       });
-      req.end(body);
-    });
+    return attempt(false);
   };
   return nodeFetch as FetchLike;
 }

@@ -1,3 +1,4 @@
+import { createNodeHttpFetch } from '@flotilla/http';
 import Ajv from 'ajv';
 import { FlotillaError, type ChatRequest, type FinalEvent, type OutputSchema } from '@flotilla/core';
 import { collectChat, CONTRACT_SCHEMA } from '@flotilla/core/testing';
@@ -7,7 +8,6 @@ import { tap } from 'rxjs';
 import { ensureLlamaServerBinary } from './lib/llama-server.binary';
 import { llamaExtrasFetch } from './lib/llama-extras.fetch';
 import { decodedOf, pollUntil, readMetrics, readSlots } from './lib/llama-server.probes';
-import { testTransport } from './lib/test-transport';
 import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID, type SyntheticLlamaServer } from './lib/synthetic-llama-server';
 
 // What llama.cpp's own server does with OpenAICompatibleModelClient beyond the shared contract:
@@ -29,7 +29,7 @@ function runToLengthClient(): OpenAICompatibleModelClient {
   return new OpenAICompatibleModelClient({
     baseURL: `${served.server.baseURL}/v1`,
     env: {},
-    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), testTransport()),
+    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), createNodeHttpFetch()),
   });
 }
 
@@ -46,7 +46,7 @@ function finalOf(events: { type: string }[]): FinalEvent {
 beforeAll(async () => {
   binary = await ensureLlamaServerBinary();
   served = await startSyntheticLlamaServer({ binary, slots: SLOTS, ctx: SLOTS * SLOT_CTX, defaultMaxTokens: 64 });
-  client = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {}, fetch: testTransport() });
+  client = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {} });
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -63,13 +63,10 @@ describe('llama-server: discovery', () => {
 });
 
 describe('llama-server: connection reuse', () => {
-  // Known bug, reported: llama-server closes the connection after each streamed response while
-  // answering `Keep-Alive`, and @flotilla/http's keep-alive agent reuses the closed socket, so
-  // every second streamed call fails as `unavailable` ("socket hang up"). Node's documented
-  // remedy is to retry once when `request.reusedSocket` is set and the error is ECONNRESET.
-  // `it.failing` passes while the bug is there: when this test fails, the transport is fixed:
-  // turn it into `it`, and drop `testTransport()` (keep-alive off) from these specs.
-  it.failing('back-to-back streamed calls over the default transport all succeed', async () => {
+  // llama-server closes the connection after each streamed response while answering
+  // `Keep-Alive`; @flotilla/http resends a request whose reused socket the server had
+  // closed (request.reusedSocket + ECONNRESET), so back-to-back calls all succeed.
+  it('back-to-back streamed calls over the default transport all succeed', async () => {
     const defaults = new OpenAICompatibleModelClient({ baseURL: `${served.server.baseURL}/v1`, env: {} });
     for (let i = 0; i < 3; i++) {
       const c = await collectChat(defaults.chat(chatRequest(`Call ${i}.`, { options: { maxTokens: 8 } })));
@@ -204,7 +201,7 @@ describe('llama-server: a server that dies mid-stream', () => {
       const dying = new OpenAICompatibleModelClient({
         baseURL: `${doomed.server.baseURL}/v1`,
         env: {},
-        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), testTransport()),
+        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), createNodeHttpFetch()),
       });
       let deltas = 0;
       const c = await collectChat(

@@ -4,7 +4,7 @@ import { literalGrammar, llamaExtrasFetch, type LlamaExtras } from './llama-extr
 import { decodedOf, pollUntil, readMetrics, readSlots } from './llama-server.probes';
 import type { LlamaServerProcess } from './llama-server.process';
 import { QUIET_POLL_MS, SlotBlockers } from './slot-blockers';
-import { testTransport } from './test-transport';
+import { createNodeHttpFetch } from '@flotilla/http';
 
 /** `n_predict` of a long generation (a "trickle"): seconds of work on the default synthetic model. */
 export const LONG_GENERATION_TOKENS = 6000;
@@ -69,7 +69,7 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
         const next = this.#next;
         this.#next = undefined;
         return this.#extrasFor(next);
-      }, testTransport()),
+      }, createNodeHttpFetch()),
     });
   }
 

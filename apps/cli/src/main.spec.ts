@@ -60,6 +60,19 @@ describe('flotilla run', () => {
     expect(stderr).toMatch(/succeeded — 7 model call\(s\)/);
   });
 
+  it('--config runs on a fleet from a configuration file (@flotilla/router), also via FLOTILLA_CONFIG', async () => {
+    const cassette = path.join(ROOT, 'examples/coding-pipeline/cassettes/palindrome.json');
+    const config = write('fleet.yaml', `endpoints:\n  - { name: tapes, kind: fixture, cassettes: ["${cassette}"] }\n`);
+    const viaFlag = await cli(['run', PIPELINE, '--config', config, '--input', OBJECTIVE], { tty: true });
+    expect(viaFlag.code).toBe(EXIT.ok);
+    expect(viaFlag.stderr).toContain('router over tapes (fixture, 1 slot(s))');
+    const viaEnv = await cli(['run', PIPELINE, '--input', OBJECTIVE], { env: { FLOTILLA_CONFIG: config } });
+    expect(viaEnv.code).toBe(EXIT.ok);
+    const broken = await cli(['run', PIPELINE, '--config', write('broken.yaml', 'endpoints: []\n'), '--input', OBJECTIVE]);
+    expect(broken.code).toBe(EXIT.usage);
+    expect(broken.stderr).toContain('broken.yaml');
+  });
+
   it('reads the input from stdin, a file or --set, and checks it against the input schema', async () => {
     expect((await cli(['run', PIPELINE, '--input', '-'], { stdin: `${OBJECTIVE}\n` })).code).toBe(EXIT.ok);
     expect((await cli(['run', PIPELINE, '--input-file', write('objective.txt', `${OBJECTIVE}\n`)])).code).toBe(EXIT.ok);

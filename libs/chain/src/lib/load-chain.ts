@@ -16,6 +16,12 @@ export interface LoadChainOptions {
   modelAliases?: Readonly<Record<string, string>>;
   /** Directory `.prompt` files resolve against. @default the chain file's directory */
   baseDir?: string;
+  /**
+   * Agents bound in code on the same container (`@Agent` classes) that steps may call by
+   * name besides the file's own; their input and output are not checked statically.
+   * @default []
+   */
+  externalAgents?: readonly string[];
 }
 
 /** A chain file compiled into core's structures: bind `agents` and run `chain` on a ChainEngine. */
@@ -79,7 +85,12 @@ export async function compileChainSource(text: string, file: string, options: Lo
     }
   }
   // Agents that failed to load still count as declared, so steps calling them are not "unknown".
-  const compiler = new ChainCompiler(parsed, agents, new Set(Object.keys(parsed.data.agents)));
+  for (const name of options.externalAgents ?? []) {
+    if (Object.hasOwn(parsed.data.agents, name)) {
+      problems.push({ ...parsed.source.position(['agents', name]), severity: 'error', code: 'duplicateAgent', message: `agent "${name}" is declared in the file and also bound in code`, hint: 'rename one of them' });
+    }
+  }
+  const compiler = new ChainCompiler(parsed, agents, new Set(Object.keys(parsed.data.agents)), new Set(options.externalAgents ?? []));
   const compiled = compiler.compile();
   const all = [...problems, ...compiled.diagnostics].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
   if (all.some((d) => d.severity === 'error')) throw chainInvalid(all);

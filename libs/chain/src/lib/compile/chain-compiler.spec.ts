@@ -1,4 +1,4 @@
-import { TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { Agent, type FlotillaAgent, TOKENS, createFlotillaContainer } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { type ChainDiagnostic, diagnosticsOf } from '../parse/chain-diagnostic';
 import { type CompiledChain, compileChainSource } from '../load-chain';
@@ -128,6 +128,22 @@ describe('chain validation before anything runs', () => {
 });
 
 describe('compiled chains run on the engine', () => {
+  it('calls agents bound in code next to the file\'s own (externalAgents)', async () => {
+    @Agent({ name: 'shout', model: 'm' })
+    class ShoutAgent implements FlotillaAgent<string, string> {
+      prompt(text: string) {
+        return [{ role: 'user' as const, content: `SHOUT ${text}` }];
+      }
+    }
+    const text = `${AGENTS}steps:\n  - call: shout\n  - call: writer\n    input: { title: "\${value}" }\n`;
+    await expect(compileChainSource(text, 'chain.yaml')).rejects.toThrow('unknown agent "shout"');
+    const compiled = await compileChainSource(text, 'chain.yaml', { externalAgents: ['shout'] });
+    const client = new ScriptedModelClient((req) => req.messages.at(-1)!.content.toLowerCase());
+    const container = createFlotillaContainer({ client, agents: [ShoutAgent, ...compiled.agents] });
+    const result = await container.get(TOKENS.ChainEngine).run(compiled.chain, 'hi');
+    expect(result.output).toBe('write shout hi');
+  });
+
   async function run(compiled: CompiledChain, input: unknown, script: (user: string) => string) {
     const client = new ScriptedModelClient((req) => script(req.messages.at(-1)!.content));
     const engine = createFlotillaContainer({ client, agents: compiled.agents }).get(TOKENS.ChainEngine);

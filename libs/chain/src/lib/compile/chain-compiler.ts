@@ -50,6 +50,8 @@ export class ChainCompiler {
     private readonly agents: ReadonlyMap<string, ResolvedAgent>,
     /** Every declared agent name, loaded or not (one that failed to load is not "unknown"). */
     private readonly declared: ReadonlySet<string> = new Set(agents.keys()),
+    /** Agents bound in code: callable, not checked, never reported unused. */
+    private readonly external: ReadonlySet<string> = new Set(),
   ) {}
 
   compile(): CompiledChainParts {
@@ -103,9 +105,10 @@ export class ChainCompiler {
   private call(decl: Extract<StepDecl, { call: string }>, path: PathSegment[], env: Env, opts: { name?: string; as?: string }) {
     const agent = this.agents.get(decl.call);
     if (this.declared.has(decl.call)) this.used.add(decl.call);
-    if (!agent && !this.declared.has(decl.call)) {
-      const guess = closestName(decl.call, [...this.agents.keys()]);
-      this.error([...path, 'call'], 'unknownAgent', `unknown agent "${decl.call}"; declared agents: ${[...this.agents.keys()].join(', ') || '(none)'}`, guess ? `did you mean "${guess}"?` : `declare it under agents: ${decl.call}: { prompt: ... }`);
+    if (!agent && !this.declared.has(decl.call) && !this.external.has(decl.call)) {
+      const known = [...this.declared, ...this.external];
+      const guess = closestName(decl.call, known);
+      this.error([...path, 'call'], 'unknownAgent', `unknown agent "${decl.call}"; declared agents: ${known.join(', ') || '(none)'}`, guess ? `did you mean "${guess}"?` : `declare it under agents: ${decl.call}: { prompt: ... }`);
     }
     let inputType = env.value;
     let input: ((v: unknown, s: Scope) => unknown) | undefined;

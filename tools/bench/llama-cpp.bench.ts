@@ -4,13 +4,14 @@
  * and combined throughput with 1, 2 and 4 concurrent sequences.
  *
  * Run: node tools/scripts/run-ts.cjs tools/bench/llama-cpp.bench.ts [--quick] [--threads-sweep]
+ * (--threads-sweep adds 2 threads; on a 2-core machine that takes minutes: see docs/embedded-engine.md)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import type { ChatRequest, FinalEvent } from '@flotilla/core';
-import { LlamaCppModelClient, importNodeLlamaCpp } from '@flotilla/adapter-llama-cpp';
+import { LlamaCppModelClient, importNodeLlamaCpp, sharedLlama } from '@flotilla/adapter-llama-cpp';
 import { type SyntheticGgufOptions, writeSyntheticGguf } from '@flotilla/testing';
 
 const quick = process.argv.includes('--quick');
@@ -30,7 +31,8 @@ const fmt = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 
 /** node-llama-cpp on its own: one LlamaChat on one sequence, the same history and sampling. */
 async function directRunner(path: string, threads: number) {
   const m = await importNodeLlamaCpp();
-  const llama = await m.getLlama({ gpu: false, build: 'never', skipDownload: true, maxThreads: threads, logLevel: m.LlamaLogLevel.error });
+  // The same backend instance the adapter uses: only the layers above it differ.
+  const llama = await sharedLlama(threads);
   const model = await llama.loadModel({ modelPath: path, gpuLayers: 0 });
   const context = await model.createContext({ contextSize: 2048, sequences: 1, threads });
   const chat = new m.LlamaChat({ contextSequence: context.getSequence(), chatWrapper: m.resolveChatWrapper(model) });
@@ -56,7 +58,6 @@ async function directRunner(path: string, threads: number) {
       chat.dispose();
       await context.dispose();
       await model.dispose();
-      await llama.dispose();
     },
   };
 }
@@ -74,10 +75,13 @@ function adapterRunner(path: string, threads: number, slots: number) {
   };
   return {
     client,
-    async run(seed: number): Promise<{ ms: number; tokens: number }> {
+    async run(seed: number): Promise<{ ms: number; tokens: number; outsideMs: number }> {
       const t0 = performance.now();
       const f = await one(seed);
-      return { ms: performance.now() - t0, tokens: f.usage.completionTokens };
+      const ms = performance.now() - t0;
+      // Time the adapter spends before the first token's evaluation and after the last one.
+      const outsideMs = ms - (f.timings.promptEvalMs ?? 0) - (f.timings.evalMs ?? 0);
+      return { ms, tokens: f.usage.completionTokens, outsideMs };
     },
     /** `n` requests at once; combined tokens per second of wall time. */
     async parallel(n: number, seed: number): Promise<number> {
@@ -99,6 +103,7 @@ async function overhead(path: string, threads: number) {
   }
   const d: number[] = [];
   const a: number[] = [];
+  const outside: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     // Interleaved, same seeds: both generate the same tokens.
     const x = await direct.run(100 + i);
@@ -107,10 +112,11 @@ async function overhead(path: string, threads: number) {
     if (x.tokens !== y.tokens || x.tokens < TOKENS - 1) throw new Error(`expected ${TOKENS} tokens from both, got ${x.tokens} / ${y.tokens}`);
     d.push((x.tokens / x.ms) * 1000);
     a.push((y.tokens / y.ms) * 1000);
+    outside.push(y.outsideMs);
   }
   await direct.close();
   await adapter.client.close();
-  return { direct: median(d), adapter: median(a) };
+  return { direct: median(d), adapter: median(a), outsideMs: median(outside) };
 }
 
 async function concurrency(path: string, threads: number) {
@@ -131,15 +137,16 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'flotilla-bench-'));
   try {
     console.log(`node ${process.version}, ${TOKENS} tokens per request, median of ${ROUNDS} interleaved runs\n`);
-    console.log('| model | threads | node-llama-cpp direct (tok/s) | LlamaCppModelClient (tok/s) | overhead |');
-    console.log('|---|---|---|---|---|');
+    console.log('| model | threads | node-llama-cpp direct (tok/s) | LlamaCppModelClient (tok/s) | difference | adapter time outside generation |');
+    console.log('|---|---|---|---|---|---|');
     const paths: Record<string, string> = {};
     for (const [name, options] of Object.entries(MODELS)) {
       paths[name] = join(dir, `${options.width}.gguf`);
       await writeSyntheticGguf(paths[name]!, options);
       for (const threads of sweep ? [1, 2] : [1]) {
         const r = await overhead(paths[name]!, threads);
-        console.log(`| ${name} | ${threads} | ${fmt(r.direct)} | ${fmt(r.adapter)} | ${(((r.direct - r.adapter) / r.direct) * 100).toFixed(1)}% |`);
+        const diff = ((r.direct - r.adapter) / r.direct) * 100;
+        console.log(`| ${name} | ${threads} | ${fmt(r.direct)} | ${fmt(r.adapter)} | ${diff.toFixed(1)}% | ${r.outsideMs.toFixed(2)} ms/request |`);
       }
     }
     console.log('\n| model | 1 sequence (tok/s) | 2 concurrent | 4 concurrent |');

@@ -124,7 +124,7 @@ function report(result: RunResult, io: CliIo): void {
   const calls = result.steps.filter((s) => s.call).length;
   if (result.status === 'succeeded') {
     const out = result.output;
-    io.stdout.write(`${typeof out === 'string' ? out : JSON.stringify(out, null, 2)}\n`);
+    if (out !== undefined) io.stdout.write(`${typeof out === 'string' ? out : JSON.stringify(out, null, 2)}\n`);
   } else if (result.error) {
     io.stderr.write(`run ${result.status}: ${result.error.kind}: ${result.error.message}\n`);
   }

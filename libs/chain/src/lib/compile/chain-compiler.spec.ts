@@ -67,6 +67,14 @@ describe('chain validation before anything runs', () => {
     expect(d.message).toContain('cycle or a forward reference');
   });
 
+  it('a name bound inside a fan-out, read outside it', async () => {
+    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer, as: text } }\n  - value: "${text}"\n';
+    const d = (await problems(steps)).find((x) => x.code === 'scopedReference')!;
+    expect(d.line).toBe(lineOf(steps, '- value'));
+    expect(d.message).toContain('"text" is bound inside a fan-out branch');
+    expect(d.hint).toBe('give the fan-out an as: name and read that list');
+  });
+
   it('a path that the producing step\'s output schema does not have', async () => {
     const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.stepz}", step: { call: writer } }\n';
     const d = (await problems(steps)).find((x) => x.code === 'badReference')!;

@@ -44,6 +44,8 @@ export class ChainCompiler {
   private readonly used = new Set<string>();
   /** Every `as` name in the file and its line, to tell a forward reference from a typo. */
   private readonly allNames = new Map<string, number>();
+  /** Names bound inside fan-out branches: visible only there. */
+  private readonly scoped = new Map<string, number | undefined>();
 
   constructor(
     private readonly parsed: ParsedChain,
@@ -148,6 +150,7 @@ export class ChainCompiler {
     childNames.set('item', { type: itemType });
     childNames.set('index', { type: INTEGER });
     const child = this.stepOrList(decl.step, [...at, 'step'], { names: childNames, value: itemType }, childNames);
+    for (const [name, b] of childNames) if (!env.names.has(name) && name !== 'item' && name !== 'index') this.scoped.set(name, b.line);
     const overPath = decl.over;
     const items = (v: unknown, s: Scope): readonly unknown[] => {
       const list = over(ctx(s, v));
@@ -280,6 +283,10 @@ export class ChainCompiler {
   private checkRoot(root: string, path: PathSegment[], env: Env): void {
     if (env.only) {
       this.error(path, 'undefinedReference', `"${root}" is not available here; a loop's until sees only \${verdict} (the review step's output)`, closestName(root, env.only) ? `did you mean \${${closestName(root, env.only)}}?` : 'use ${verdict.<field>}');
+      return;
+    }
+    if (this.scoped.has(root)) {
+      this.error(path, 'scopedReference', `"${root}" is bound inside a fan-out branch (line ${this.scoped.get(root)}) and is visible only there; outside, the fan-out's output is the list of its branches' outputs`, `give the fan-out an as: name and read that list`);
       return;
     }
     const later = this.allNames.get(root);

@@ -111,6 +111,12 @@ describe('parseChain', () => {
       expect(ms).toBeLessThan(200);
     });
 
+    it('an alias inside its own anchor (a value that contains itself)', () => {
+      const { d } = timed('name: x\nagents: {}\nsteps:\n  - &a { sequence: [*a] }\n');
+      expect(d).toMatchObject({ code: 'aliasCycle', line: 4, col: 21 });
+      expect(timed('name: x\nagents: {}\nsteps:\n  - value: &v { self: *v }\n').d.code).toBe('aliasCycle');
+    });
+
     it('too many nodes', () => {
       const { d } = timed(`name: x\nsteps: [${Array.from({ length: 2000 }, () => '1').join(',')}]`, { maxNodes: 1000 });
       expect(d.code).toBe('tooLarge');

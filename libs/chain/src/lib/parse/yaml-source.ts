@@ -49,7 +49,7 @@ export class YamlSource {
     });
     if (diagnostics.length > 0) return { diagnostics };
 
-    const structural = checkStructure(doc.contents, lim.maxDepth, lim.maxNodes);
+    const structural = checkStructure(doc, lim.maxDepth, lim.maxNodes);
     if (structural) {
       const p = pos(structural.node?.range?.[0] ?? 0);
       return { diagnostics: [at(p.line, p.col, structural.code, structural.message, structural.hint)] };
@@ -134,20 +134,31 @@ function flowDepthExceeded(text: string, max: number): { line: number; col: numb
   return undefined;
 }
 
-/** Depth and size of the node tree (block nesting is bounded here, flow nesting above). */
-function checkStructure(root: ParsedNode | null, maxDepth: number, maxNodes: number): { node?: Node; code: string; message: string; hint?: string } | undefined {
+/**
+ * Depth and size of the node tree (block nesting is bounded here, flow nesting above), and
+ * aliases that point into their own anchor (a value that contains itself).
+ */
+function checkStructure(doc: Document.Parsed, maxDepth: number, maxNodes: number): { node?: Node; code: string; message: string; hint?: string } | undefined {
   let count = 0;
+  const ancestors = new Set<unknown>();
   const visit = (node: unknown, depth: number): { node?: Node; code: string; message: string; hint?: string } | undefined => {
     if (++count > maxNodes) return { node: node as Node, code: 'tooLarge', message: `more than ${maxNodes} YAML nodes`, hint: 'split the chain' };
     if (isPair(node)) return visit(node.key, depth) ?? visit(node.value, depth);
+    if (isAlias(node)) {
+      const target = node.resolve(doc);
+      if (ancestors.has(target)) return { node, code: 'aliasCycle', message: `alias *${node.source} refers to a node that contains it (the value would contain itself)`, hint: 'copy the part you need instead of aliasing its parent' };
+      return undefined;
+    }
     if (isCollection(node)) {
       if (depth > maxDepth) return { node, code: 'tooDeep', message: `nesting deeper than ${maxDepth} levels`, hint: 'flatten the structure' };
+      ancestors.add(node);
       for (const item of node.items) {
         const found = visit(item, depth + 1);
         if (found) return found;
       }
+      ancestors.delete(node);
     }
     return undefined;
   };
-  return visit(root, 1);
+  return visit(doc.contents, 1);
 }

@@ -1,4 +1,4 @@
-import { type Document, LineCounter, type Node, type ParsedNode, isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { type Document, LineCounter, type Node, isAlias, isCollection, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
 import type { ChainDiagnostic, SourcePosition } from './chain-diagnostic';
 import { type SourceLimits, resolveSourceLimits } from './source-limits';
 

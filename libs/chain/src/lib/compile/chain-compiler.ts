@@ -1,31 +1,18 @@
 import { type AgentClass, type Chain, type Scope, type Step, closestName, defineChain, step as core } from '@flotilla/core';
 import type { ChainDiagnostic } from '../parse/chain-diagnostic';
-import type { ConditionDecl, StepDecl, StepOrListDecl } from '../parse/chain-file.schema';
+import type { StepDecl, StepOrListDecl } from '../parse/chain-file.schema';
 import type { ParsedChain } from '../parse/parse-chain';
 import type { PathSegment } from '../parse/yaml-source';
 import type { ResolvedAgent } from '../agents/resolved-agent';
 import { chainAgentClass } from '../agents/chain-agent.factory';
-import { checkTemplate, compileTemplate, templateRootNames } from '../template/template-engine';
-import { type StaticType, INTEGER, STRING, arrayOf, inferValueType, mismatches, objectOf, typeAt } from '../validate/static-type';
+import { checkTemplate, compileTemplate } from '../template/template-engine';
+import { type StaticType, INTEGER, STRING, arrayOf, inferValueType, mismatches, objectOf } from '../validate/static-type';
 import { compileCondition } from './condition';
-import { type RefContext, compileValue, parseReference, referencesIn, wholeReference } from './reference';
+import { type RefContext, compileValue, wholeReference } from './reference';
+import { type Binding, type Env, ScopeChecker } from '../validate/scope-checker';
 
 /** Names every step can read besides the outputs named with `as`. */
 const RESERVED = ['input', 'value', 'item', 'index', 'verdict'] as const;
-
-interface Binding {
-  type: StaticType;
-  /** Where the name was bound (for messages). */
-  line?: number;
-}
-
-/** What a step can see: names bound before it, and the type of its incoming value. */
-interface Env {
-  names: ReadonlyMap<string, Binding>;
-  value: StaticType;
-  /** Inside a loop's `until`: only `verdict` exists. */
-  only?: readonly string[];
-}
 
 export interface CompiledChainParts {
   chain: Chain<unknown, unknown>;
@@ -42,10 +29,7 @@ export interface CompiledChainParts {
 export class ChainCompiler {
   private readonly diagnostics: ChainDiagnostic[] = [];
   private readonly used = new Set<string>();
-  /** Every `as` name in the file and its line, to tell a forward reference from a typo. */
-  private readonly allNames = new Map<string, number>();
-  /** Names bound inside fan-out branches: visible only there. */
-  private readonly scoped = new Map<string, number | undefined>();
+  private readonly check = new ScopeChecker((path, code, message, hint) => this.error(path, code, message, hint));
 
   constructor(
     private readonly parsed: ParsedChain,
@@ -98,7 +82,7 @@ export class ChainCompiler {
     else if ('template' in decl) result = this.template(decl.template, path, env, opts);
     else {
       const fn = this.valueFn(decl.value, [...path, 'value'], env);
-      result = { step: core.map((v, s) => fn(ctx(s, v)), opts), type: inferValueType(decl.value, (t) => this.refType(t, [...path, 'value'], env, false)) };
+      result = { step: core.map((v, s) => fn(ctx(s, v)), opts), type: inferValueType(decl.value, (t) => this.check.refType(t, [...path, 'value'], env, false)) };
     }
     if (decl.as !== undefined) this.bind(decl.as, result.type, path, scope, env);
     return result;
@@ -117,7 +101,7 @@ export class ChainCompiler {
     if (decl.input !== undefined) {
       const fn = this.valueFn(decl.input, [...path, 'input'], env);
       input = (v, s) => fn(ctx(s, v));
-      inputType = inferValueType(decl.input, (t) => this.refType(t, [...path, 'input'], env, false));
+      inputType = inferValueType(decl.input, (t) => this.check.refType(t, [...path, 'input'], env, false));
     }
     if (agent?.inputType) {
       for (const m of mismatches(inputType, agent.inputType, `input of agent "${agent.name}"`)) {
@@ -130,7 +114,7 @@ export class ChainCompiler {
 
   private fanOut(decl: Extract<StepDecl, { fanOut: unknown }>['fanOut'], path: PathSegment[], env: Env, opts: { name?: string; as?: string }) {
     const at = [...path, 'fanOut'];
-    const overType = this.refType(wholeReference(decl.over) ?? decl.over, [...at, 'over'], env, true);
+    const overType = this.check.refType(wholeReference(decl.over) ?? decl.over, [...at, 'over'], env, true);
     if (overType && typeof overType['type'] === 'string' && overType['type'] !== 'array') {
       this.error([...at, 'over'], 'schemaMismatch', `fanOut.over: expected a list, but ${decl.over} is a ${String(overType['type'])}`, 'point over at a list, e.g. ${plan.steps}');
     }
@@ -144,13 +128,13 @@ export class ChainCompiler {
     if (decl.item !== undefined) {
       const itemEnv: Env = { names: itemNames, value: env.value };
       shape = this.valueFn(decl.item, [...at, 'item'], itemEnv);
-      itemType = inferValueType(decl.item, (t) => this.refType(t, [...at, 'item'], itemEnv, false));
+      itemType = inferValueType(decl.item, (t) => this.check.refType(t, [...at, 'item'], itemEnv, false));
     }
     const childNames = new Map(env.names);
     childNames.set('item', { type: itemType });
     childNames.set('index', { type: INTEGER });
     const child = this.stepOrList(decl.step, [...at, 'step'], { names: childNames, value: itemType }, childNames);
-    for (const [name, b] of childNames) if (!env.names.has(name) && name !== 'item' && name !== 'index') this.scoped.set(name, b.line);
+    for (const [name, b] of childNames) if (!env.names.has(name) && name !== 'item' && name !== 'index') this.check.scoped.set(name, b.line);
     const overPath = decl.over;
     const items = (v: unknown, s: Scope): readonly unknown[] => {
       const list = over(ctx(s, v));
@@ -168,7 +152,7 @@ export class ChainCompiler {
     const work = this.stepOrList(decl.work, [...at, 'work'], env, scope);
     const review = this.stepOrList(decl.review, [...at, 'review'], { ...env, value: objectOf({ input: env.value, artifact: work.type, round: INTEGER }) }, scope);
     const untilEnv: Env = { names: new Map([['verdict', { type: review.type }]]), value: undefined, only: ['verdict'] };
-    this.checkCondition(decl.until, [...at, 'until'], untilEnv);
+    this.check.checkCondition(decl.until, [...at, 'until'], untilEnv);
     if (decl.until === true) this.warn([...at, 'revise'], 'unreachable', 'loop.revise never runs: until is always true', 'remove the loop, or give until a reference such as ${verdict.approved}');
     const revise = this.stepOrList(decl.revise, [...at, 'revise'], { ...env, value: objectOf({ input: env.value, artifact: work.type, verdict: review.type, round: INTEGER }) }, scope);
     for (const m of mismatches(revise.type, work.type, 'loop.revise output')) {
@@ -190,7 +174,7 @@ export class ChainCompiler {
 
   private branch(decl: Extract<StepDecl, { branch: unknown }>['branch'], path: PathSegment[], env: Env, scope: Map<string, Binding>, opts: { name?: string; as?: string }) {
     const at = [...path, 'branch'];
-    this.checkCondition(decl.if, [...at, 'if'], env);
+    this.check.checkCondition(decl.if, [...at, 'if'], env);
     if (typeof decl.if === 'boolean') {
       const dead = decl.if ? 'else' : 'then';
       if (decl.if || decl.else !== undefined) this.warn([...at, dead], 'unreachable', `branch.${dead} never runs: the condition is always ${decl.if}`, 'remove the branch or make its condition a reference');
@@ -208,7 +192,7 @@ export class ChainCompiler {
   private template(source: string, path: PathSegment[], env: Env, opts: { name?: string; as?: string }) {
     const problem = checkTemplate(source);
     if (problem) this.error([...path, 'template'], 'template', `template: ${problem.message}${problem.line ? ` (template line ${problem.line})` : ''}`);
-    this.checkTemplateRoots(source, [...path, 'template'], env);
+    this.check.checkTemplateRoots(source, [...path, 'template'], env);
     const compiled = problem ? undefined : compileTemplate(source);
     return {
       step: core.map((v, s) => compiled!.text({ ...flatten(s), value: v }), opts),
@@ -216,87 +200,11 @@ export class ChainCompiler {
     };
   }
 
-  /** Names a template reads from the scope (`{{plan.steps}}`, `{{#each results}}`) must be bound. */
-  private checkTemplateRoots(source: string, path: PathSegment[], env: Env): void {
-    let roots: { name: string }[];
-    try {
-      roots = templateRootNames(source);
-    } catch {
-      return; // a template that does not parse is reported by checkTemplate
-    }
-    for (const name of new Set(roots.map((r) => r.name))) {
-      if (name === 'value' || name === 'this' || env.names.has(name)) continue;
-      this.checkRoot(name, path, env);
-    }
-  }
-
-  private checkCondition(c: ConditionDecl, path: PathSegment[], env: Env): void {
-    if (typeof c === 'boolean') return;
-    if (typeof c === 'string') {
-      this.refType(wholeReference(c) ?? c, path, env, true);
-      return;
-    }
-    if ('not' in c) this.checkCondition(c.not, [...path, 'not'], env);
-    else if ('all' in c) c.all.forEach((x, i) => this.checkCondition(x, [...path, 'all', i], env));
-    else if ('any' in c) c.any.forEach((x, i) => this.checkCondition(x, [...path, 'any', i], env));
-    else c.equals.forEach((x, i) => inferValueType(x, (t) => this.refType(t, [...path, 'equals', i], env, false)));
-  }
-
   private valueFn(template: unknown, path: PathSegment[], env: Env): (c: RefContext) => unknown {
     const before = this.diagnostics.length;
-    this.walkRefs(template, path, env);
+    this.check.walkRefs(template, path, env);
     if (this.diagnostics.slice(before).some((d) => d.severity === 'error')) return () => undefined;
     return compileValue(template);
-  }
-
-  private walkRefs(template: unknown, path: PathSegment[], env: Env): void {
-    if (typeof template === 'string') for (const r of referencesIn(template)) this.refType(r.text, path, env, true);
-    else if (Array.isArray(template)) template.forEach((t, i) => this.walkRefs(t, [...path, i], env));
-    else if (template !== null && typeof template === 'object') for (const [k, v] of Object.entries(template)) this.walkRefs(v, [...path, k], env);
-  }
-
-  private reported = new Set<string>();
-
-  /** The static type of `${text}`, reporting bad syntax, unbound names and missing properties (once per place). */
-  private refType(text: string, path: PathSegment[], env: Env, report: boolean): StaticType {
-    const key = `${path.join('.')}|${text}`;
-    const quiet = !report || this.reported.has(key);
-    this.reported.add(key);
-    const ref = parseReference(text);
-    if (typeof ref === 'string') {
-      if (!quiet) this.error(path, 'badReference', ref, 'references are paths only: ${name.property.0}');
-      return undefined;
-    }
-    const binding = ref.root === 'value' && !env.only ? { type: env.value } : env.names.get(ref.root);
-    if (!binding) {
-      if (!quiet) this.checkRoot(ref.root, path, env);
-      return undefined;
-    }
-    const found = typeAt(binding.type, ref.path, ref.root);
-    if ('error' in found) {
-      if (!quiet) this.error(path, 'badReference', `\${${ref.text}}: ${found.error}`, found.hint);
-      return undefined;
-    }
-    return found.type;
-  }
-
-  private checkRoot(root: string, path: PathSegment[], env: Env): void {
-    if (env.only) {
-      this.error(path, 'undefinedReference', `"${root}" is not available here; a loop's until sees only \${verdict} (the review step's output)`, closestName(root, env.only) ? `did you mean \${${closestName(root, env.only)}}?` : 'use ${verdict.<field>}');
-      return;
-    }
-    if (this.scoped.has(root)) {
-      this.error(path, 'scopedReference', `"${root}" is bound inside a fan-out branch (line ${this.scoped.get(root)}) and is visible only there; outside, the fan-out's output is the list of its branches' outputs`, `give the fan-out an as: name and read that list`);
-      return;
-    }
-    const later = this.allNames.get(root);
-    if (later !== undefined) {
-      this.error(path, 'forwardReference', `"${root}" is the output of a step that has not run yet at this point (bound with as: ${root} at line ${later}); a step reads only outputs of steps before it, so this is a cycle or a forward reference`, 'move the step that produces it earlier, or read something already available');
-      return;
-    }
-    const known = [...env.names.keys(), ...(env.only ? [] : ['value'])];
-    const guess = closestName(root, known);
-    this.error(path, 'undefinedReference', `undefined reference "${root}"; available here: ${known.join(', ')}`, guess ? `did you mean \${${guess}}?` : `bind a step's output with as: ${root}`);
   }
 
   private bind(name: string, type: StaticType, path: PathSegment[], scope: Map<string, Binding>, env: Env): void {
@@ -316,7 +224,7 @@ export class ChainCompiler {
     if (Array.isArray(node)) node.forEach((n, i) => this.collectNames(n, [...path, i]));
     else if (node !== null && typeof node === 'object') {
       const o = node as Record<string, unknown>;
-      if (typeof o['as'] === 'string' && !this.allNames.has(o['as'])) this.allNames.set(o['as'], this.parsed.source.position([...path, 'as']).line);
+      if (typeof o['as'] === 'string' && !this.check.allNames.has(o['as'])) this.check.allNames.set(o['as'], this.parsed.source.position([...path, 'as']).line);
       for (const [k, v] of Object.entries(o)) if (typeof v === 'object') this.collectNames(v, [...path, k]);
     }
   }

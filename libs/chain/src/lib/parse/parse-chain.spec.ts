@@ -1,4 +1,7 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { parse as parseYaml } from 'yaml';
 import { parseChain } from './parse-chain';
 import { CHAIN_SCHEMA_FILE, renderChainSchema } from './chain-schema-file';
 
@@ -125,5 +128,16 @@ describe('parseChain', () => {
 
   it('the published JSON Schema is generated from the current zod schema', () => {
     expect(fs.readFileSync(CHAIN_SCHEMA_FILE, 'utf8')).toBe(renderChainSchema());
+  });
+
+  it('the published JSON Schema accepts the example chains and rejects what the parser rejects', () => {
+    const validate = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(fs.readFileSync(CHAIN_SCHEMA_FILE, 'utf8')));
+    const examples = path.resolve(__dirname, '../../../../../examples');
+    for (const dir of fs.readdirSync(examples).filter((d) => fs.existsSync(path.join(examples, d, 'chain.yaml')))) {
+      const doc = parseYaml(fs.readFileSync(path.join(examples, dir, 'chain.yaml'), 'utf8'));
+      expect({ dir, ok: validate(doc), errors: validate.errors }).toEqual({ dir, ok: true, errors: null });
+    }
+    expect(validate(parseYaml(ok.replace('steps:', 'stpes:')))).toBe(false);
+    expect(validate(parseYaml(ok.replace('- call: writer', '- fanout: { over: x }')))).toBe(false);
   });
 });

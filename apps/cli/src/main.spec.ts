@@ -124,6 +124,32 @@ describe('flotilla run', () => {
   });
 });
 
+describe('recording and replaying a live backend', () => {
+  it('--record writes every call of a run against Ollama; --backend fixture replays it without the server', async () => {
+    const sim = new OllamaSimServer({ models: ['tiny:1b'], timeScale: 0.001 });
+    await sim.start();
+    try {
+      const chain = write('chain.yaml', 'name: rec\nagents:\n  writer: { model: "tiny:1b", prompt: "Say {{this}}", options: { maxTokens: 8 } }\nsteps:\n  - fanOut: { over: "${input}", step: { call: writer } }\n');
+      const cassette = path.join(dir, 'rec.json');
+      const live = await cli(['run', chain, '--backend', 'ollama', '--host', sim.url, '--record', '--cassette', cassette, '--input', '["a","b"]']);
+      expect(live.code).toBe(EXIT.ok);
+      const replay = await cli(['run', chain, '--backend', 'fixture', '--cassette', cassette, '--input', '["a","b"]']);
+      expect(replay.code).toBe(EXIT.ok);
+      const output = (r: Captured) => JSON.parse(r.stdout.trim().split('\n').at(-1)!).result.output;
+      expect(output(replay)).toEqual(output(live));
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('--deadline-ms ends a slow run with budgetExceeded (exit 1)', async () => {
+    const chain = write('slow.yaml', 'name: slow\nagents:\n  writer: { model: m, prompt: "{{this}}" }\nsteps:\n  - call: writer\n');
+    const { code, stdout } = await cli(['run', chain, '--input', 'x', '--deadline-ms', '50'], { client: new ScriptedModelClient(() => ({ hang: true })) });
+    expect(code).toBe(EXIT.failed);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!).result.error.kind).toBe('budgetExceeded');
+  });
+});
+
 describe('flotilla validate', () => {
   it('passes the examples and reports every problem of a bad chain with positions', async () => {
     const ok = await cli(['validate', PIPELINE]);

@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import * as path from 'node:path';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the real pipeline through the router
+import { ChainOrchestrator } from '@flotilla/agents';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the OpenAI-compatible test server
+import { OpenAITestServer } from '@flotilla/testing';
+import { RouterConfigSchema } from './config/router-config.schema';
+import { createFleetFromConfig } from './create-fleet';
+import { events, finalOf, userMessage } from '../spec/sim-fleet';
+
+const DEMO_CASSETTE = path.resolve(__dirname, '../../../../apps/demo/cassettes/reverse-string.json');
+
+describe('createFleetFromConfig: every backend kind by configuration alone', () => {
+  it('maps the agents section onto the engine configuration (model per agent)', () => {
+    const fleet = createFleetFromConfig(
+      RouterConfigSchema.parse({
+        endpoints: [{ name: 'replay', kind: 'fixture', cassettes: [DEMO_CASSETTE] }],
+        agents: { worker: { model: 'qwen3:4b', fallbacks: ['qwen3:1.7b'], labels: ['small'] } },
+      }),
+    );
+    expect(fleet.flotillaConfig).toEqual({ agents: { worker: { model: 'qwen3:4b' } } });
+    expect(fleet.describe()).toBe('router over replay (fixture, 1 slot(s))');
+  });
+
+  it('replays the demo pipeline from a fixture endpoint', async () => {
+    const fleet = createFleetFromConfig(RouterConfigSchema.parse({ endpoints: [{ name: 'replay', kind: 'fixture', cassettes: [DEMO_CASSETTE], slots: 5 }] }));
+    await fleet.start();
+    const result = await new ChainOrchestrator({ client: fleet.router, config: fleet.flotillaConfig }).runChain('Create a function that reverses a string and tests it');
+    expect(result.status).toBe('succeeded');
+    expect(result.approved).toBe(true);
+    expect(new Set(result.run.steps.map((s) => s.call?.endpoint).filter(Boolean))).toEqual(new Set(['replay']));
+    await fleet.close();
+  });
+
+  it('routes to an OpenAI-compatible server with its key read from the named variable, within its slots', async () => {
+    const server = new OpenAITestServer({ apiKey: 'sk-fleet-secret', slots: 2, models: ['tiny'], latency: { firstTokenMs: 5, perTokenMs: 1 } });
+    await server.start();
+    try {
+      const fleet = createFleetFromConfig(
+        RouterConfigSchema.parse({ endpoints: [{ name: 'oa', kind: 'openai', url: server.baseURL, slots: 2, apiKeyEnv: 'FLEET_TEST_KEY' }] }),
+        { env: { FLEET_TEST_KEY: 'sk-fleet-secret' } },
+      );
+      await fleet.start();
+      const finals = await Promise.all([1, 2, 3, 4, 5].map((i) => events(fleet.router.chat({ model: 'tiny', messages: userMessage(`q${i}`) })).then(finalOf)));
+      expect(finals.every((f) => f.endpoint === 'oa')).toBe(true);
+      expect(server.slotStats.maxInUse).toBe(2);
+      expect(server.requests.filter((r) => r.queued)).toHaveLength(0);
+      expect(JSON.stringify(fleet.router.report()) + fleet.describe()).not.toContain('sk-fleet-secret');
+      await fleet.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -45,8 +45,8 @@ export class ChainProgressRenderer {
         const parent = e.parentId === undefined ? undefined : this.spans.get(e.parentId);
         // Unnamed sequences add nothing to a label; fan-out branches and review rounds add their number.
         const suffix = parent?.kind === 'fanOut' && e.index !== undefined ? ` #${e.index + 1}` : parent?.kind === 'reviewLoop' && e.index ? ` r${e.index + 1}` : '';
-        const own = e.kind === 'sequence' && e.step === 'sequence' ? '' : `${e.step}${suffix}`;
-        const label = [parent?.label, own].filter(Boolean).join('/');
+        const name = e.kind === 'sequence' && e.step === 'sequence' ? '' : e.step;
+        const label = name ? [parent?.label, `${name}${suffix}`].filter(Boolean).join('/') : `${parent?.label ?? ''}${suffix}`;
         this.spans.set(e.id, { label, kind: e.kind });
         if (e.kind === 'call') this.active.set(e.id, { label, agent: e.agent ?? '?', model: e.model ?? '?', tokens: 0, startedAt: Date.now() });
         return;

@@ -41,17 +41,18 @@ describe('FleetRouter over simulated Ollama servers', () => {
 
   it('dispatches queued calls by priority (reviewer before worker), then in arrival order', async () => {
     const a = await sim({ models: [M], numParallel: 1 });
-    const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, slots: 1 }] });
+    const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, slots: 1 }], agents: { urgent: { model: M, priority: 20 } } });
     await f.start();
     const calls = [
       events(ask(f, 'first')),
       events(ask(f, 'worker 1', { priority: 0 })),
       events(ask(f, 'worker 2', { priority: 0 })),
       events(ask(f, 'reviewer', { priority: 10 })),
+      events(ask(f, 'configured', { agent: 'urgent', priority: 0 })), // the file's priority wins over the call's
     ];
     await Promise.all(calls);
     const order = a.generationRequests().map((r) => ((r.body?.['messages'] as { content: string }[])[0]!.content));
-    expect(order).toEqual(['first', 'reviewer', 'worker 1', 'worker 2']);
+    expect(order).toEqual(['first', 'configured', 'reviewer', 'worker 1', 'worker 2']);
   });
 
   it('announces a cold model with a loading event carrying the learned load time', async () => {

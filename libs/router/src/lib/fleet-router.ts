@@ -117,7 +117,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         return;
       }
       const entry: Pending = {
-        priority: options.priority ?? route?.priority ?? 0,
+        priority: route?.priority ?? options.priority ?? 0,
         seq: this.seq++,
         removed: false,
         model,

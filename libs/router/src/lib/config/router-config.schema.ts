@@ -53,7 +53,7 @@ export const AgentRouteSchema = z
     model: z.string().min(1),
     fallbacks: z.array(z.string().min(1)).default([]).describe('Models to use, in order, when the model is nowhere available.'),
     labels: z.array(z.string().min(1)).default([]).describe('Only endpoints with all these labels serve this agent.'),
-    priority: z.number().int().optional().describe('Dispatch priority; higher first. Default: the call\'s own.'),
+    priority: z.number().int().optional().describe('Dispatch priority, higher first; overrides the call\'s (@Agent priority).'),
   })
   .strict();
 

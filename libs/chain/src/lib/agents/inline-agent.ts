@@ -41,6 +41,7 @@ export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: 
       spec: {
         options: agentOptions(name, { ...decl, model }, output),
         system: decl.system === undefined ? undefined : compileTemplate(decl.system),
+        input,
         prompt: compileTemplate(decl.prompt),
         source: `${source.file} (agent "${name}")`,
       },

@@ -103,6 +103,7 @@ export async function loadPromptFileAgent(name: string, file: string, options: P
       name,
       spec: {
         options: agentOptions(name, { ...overrides, model, options: { ...sampling, ...overrides.options } }, output),
+        input,
         prompt: compileTemplate(parsed.template),
         inputDefaults: meta.input?.default,
         source: `${path.basename(file)} (agent "${name}")`,

@@ -176,6 +176,15 @@ describe('compiled chains run on the engine', () => {
     expect((await run(compiled, 'skip', () => '{"ok":true}')).result.output).toBe('rejected///');
   });
 
+  it('checks a call input against the agent\'s input schema at run time too, where types were unknown', async () => {
+    const compiled = await compileChainSource(`${AGENTS}steps:\n  - call: writer\n    input: "\${input}"\n`, 'chain.yaml');
+    const { result, client } = await run(compiled, { name: 'no title' }, () => 'x');
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ kind: 'badRequest' });
+    expect(result.error!.message).toContain("the call input does not match its input schema: (root) must have required property 'title'");
+    expect(client.requests).toHaveLength(0);
+  });
+
   it('fans out with a concurrency bound and keeps order; the output selects from the scope', async () => {
     const compiled = await compileChainSource(
       `${AGENTS}output: { plan: "\${plan.steps}", texts: "\${texts}" }

@@ -78,7 +78,7 @@ export class ModelHost {
     return { loaded, loadMs: performance.now() - started };
   }
 
-  /** Frees the context and the model (requests in flight keep theirs until they end). */
+  /** Frees the context and the model: when idle, or on close() (requests still running then fail). */
   async unload(): Promise<void> {
     this.cancelIdleTimer();
     const current = this.current ?? (await this.loading?.catch(() => undefined));

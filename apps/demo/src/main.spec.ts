@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { OllamaSimServer } from '@flotilla/testing';
+import { OllamaSimServer, writeSyntheticGguf } from '@flotilla/testing';
 import { loadCassette } from '@flotilla/adapter-fixture';
 import { main } from './main';
 import { authorCassette, loadReplySource } from './lib/author-cassette';
@@ -83,7 +83,7 @@ describe('demo', () => {
   });
 
   it('rejects bad options with exit code 2 and says which flag', async () => {
-    expect(await runDemo(['--backend', 'gpt'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend: expected one of fixture, ollama, openai, got "gpt"') });
+    expect(await runDemo(['--backend', 'gpt'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend: expected one of fixture, ollama, openai, llama-cpp, got "gpt"') });
     expect(await runDemo(['--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--concurrency: expected a whole number > 0') });
     expect(await runDemo(['--record'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--record: records a live backend') });
     expect(await runDemo(['--frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--frobnicate'") });
@@ -164,6 +164,22 @@ describe('demo', () => {
         expect(code).toBe(result.approved ? 0 : 1);
       }
       expect(sims.reduce((n, s) => n + s.generationRequests().length, 0)).toBeGreaterThan(0);
+    });
+
+    it('runs on llama.cpp in the process from FLOTILLA_BACKEND and FLOTILLA_LLAMA_MODELS alone (synthetic GGUF)', async () => {
+      const gguf = path.join(dir, 'synthetic.gguf');
+      await writeSyntheticGguf(gguf, { stopBias: 2, contextLength: 4096 });
+      const models = ['neural-chat:latest', 'qwen2.5-coder:7b-q4_0', 'mistral:latest'].map((m) => `${m}=${gguf}`).join(',');
+      const { stdout } = await runDemo(['--json', '--max-rounds', '1'], { FLOTILLA_BACKEND: 'llama-cpp', FLOTILLA_LLAMA_MODELS: models });
+      const result = JSON.parse(stdout);
+      expect(result.status).toBe('succeeded');
+      expect(result.backend).toContain('router over llama-cpp (llama-cpp, 1 slot(s))');
+    }, 120_000);
+
+    it('takes llama-cpp from FLOTILLA_BACKEND alone and says what it needs', async () => {
+      const { code, stderr } = await runDemo(['--json'], { FLOTILLA_BACKEND: 'llama-cpp' });
+      expect(code).toBe(2);
+      expect(stderr).toContain('--backend llama-cpp: expected FLOTILLA_LLAMA_MODELS=name=/path/model.gguf');
     });
 
     it('says which file, path and line is wrong in a configuration', async () => {

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import type { FlotillaConfig, ModelClient } from '@flotilla/core';
-import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
+import { type RouterConfig, createFleetFromConfig, loadRouterConfig, singleEndpointConfig } from '@flotilla/router';
+import { FlotillaError } from '@flotilla/core';
 import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
@@ -23,11 +24,12 @@ export interface DemoBackend {
 
 /** Builds the model client the demo runs on, from the command line alone. */
 export function createBackend(options: DemoOptions): DemoBackend {
-  if (options.config) {
-    const fleet = createFleetFromConfig(loadRouterConfig(options.config));
+  const fleetConfig = options.config ? loadRouterConfig(options.config) : options.backend === 'llama-cpp' ? llamaCppConfig(options) : undefined;
+  if (fleetConfig) {
+    const fleet = createFleetFromConfig(fleetConfig);
     const routed: DemoBackend = {
       client: fleet.router,
-      description: `${fleet.describe()} (from ${path.basename(options.config)})`,
+      description: `${fleet.describe()}${options.config ? ` (from ${path.basename(options.config)})` : ''}`,
       config: fleet.flotillaConfig,
       start: () => fleet.start(),
       close: () => fleet.close(),
@@ -50,6 +52,16 @@ export function createBackend(options: DemoOptions): DemoBackend {
     client: new FixtureModelClient({ cassette: file, mode: 'record', inner: live.client, source: live.description }),
     description: `${live.description}, recording every call into ${file}`,
   };
+}
+
+/** llama.cpp in this process, one endpoint behind the router (its slots and queue). */
+function llamaCppConfig(options: DemoOptions): RouterConfig {
+  const config = singleEndpointConfig('llama-cpp', { env: { FLOTILLA_LLAMA_MODELS: options.llamaModels } });
+  const models = Object.keys(config.endpoints[0]!.modelPaths ?? {});
+  if (models.length === 0) {
+    throw new FlotillaError('config', '--backend llama-cpp: expected FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,... naming a GGUF file per model');
+  }
+  return config;
 }
 
 function createLiveClient(options: DemoOptions): DemoBackend {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { FlotillaError } from '@flotilla/core';
 
-export const BACKENDS = ['fixture', 'ollama', 'openai'] as const;
+export const BACKENDS = ['fixture', 'ollama', 'openai', 'llama-cpp'] as const;
 export type Backend = (typeof BACKENDS)[number];
 export const PACES = ['instant', 'recorded'] as const;
 
@@ -14,6 +14,8 @@ export interface DemoOptions {
   host?: string;
   /** A fleet configuration file (YAML/JSON): the calls go through the router. Wins over --backend. */
   config?: string;
+  /** llama-cpp backend: GGUF files by model name, `name=/path/model.gguf,...` (env FLOTILLA_LLAMA_MODELS). */
+  llamaModels?: string;
   /** Cassette files to replay from (fixture) or record into (--record). */
   cassettes?: string[];
   record: boolean;
@@ -34,7 +36,8 @@ export const USAGE = `flotilla demo: the manager -> workers -> reviewer pipeline
 Usage: npm run demo -- [options]
 
   --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
-  --backend <name>        fixture (default) | ollama | openai   (env FLOTILLA_BACKEND)
+  --backend <name>        fixture (default) | ollama | openai | llama-cpp   (env FLOTILLA_BACKEND;
+                          llama-cpp reads FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,...)
   --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
   --config <file>         fleet configuration (YAML/JSON): route through several servers (env FLOTILLA_CONFIG)
   --cassette <file>       cassette to replay or record (repeatable; default: the shipped ones)
@@ -86,6 +89,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     backend,
     host: values.host ?? (backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined),
     config: values.config ?? (values.backend === undefined ? env['FLOTILLA_CONFIG'] || undefined : undefined),
+    llamaModels: env['FLOTILLA_LLAMA_MODELS'],
     cassettes: values.cassette,
     record: values.record ?? false,
     pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),

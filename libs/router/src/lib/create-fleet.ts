@@ -22,15 +22,17 @@ export interface Fleet {
   instances: OnDemandInstance[];
   /** One probe round (models, loaded state), then probes on the configured interval. */
   start(): Promise<void>;
-  /** Stops probes and every on-demand instance this fleet started. */
+  /** Stops probes and every on-demand instance this fleet started; frees in-process models. */
   close(): Promise<void>;
   describe(): string;
 }
 
 export function createFleetFromConfig(config: RouterConfig, options: CreateFleetOptions = {}): Fleet {
   const r = config.routing;
+  const closers: (() => Promise<void>)[] = [];
   const endpoints = config.endpoints.map((e: EndpointConfig) => {
-    const { client, probe } = createEndpointClient(e, options.env ?? process.env);
+    const { client, probe, close } = createEndpointClient(e, options.env ?? process.env);
+    if (close) closers.push(close);
     return new EndpointState(e, client, probe, { failureThreshold: r.failureThreshold, cooldownMs: r.cooldownMs, halfOpenTrials: r.halfOpenTrials });
   });
   const router = new FleetRouter({ endpoints, agents: config.agents, routing: r });
@@ -57,6 +59,7 @@ export function createFleetFromConfig(config: RouterConfig, options: CreateFleet
     async close() {
       monitor.stop();
       await Promise.all(instances.map((i) => i.stop()));
+      await Promise.all(closers.map((c) => c()));
     },
     describe() {
       return `router over ${endpoints.map((e) => `${e.name} (${e.config.kind}${e.config.url ? ` ${e.config.url}` : ''}, ${e.slots} slot(s)${e.config.onDemand ? ', on demand' : ''})`).join(', ')}`;

@@ -7,7 +7,7 @@ import type { EndpointConfig } from '../config/router-config.schema';
 import type { EndpointProbe } from './endpoint-probe';
 
 /** The adapter for an endpoint's kind, and what the router can ask it besides chat. */
-export function createEndpointClient(e: EndpointConfig, env: NodeJS.ProcessEnv): { client: ModelClient; probe: EndpointProbe } {
+export function createEndpointClient(e: EndpointConfig, env: NodeJS.ProcessEnv): { client: ModelClient; probe: EndpointProbe; close?: () => Promise<void> } {
   switch (e.kind) {
     case 'ollama': {
       const client = new OllamaModelClient({ host: e.url!, name: `ollama:${e.name}` });
@@ -28,7 +28,10 @@ export function createEndpointClient(e: EndpointConfig, env: NodeJS.ProcessEnv):
     }
     case 'fixture':
       return { client: new FixtureModelClient({ cassette: e.cassettes!, name: `fixture:${e.name}` }), probe: {} };
-    case 'llama-cpp':
-      return { client: new LlamaCppModelClient({ models: e.modelPaths!, slots: e.slots, name: `llama-cpp:${e.name}` }), probe: {} };
+    case 'llama-cpp': {
+      const client = new LlamaCppModelClient({ models: e.modelPaths!, slots: e.slots, name: `llama-cpp:${e.name}` });
+      // Models live in this process: closing the fleet frees them.
+      return { client, probe: {}, close: () => client.close() };
+    }
   }
 }

@@ -16,7 +16,7 @@ function capture() {
       cb();
     },
   });
-  const logger = createLogger({ level: 'debug', destination: stream });
+  const logger = createLogger({ level: 'trace', destination: stream });
   return { lines, logger, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -28,7 +28,7 @@ describe('LogSink', () => {
     const recs = records();
     const calls = recs.filter((r) => r['msg'] === 'call finished');
     expect(calls).toHaveLength(4);
-    expect(calls[0]).toMatchObject({ level: 30, name: 'flotilla', runId: 'r1', agent: 'manager', model: 'planner-3b', endpoint: 'gpu-a', durationMs: 119, loadMs: 60, queueMs: 5, firstTokenMs: 80, promptTokens: 50, completionTokens: 40 });
+    expect(calls[0]).toMatchObject({ level: 20, name: 'flotilla', runId: 'r1', agent: 'manager', model: 'planner-3b', endpoint: 'gpu-a', durationMs: 119, loadMs: 60, queueMs: 5, firstTokenMs: 80, promptTokens: 50, completionTokens: 40 });
     expect(recs.find((r) => r['msg'] === 'retrying call')).toMatchObject({ level: 40, agent: 'worker', attempt: 1, error: { kind: 'overloaded' } });
     expect(recs.filter((r) => r['msg'] === 'step failed' && r['level'] === 50)).toHaveLength(1);
     expect(recs.at(-1)).toMatchObject({ level: 50, msg: 'run ended', status: 'failed', modelCalls: 6 });
@@ -69,6 +69,13 @@ describe('LogSink', () => {
     const failed = lines.map((l) => JSON.parse(l) as { msg: string; err?: { type: string; stack: string } }).find((r) => r.msg === 'failed')!;
     expect(failed.err!.type).toBe('Error');
     expect(failed.err!.stack).toMatch(/^Error: boom \[REDACTED\]\n\s+at /);
+  });
+
+  it('at info, writes two lines a run plus retries and failures', () => {
+    const lines: string[] = [];
+    const sink = new LogSink({ logger: createLogger({ destination: { write: (s: string) => lines.push(s) } }) });
+    sampleRun('r1').forEach((e) => sink.next(e));
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['run started', 'retrying call', 'step failed', 'run ended']);
   });
 
   it('builds no objects for disabled levels', () => {

@@ -1,7 +1,8 @@
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import type { RunEvent, StepStartEvent } from '@flotilla/core';
+import type { RunEvent } from '@flotilla/core';
 import { redact, redactText } from './redact';
 import { tokensPerSecond } from './run-summary';
+import { OpenCalls } from './open-calls';
 
 export interface FlotillaLoggerOptions extends Omit<LoggerOptions, 'formatters' | 'hooks'> {
   /** Where lines go. @default stdout (pino's default) */
@@ -60,13 +61,15 @@ export interface LogSinkOptions {
 }
 
 /**
- * Structured logs of the run event stream: runs and agent calls at info (one line per
- * call with its model, endpoint, variant, timings and tokens), retries at warn, failures
- * at error, structural steps at debug. Objects are only built for enabled levels.
+ * Structured logs of the run event stream: runs at info (the end line carries status,
+ * duration, model calls, tokens and variants), retries at warn, failures at error, and at
+ * debug one line per agent call (model, endpoint, variant, timings, tokens) and per step.
+ * Objects are only built for enabled levels: at info a run costs two lines, whatever its
+ * number of calls (the overhead budget is per model call).
  */
 export class LogSink {
   readonly logger: Logger;
-  private readonly calls = new Map<string, StepStartEvent>();
+  private readonly calls = new OpenCalls();
 
   constructor(options: LogSinkOptions = {}) {
     this.logger = options.logger ?? createLogger();
@@ -79,18 +82,17 @@ export class LogSink {
         if (log.isLevelEnabled('info')) log.info({ event: e.type, runId: e.runId, chain: e.chain }, 'run started');
         return;
       case 'step.start':
-        if (e.kind === 'call') this.calls.set(e.id, e);
-        if (log.isLevelEnabled('debug')) {
-          log.debug({ event: e.type, runId: e.runId, stepId: e.id, parentId: e.parentId, step: e.step, kind: e.kind, agent: e.agent, model: e.model, variant: e.variant, index: e.index, at: e.at }, 'step started');
+        if (e.kind === 'call') this.calls.add(e);
+        if (log.isLevelEnabled('trace')) {
+          log.trace({ event: e.type, runId: e.runId, stepId: e.id, parentId: e.parentId, step: e.step, kind: e.kind, agent: e.agent, model: e.model, variant: e.variant, index: e.index, at: e.at }, 'step started');
         }
         return;
       case 'step.end': {
-        const start = this.calls.get(e.id);
-        if (start) this.calls.delete(e.id);
+        const start = this.calls.take(e.id);
         const c = e.call;
-        if (c && log.isLevelEnabled('info')) {
+        if (c && log.isLevelEnabled('debug')) {
           const t = c.timings;
-          log.info(
+          log.debug(
             {
               event: e.type,
               runId: e.runId,
@@ -112,8 +114,8 @@ export class LogSink {
             },
             'call finished',
           );
-        } else if (!c && log.isLevelEnabled('debug')) {
-          log.debug({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, at: e.at }, 'step finished');
+        } else if (!c && log.isLevelEnabled('trace')) {
+          log.trace({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, at: e.at }, 'step finished');
         }
         return;
       }
@@ -124,17 +126,16 @@ export class LogSink {
         }
         return;
       case 'error': {
-        const start = this.calls.get(e.id);
-        if (start) this.calls.delete(e.id);
+        const start = this.calls.take(e.id);
         // A failure surfaces once per enclosing step; the call (or the innermost step) says it at error level.
-        const level = start || e.kind === 'call' ? 'error' : 'debug';
+        const level = start || e.kind === 'call' ? 'error' : 'trace';
         if (log.isLevelEnabled(level)) {
           log[level]({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, agent: start?.agent, model: start?.model, variant: start?.variant, error: e.error }, 'step failed');
         }
         return;
       }
       case 'run.end': {
-        for (const [id, s] of this.calls) if (s.runId === e.runId) this.calls.delete(id);
+        this.calls.endRun(e);
         const r = e.result;
         const level = r.status === 'succeeded' ? 'info' : r.status === 'cancelled' ? 'warn' : 'error';
         if (log.isLevelEnabled(level)) {

@@ -1,6 +1,7 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { ErrorInfo, RunEvent, StepStartEvent } from '@flotilla/core';
 import { tokensPerSecond } from './run-summary';
+import { OpenCalls } from './open-calls';
 
 /** Seconds, from a warm small model's first token to a cold load of a big one. */
 export const DEFAULT_LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
@@ -54,7 +55,7 @@ export class MetricsSink {
   /** agent -> model -> endpoint -> variant -> series */
   private readonly series = new Map<string, Map<string, Map<string, Map<string, Series>>>>();
   /** Agent calls in flight: their start event (agent, requested model, variant, start time). */
-  private readonly open = new Map<string, StepStartEvent>();
+  private readonly open = new OpenCalls();
 
   constructor(options: MetricsSinkOptions = {}) {
     const registry = (this.registry = options.registry ?? new Registry());
@@ -75,12 +76,11 @@ export class MetricsSink {
   next(e: RunEvent): void {
     switch (e.type) {
       case 'step.start':
-        if (e.kind === 'call') this.open.set(e.id, e);
+        if (e.kind === 'call') this.open.add(e);
         return;
       case 'step.end': {
-        const start = this.open.get(e.id);
+        const start = this.open.take(e.id);
         if (!start) return;
-        this.open.delete(e.id);
         const c = e.call;
         const s = this.lookup(start.agent ?? start.step, c?.model ?? start.model ?? '', c?.endpoint ?? '', c?.variant ?? start.variant ?? '');
         s.successes.inc();
@@ -101,16 +101,15 @@ export class MetricsSink {
         return;
       }
       case 'error': {
-        const start = this.open.get(e.id);
+        const start = this.open.take(e.id);
         if (!start) return;
-        this.open.delete(e.id);
         const s = this.seriesOf(start);
         this.count(s.failures, this.failures, s, e.error);
         return;
       }
       case 'run.end':
         this.runs.labels(e.result.chain, e.result.status).inc();
-        for (const [id, start] of this.open) if (start.runId === e.runId) this.open.delete(id);
+        this.open.endRun(e);
         return;
     }
   }

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { ErrorInfo, RunEvent, StepEndEvent, StepStartEvent } from '@flotilla/core';
 import { ATTR, GEN_AI_OPERATION } from './otel.attributes';
 import { redactText } from './redact';
@@ -36,8 +36,11 @@ export class OtelSink {
   private readonly provider: OtelSinkOptions['provider'];
   private readonly now: () => number;
   private readonly spans = new Map<string, Span>();
+  /** Contexts of open spans that have children (made once per parent, not per child). */
+  private readonly contexts = new Map<string, Context>();
   private readonly calls = new Map<string, CallState>();
-  private readonly origins = new Map<string, number>();
+  /** Per run: its wall-clock origin and how many of its step spans are open. */
+  private readonly runs = new Map<string, { t0: number; open: number }>();
 
   constructor(options: OtelSinkOptions = {}) {
     this.tracer = options.tracer ?? trace.getTracer(DEFAULT_TRACER_NAME);
@@ -49,7 +52,7 @@ export class OtelSink {
     switch (e.type) {
       case 'run.start': {
         const t0 = this.now();
-        this.origins.set(e.runId, t0);
+        this.runs.set(e.runId, { t0, open: 0 });
         const span = this.tracer.startSpan(
           `run ${e.chain}`,
           { kind: SpanKind.INTERNAL, startTime: t0, attributes: { [ATTR.RUN_ID]: e.runId, [ATTR.CHAIN]: e.chain } },
@@ -63,8 +66,7 @@ export class OtelSink {
       case 'retry': {
         const call = this.calls.get(e.id);
         if (!call) return;
-        const t0 = this.origins.get(e.runId)!;
-        this.modelCall(call, t0, e.at, undefined, e.error);
+        this.modelCall(call, this.runs.get(e.runId)!.t0, e.at, {}, e.error);
         call.retries++;
         call.attemptAt = e.at + e.delayMs;
         return;
@@ -74,29 +76,34 @@ export class OtelSink {
       case 'error': {
         const span = this.spans.get(e.id);
         if (!span) return;
-        const t0 = this.origins.get(e.runId)!;
+        const run = this.runs.get(e.runId)!;
+        run.open--;
+        const t0 = run.t0;
         const call = this.calls.get(e.id);
         if (call) {
-          this.modelCall(call, t0, e.at, undefined, e.error);
+          this.modelCall(call, t0, e.at, {}, e.error);
           span.setAttribute(ATTR.RETRY_COUNT, call.retries);
           this.calls.delete(e.id);
         }
         fail(span, e.error);
         span.end(t0 + e.at);
         this.spans.delete(e.id);
+        this.contexts.delete(e.id);
         return;
       }
       case 'run.end': {
-        const t0 = this.origins.get(e.runId);
+        const run = this.runs.get(e.runId);
         const span = this.spans.get(e.id);
-        if (t0 === undefined || !span) return;
+        if (run === undefined || !span) return;
         const r = e.result;
-        const end = t0 + e.at;
-        for (const [id, open] of this.spans) {
+        const end = run.t0 + e.at;
+        // The engine ends every step before the run; this only sweeps up after a broken stream.
+        if (run.open > 0) for (const [id, open] of this.spans) {
           if (id !== e.id && id.startsWith(e.runId) && id.charCodeAt(e.runId.length) === 46 /* . */) {
             open.end(end);
             this.spans.delete(id);
             this.calls.delete(id);
+            this.contexts.delete(id);
           }
         }
         const attributes: Attributes = {
@@ -110,16 +117,24 @@ export class OtelSink {
         if (r.error) fail(span, r.error);
         span.end(end);
         this.spans.delete(e.id);
-        this.origins.delete(e.runId);
+        this.contexts.delete(e.id);
+        this.runs.delete(e.runId);
         return;
       }
     }
   }
 
   private startStep(e: StepStartEvent): void {
-    const t0 = this.origins.get(e.runId);
+    const run = this.runs.get(e.runId);
     const parent = e.parentId === undefined ? undefined : this.spans.get(e.parentId);
-    if (t0 === undefined || !parent) return;
+    if (run === undefined || !parent) return;
+    run.open++;
+    if (!parent.isRecording()) {
+      // An unsampled run: its steps stand in for themselves with the parent's no-op span.
+      this.spans.set(e.id, parent);
+      return;
+    }
+    const t0 = run.t0;
     const call = e.kind === 'call';
     const attributes: Attributes = { [ATTR.RUN_ID]: e.runId, [ATTR.STEP]: e.step, [ATTR.STEP_KIND]: e.kind };
     if (e.index !== undefined) attributes[ATTR.INDEX] = e.index;
@@ -132,33 +147,43 @@ export class OtelSink {
     const span = this.tracer.startSpan(
       call ? `${GEN_AI_OPERATION.INVOKE_AGENT} ${e.agent ?? e.step}` : `${e.kind} ${e.step}`,
       { kind: SpanKind.INTERNAL, startTime: t0 + e.at, attributes },
-      trace.setSpan(ROOT_CONTEXT, parent),
+      this.contextOf(e.parentId!, parent),
     );
     this.spans.set(e.id, span);
     if (call) this.calls.set(e.id, { span, start: e, attemptAt: e.at, retries: 0 });
   }
 
+  private contextOf(id: string, span: Span): Context {
+    let ctx = this.contexts.get(id);
+    if (!ctx) this.contexts.set(id, (ctx = trace.setSpan(ROOT_CONTEXT, span)));
+    return ctx;
+  }
+
   private endStep(e: StepEndEvent): void {
     const span = this.spans.get(e.id);
     if (!span) return;
-    const t0 = this.origins.get(e.runId)!;
+    const run = this.runs.get(e.runId)!;
+    run.open--;
+    const t0 = run.t0;
     const call = this.calls.get(e.id);
     if (call) {
-      this.modelCall(call, t0, e.at, e);
-      span.setAttributes(callAttributes(call, e));
+      // One attribute object for both spans: the SDK copies values on set.
+      const attributes = callAttributes(call, e);
+      span.setAttributes(attributes);
+      this.modelCall(call, t0, e.at, attributes);
       this.calls.delete(e.id);
     }
     span.end(t0 + e.at);
     this.spans.delete(e.id);
+    this.contexts.delete(e.id);
   }
 
   /** The span of one model-call attempt, from its start to `endAt` (known only when it ends). */
-  private modelCall(call: CallState, t0: number, endAt: number, end: StepEndEvent | undefined, error?: ErrorInfo): void {
+  private modelCall(call: CallState, t0: number, endAt: number, attributes: Attributes, error?: ErrorInfo): void {
     const s = call.start;
-    const model = end?.call?.model ?? s.model ?? '';
-    const endpoint = end?.call?.endpoint;
+    const model = (attributes[ATTR.GEN_AI_RESPONSE_MODEL] as string | undefined) ?? s.model ?? '';
+    const endpoint = attributes[ATTR.ENDPOINT] as string | undefined;
     const provider = typeof this.provider === 'function' ? this.provider(endpoint, model) : this.provider!;
-    const attributes: Attributes = end ? callAttributes(call, end) : {};
     attributes[ATTR.GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION.CHAT;
     attributes[ATTR.GEN_AI_PROVIDER_NAME] = attributes[ATTR.GEN_AI_SYSTEM] = provider;
     attributes[ATTR.ATTEMPT] = call.retries;
@@ -168,7 +193,7 @@ export class OtelSink {
     const span = this.tracer.startSpan(
       `${GEN_AI_OPERATION.CHAT} ${model}`,
       { kind: SpanKind.CLIENT, startTime: t0 + Math.min(call.attemptAt, endAt), attributes },
-      trace.setSpan(ROOT_CONTEXT, call.span),
+      this.contextOf(s.id, call.span),
     );
     if (error) fail(span, error);
     span.end(t0 + endAt);

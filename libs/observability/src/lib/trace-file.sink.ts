@@ -1,20 +1,30 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile, close, mkdirSync, openSync, write } from 'node:fs';
 import { join } from 'node:path';
-import type { RunEvent, RunEndEvent } from '@flotilla/core';
+import type { RunEvent, RunEndEvent, RunStartEvent } from '@flotilla/core';
 import { redact, redactText } from './redact';
 import { TRACE_FILE_EXTENSION, TRACE_FILE_VERSION, type TraceHeader } from './trace-file.format';
 
 /** @default 64 */
 export const DEFAULT_TRACE_FLUSH_LINES = 64;
+/** Paths kept in `files` (the oldest are dropped). @default 10_000 */
+export const TRACE_FILES_KEPT = 10_000;
 
 export interface TraceFileSinkOptions {
-  /** Directory for the trace files (created when missing): one `<time>-<chain>-<runId>-<pid>.jsonl` per run. */
+  /** Directory for the trace files (created when missing). */
   dir: string;
+  /**
+   * - `perRun`: one `<time>-<chain>-<runId>-<pid>.jsonl` per run.
+   * - `shared`: one `<time>-<pid>.jsonl` per sink, every run appended (each starts with its
+   *   header line; the reader splits them). Creating a file costs the kernel far more than
+   *   appending to an open one: choose this for many short runs.
+   * @default 'perRun'
+   */
+  layout?: 'perRun' | 'shared';
   /** Keep `token` events (they are many). @default false */
   tokens?: boolean;
   /** Keep step outputs in `step.end` lines. @default true */
   outputs?: boolean;
-  /** Write a run's buffered lines once this many are pending (and always at `run.end`). @default 64 */
+  /** Write a run's pending events once this many are waiting (and always at `run.end`). @default 64 */
   flushLines?: number;
   /** Wall clock (epoch ms) read at `run.start`. @default Date.now */
   now?: () => number;
@@ -24,27 +34,40 @@ export interface TraceFileSinkOptions {
 
 interface RunFile {
   path: string;
-  buf: string;
-  lines: number;
-  write: Promise<void>;
+  /** Events not yet written; serialised when written, off the event's own path. */
+  pending: RunEvent[];
+  header: TraceHeader | undefined;
+  /** A write of this file is under way; `next` chunks wait for it, keeping lines in order. */
+  busy: boolean;
+  queued: string[];
 }
 
 /**
  * Writes each run's events as JSON lines to a file of its own, for `report` and the HTML
- * report to read later. Lines are buffered per run and appended in order off the hot
- * path; a crash leaves at worst a truncated last line, which the reader skips. Secrets
- * are masked (error details and the run input by key name, every line by pattern).
+ * report to read later. Events are kept by reference and serialised in chunks (at
+ * `run.end`, or every `flushLines` events of a long run), appended in order with no
+ * promise per write; a crash leaves at worst a truncated last line, which the reader
+ * skips. Secrets are masked: error details and the run input by key name, every chunk by
+ * pattern.
  */
 export class TraceFileSink {
   private readonly runs = new Map<string, RunFile>();
-  private readonly pending = new Set<Promise<void>>();
   private readonly flushLines: number;
   private readonly tokens: boolean;
   private readonly outputs: boolean;
   private readonly now: () => number;
   private readonly onError: (error: unknown) => void;
-  private dirReady: Promise<unknown> | undefined;
-  /** Paths of the files written so far, in run order. */
+  private dirMade = false;
+  private writing = 0;
+  private idle: (() => void)[] = [];
+  /** Files with events to write at the next turn of the event loop. */
+  private due: RunFile[] = [];
+  private scheduled = false;
+  private readonly shared: boolean;
+  private sharedFd: number | undefined;
+  private sharedQueue = '';
+  private sharedBusy = false;
+  /** Paths of the files written, in run order (the last 10,000). */
   readonly files: string[] = [];
 
   constructor(private readonly options: TraceFileSinkOptions) {
@@ -53,64 +76,141 @@ export class TraceFileSink {
     this.outputs = options.outputs ?? true;
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? ((e) => process.emitWarning(`flotilla trace file: ${String(e)}`));
+    this.shared = options.layout === 'shared';
   }
 
   next(event: RunEvent): void {
-    let file = this.runs.get(event.runId);
-    if (event.type === 'run.start') {
-      const startedAt = this.now();
-      const header: TraceHeader = { type: 'trace.header', version: TRACE_FILE_VERSION, runId: event.runId, chain: event.chain, startedAt, pid: process.pid };
-      const path = join(this.options.dir, `${fileStamp(startedAt)}-${safe(event.chain)}-${event.runId}-${process.pid}${TRACE_FILE_EXTENSION}`);
-      file = { path, buf: '', lines: 0, write: (this.dirReady ??= mkdir(this.options.dir, { recursive: true })).then(() => undefined) };
-      this.runs.set(event.runId, file);
-      this.files.push(path);
-      this.append(file, JSON.stringify(header));
-      this.append(file, JSON.stringify({ ...event, input: redact(event.input) }));
+    if (event.type === 'run.start') return this.open(event);
+    const file = this.runs.get(event.runId);
+    if (!file || (event.type === 'token' && !this.tokens)) return;
+    file.pending.push(event);
+    if (event.type === 'run.end') {
+      this.runs.delete(event.runId);
+      this.schedule(file);
+    } else if (file.pending.length === this.flushLines) this.schedule(file);
+  }
+
+  /** Resolves once every event received so far is on disk. */
+  flush(): Promise<void> {
+    this.due.push(...this.runs.values());
+    this.writeDue();
+    return this.writing === 0 ? Promise.resolve() : new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Flushes, then closes the shared file (a later run opens a new one). */
+  async close(): Promise<void> {
+    await this.flush();
+    const fd = this.sharedFd;
+    this.sharedFd = undefined;
+    if (fd !== undefined) await new Promise<void>((resolve) => close(fd, () => resolve()));
+  }
+
+  /** Serialising and writing wait for the next turn of the event loop: never on the run's own path. */
+  private schedule(file: RunFile): void {
+    this.due.push(file);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.writeDue());
+    }
+  }
+
+  private writeDue(): void {
+    this.scheduled = false;
+    const due = this.due;
+    this.due = [];
+    if (!this.shared) {
+      for (const file of due) this.write(file);
       return;
     }
-    if (!file) return;
-    switch (event.type) {
-      case 'token':
-        if (!this.tokens) return;
-        this.append(file, JSON.stringify(event));
-        return;
-      case 'step.end':
-        this.append(file, JSON.stringify(this.outputs ? event : { ...event, output: undefined }));
-        return;
-      case 'retry':
-      case 'error':
-        this.append(file, JSON.stringify(redact(event)));
-        return;
-      case 'run.end':
-        this.append(file, JSON.stringify(slimEnd(event)));
-        this.runs.delete(event.runId);
-        this.write(file);
-        return;
-      default:
-        this.append(file, JSON.stringify(event));
+    // One write for every run that is due, appended in order to the one open file.
+    for (const file of due) this.sharedQueue += this.serialise(file);
+    if (!this.sharedBusy) this.writeShared();
+  }
+
+  private writeShared(): void {
+    if (this.sharedQueue === '') return;
+    const fd = this.sharedFd!;
+    const buf = Buffer.from(redactText(this.sharedQueue));
+    this.sharedQueue = '';
+    this.sharedBusy = true;
+    this.writing++;
+    const done = (err: Error | null, written?: number): void => {
+      if (err) this.onError(err);
+      else if (written !== undefined && written < buf.length) return void write(fd, buf, written, buf.length - written, null, (e, n) => done(e, n === undefined ? n : written + n));
+      this.sharedBusy = false;
+      this.writing--;
+      if (this.sharedQueue !== '') return this.writeShared();
+      if (this.writing === 0) for (const resolve of this.idle.splice(0)) resolve();
+    };
+    write(fd, buf, 0, buf.length, null, done);
+  }
+
+  private open(event: RunStartEvent): void {
+    if (!this.dirMade) {
+      mkdirSync(this.options.dir, { recursive: true });
+      this.dirMade = true;
     }
+    const startedAt = this.now();
+    let path: string;
+    if (this.shared) {
+      if (this.sharedFd === undefined) {
+        path = join(this.options.dir, `${fileStamp(startedAt)}-${process.pid}${TRACE_FILE_EXTENSION}`);
+        this.sharedFd = openSync(path, 'a');
+        this.files.push(path);
+      } else path = this.files[this.files.length - 1]!;
+    } else {
+      path = join(this.options.dir, `${fileStamp(startedAt)}-${safe(event.chain)}-${event.runId}-${process.pid}${TRACE_FILE_EXTENSION}`);
+      if (this.files.push(path) > TRACE_FILES_KEPT) this.files.splice(0, this.files.length - TRACE_FILES_KEPT);
+    }
+    const header: TraceHeader = { type: 'trace.header', version: TRACE_FILE_VERSION, runId: event.runId, chain: event.chain, startedAt, pid: process.pid };
+    this.runs.set(event.runId, { path, pending: [event], header, busy: false, queued: [] });
   }
 
-  /** Resolves once every line received so far is on disk. */
-  async flush(): Promise<void> {
-    for (const file of this.runs.values()) this.write(file);
-    while (this.pending.size > 0) await Promise.all([...this.pending]);
-  }
-
-  private append(file: RunFile, line: string): void {
-    file.buf += redactText(line) + '\n';
-    if (++file.lines >= this.flushLines) this.write(file);
+  private serialise(file: RunFile): string {
+    if (file.pending.length === 0) return '';
+    let chunk = file.header ? JSON.stringify(file.header) + '\n' : '';
+    file.header = undefined;
+    for (const e of file.pending) chunk += this.line(e) + '\n';
+    file.pending = [];
+    return chunk;
   }
 
   private write(file: RunFile): void {
-    if (file.buf === '') return;
-    const chunk = file.buf;
-    file.buf = '';
-    file.lines = 0;
-    const p = file.write.then(() => appendFile(file.path, chunk)).catch(this.onError);
-    file.write = p;
-    this.pending.add(p);
-    void p.then(() => this.pending.delete(p));
+    const chunk = this.serialise(file);
+    if (chunk === '') return;
+    if (file.busy) file.queued.push(redactText(chunk));
+    else this.append(file, redactText(chunk));
+  }
+
+  private append(file: RunFile, chunk: string): void {
+    file.busy = true;
+    this.writing++;
+    appendFile(file.path, chunk, (err) => {
+      if (err) this.onError(err);
+      const next = file.queued.shift();
+      if (next !== undefined) {
+        this.writing--;
+        return this.append(file, next);
+      }
+      file.busy = false;
+      if (--this.writing === 0) for (const resolve of this.idle.splice(0)) resolve();
+    });
+  }
+
+  private line(e: RunEvent): string {
+    switch (e.type) {
+      case 'run.start':
+        return JSON.stringify({ ...e, input: redact(e.input) });
+      case 'step.end':
+        return JSON.stringify(this.outputs ? e : { ...e, output: undefined });
+      case 'retry':
+      case 'error':
+        return JSON.stringify(redact(e));
+      case 'run.end':
+        return JSON.stringify(slimEnd(e));
+      default:
+        return JSON.stringify(e);
+    }
   }
 }
 

@@ -85,3 +85,20 @@ describe('trace file', () => {
     expect(text).toContain('[REDACTED]');
   });
 });
+
+describe('trace file, shared layout', () => {
+  it('appends every run to one file, in order, and the reader splits them', async () => {
+    const sink = new TraceFileSink({ dir, layout: 'shared' });
+    const { run$ } = testEngine();
+    for (let i = 0; i < 5; i++) await lastValueFrom(run$().pipe(tap(sink), toArray()));
+    sampleRun('r900').forEach((e) => sink.next(e));
+    await sink.close();
+    expect(sink.files).toHaveLength(1);
+    const file = await readTraceFile(sink.files[0]!);
+    expect(file.runs).toHaveLength(6);
+    expect(file.runs.every((r) => r.complete && r.header !== undefined && r.events[0]!.type === 'run.start')).toBe(true);
+    expect(file.truncated).toBe(false);
+    const summaries = await readRunSummaries([dir]);
+    expect(summaries.map((s) => s.calls.length)).toEqual([4, 4, 4, 4, 4, 5]);
+  });
+});

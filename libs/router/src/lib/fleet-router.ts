@@ -17,6 +17,10 @@ import { PriorityQueue, type QueueEntry } from './dispatch/priority-queue';
 import type { EndpointState } from './endpoints/endpoint-state';
 import { canonicalModel } from './endpoints/model-name';
 import type { FleetReport } from './fleet-report';
+import { chooseModel, circuitOpenError } from './dispatch/choose-model';
+import { type InstanceStarter, StarterRegistry } from './on-demand/starter-registry';
+
+export type { InstanceStarter } from './on-demand/starter-registry';
 
 export interface FleetRouterOptions {
   endpoints: readonly EndpointState[];
@@ -25,17 +29,6 @@ export interface FleetRouterOptions {
   routing?: Partial<RoutingConfig>;
   /** @default "fleet(<endpoint names>)" */
   name?: string;
-}
-
-/** Starts an on-demand endpoint; the router asks when queued work needs it. */
-export interface InstanceStarter {
-  readonly endpoint: string;
-  /** Resolves when the endpoint is running (or rejects when it could not start). */
-  ensureStarted(): Promise<void>;
-  readonly starting: boolean;
-  /** False while a failed start is cooling down. */
-  readonly canStart: boolean;
-  readonly queueThreshold: number;
 }
 
 interface Pending extends QueueEntry {
@@ -68,7 +61,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   private readonly scorer: EndpointScorer;
   private readonly affinity = new Map<string, string>();
   private readonly pinnedNumCtx = new Map<string, number | undefined>();
-  private readonly starters = new Map<string, InstanceStarter>();
+  private readonly starters: StarterRegistry;
   private seq = 0;
   private pumping = false;
   private again = false;
@@ -82,6 +75,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     this.agents = options.agents ?? {};
     this.routing = RoutingSchema.parse(options.routing ?? {});
     this.scorer = new EndpointScorer(this.endpoints, this.routing.policy);
+    this.starters = new StarterRegistry(this.endpoints, () => this.pump());
     this.name = options.name ?? `fleet(${this.endpoints.map((e) => e.name).join(',')})`;
   }
 
@@ -91,7 +85,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
 
   /** Registers an on-demand instance the router may start. */
   attachStarter(starter: InstanceStarter): void {
-    this.starters.set(starter.endpoint, starter);
+    this.starters.attach(starter);
   }
 
   /** Calls waiting for a slot. */
@@ -104,7 +98,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return new Observable<ChatEvent>((subscriber) => {
       const route = options.agent === undefined ? undefined : this.agents[options.agent];
-      const choice = this.chooseModel(request.model, route, route?.labels ?? []);
+      const choice = chooseModel(this.name, this.endpoints, this.starters, request.model, route);
       if (FlotillaError.is(choice)) {
         subscriber.error(choice);
         return;
@@ -219,14 +213,14 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         });
         if (d.kind === 'wait') break;
         if (d.kind === 'none') {
-          if (this.startFor(model, head.labels)) break;
+          if (this.starters.startFor(model, head.labels)) break;
           this.failQueue(queue, model);
           break;
         }
         queue.pop();
         this.start(head, d.endpoint, d.expectedLoadMs, now);
       }
-      this.maybeStartForBacklog(model, queue.size);
+      this.starters.startForBacklog(model, queue.size);
     }
   }
 
@@ -258,65 +252,9 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     );
   }
 
-  /**
-   * The model as the caller or its fallbacks spell it (servers match it in canonical form).
-   * The agent's labels bind its own model; a fallback may run anywhere that has it.
-   */
-  private chooseModel(asked: string, route: Partial<AgentRoute> | undefined, required: readonly string[]): { wire: string; labels: readonly string[] } | FlotillaError {
-    const candidates = [asked, ...(route?.fallbacks ?? [])];
-    const model = canonicalModel(asked);
-    for (const [i, wire] of candidates.entries()) {
-      const m = canonicalModel(wire);
-      const labels = i === 0 ? required : [];
-      if (this.endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l)))) return { wire, labels };
-      if (this.endpoints.some((e) => !e.running && this.starters.get(e.name)?.canStart && e.serves(m) && labels.every((l) => e.labels.has(l)))) {
-        return { wire, labels };
-      }
-    }
-    const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
-    if (servers.length === 0) {
-      return new FlotillaError('modelNotFound', `no endpoint of ${this.name} serves ${JSON.stringify(model)}${candidates.length > 1 ? ` or its fallbacks ${candidates.slice(1).join(', ')}` : ''}`, {
-        details: { model, fallbacks: candidates.slice(1) },
-      });
-    }
-    return this.circuitOpen(model, servers);
-  }
-
-  private circuitOpen(model: string, servers: string[]): FlotillaError {
-    return new FlotillaError('circuitOpen', `every endpoint serving ${JSON.stringify(model)} is down or its circuit is open: ${servers.join(', ')}`, {
-      details: { model, endpoints: servers },
-    });
-  }
-
   private failQueue(queue: PriorityQueue<Pending>, model: string): void {
     const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
-    for (let e = queue.pop(); e; e = queue.pop()) e.subscriber.error(this.circuitOpen(model, servers));
-  }
-
-  /** Starts a stopped on-demand endpoint that could serve `model` with `labels`; true if one is (being) started. */
-  private startFor(model: string, labels: readonly string[]): boolean {
-    for (const e of this.endpoints) {
-      const s = this.starters.get(e.name);
-      if (!s || e.running || !(s.starting || s.canStart) || !e.serves(model) || !labels.every((l) => e.labels.has(l))) continue;
-      void s.ensureStarted().then(
-        () => this.pump(),
-        () => this.pump(),
-      );
-      return true;
-    }
-    return false;
-  }
-
-  private maybeStartForBacklog(model: string, queued: number): void {
-    if (queued === 0 || this.starters.size === 0) return;
-    for (const s of this.starters.values()) {
-      const e = this.byName.get(s.endpoint)!;
-      if (e.running || s.starting || !s.canStart || !e.serves(model) || queued < s.queueThreshold) continue;
-      void s.ensureStarted().then(
-        () => this.pump(),
-        () => undefined,
-      );
-    }
+    for (let e = queue.pop(); e; e = queue.pop()) e.subscriber.error(circuitOpenError(model, servers));
   }
 
   /** Keeps num_ctx constant per model: the configured value, else the first one seen. */

@@ -3,7 +3,7 @@ import { FlotillaError } from '@flotilla/core';
 import type { EndpointState } from '../endpoints/endpoint-state';
 import { canonicalModel } from '../endpoints/model-name';
 import type { HealthMonitor } from '../health/health-monitor';
-import type { InstanceStarter } from '../fleet-router';
+import type { InstanceStarter } from './starter-registry';
 
 export interface OnDemandInstanceOptions {
   /** num_ctx per model, used when warming (the same the router sends). */

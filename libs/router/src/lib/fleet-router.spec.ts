@@ -98,6 +98,19 @@ describe('FleetRouter over simulated Ollama servers', () => {
     expect(finals.map((x) => x.endpoint)).toEqual(['c', 'c', 'c']);
   });
 
+  it('follows the servers\' model lists and loaded state through the health probes', async () => {
+    const a = await sim({ models: [M] });
+    const b = await sim({ models: [M] });
+    await new OllamaModelClient({ host: b.url }).warm(M);
+    const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url }, { name: 'b', kind: 'ollama', url: b.url }] });
+    await f.start();
+    expect(f.router.report().endpoints.map((e) => e.loaded)).toEqual([[], [M]]);
+    b.removeModel(M);
+    await f.monitor.probeAll();
+    expect(f.router.endpoint('b')!.serves(M)).toBe(false);
+    expect(finalOf(await events(ask(f, 'hi'))).endpoint).toBe('a');
+  });
+
   it('does not evict a model another endpoint can load without evicting', async () => {
     const a = await sim({ models: [M, 'other:1b'], maxLoadedModels: 1 });
     const b = await sim({ models: [M, 'other:1b'], maxLoadedModels: 2 });

@@ -152,7 +152,8 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
 
   async contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined> {
     const m = canonicalModel(model);
-    const numCtx = this.routing.numCtx[m] ?? this.routing.numCtx[model] ?? options?.numCtx;
+    // The window the call will actually get: the num_ctx the router sends for this model.
+    const numCtx = this.routing.numCtx[m] ?? (this.pinnedNumCtx.has(m) ? this.pinnedNumCtx.get(m) : options?.numCtx);
     const answers = await Promise.all(
       this.endpoints
         .filter((e) => e.serves(m) && isContextWindowAware(e.client))

@@ -176,6 +176,26 @@ describe('demo', () => {
       expect(result.backend).toContain('router over llama-cpp (llama-cpp, 1 slot(s))');
     }, 120_000);
 
+    it('runs on one GGUF file for every agent with --backend llama-cpp --model <file>', async () => {
+      const gguf = path.join(dir, 'tiny-coder.gguf');
+      await writeSyntheticGguf(gguf, { stopBias: 2, contextLength: 4096 });
+      const { code, stdout } = await runDemo(['--json', '--max-rounds', '1', '--backend', 'llama-cpp', '--model', gguf]);
+      const result = JSON.parse(stdout);
+      expect(result.status).toBe('succeeded');
+      expect(code === 0 || code === 1).toBe(true);
+      const name = path.basename(gguf).replace(/\.gguf$/, '');
+      expect(new Set(result.stats.map((s: { model: string }) => s.model))).toEqual(new Set([name]));
+      expect(result.stats.length).toBeGreaterThanOrEqual(3);
+    }, 120_000);
+
+    it('rejects --model for other backends and a missing file, naming the flag', async () => {
+      expect(await runDemo(['--model', path.join(dir, 'tiny-coder.gguf')])).toMatchObject({ code: 2, stderr: expect.stringContaining('--model: a GGUF file for --backend llama-cpp') });
+      expect(await runDemo(['--backend', 'llama-cpp', '--model', '/nope/missing.gguf'])).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining('--model: no such file: /nope/missing.gguf'),
+      });
+    });
+
     it('takes llama-cpp from FLOTILLA_BACKEND alone and says what it needs', async () => {
       const { code, stderr } = await runDemo(['--json'], { FLOTILLA_BACKEND: 'llama-cpp' });
       expect(code).toBe(2);

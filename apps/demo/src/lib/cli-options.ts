@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { FlotillaError } from '@flotilla/core';
 
@@ -16,6 +18,8 @@ export interface DemoOptions {
   config?: string;
   /** llama-cpp backend: GGUF files by model name, `name=/path/model.gguf,...` (env FLOTILLA_LLAMA_MODELS). */
   llamaModels?: string;
+  /** llama-cpp backend: one GGUF file for every agent (`--model`). */
+  llamaModel?: string;
   /** Cassette files to replay from (fixture) or record into (--record). */
   cassettes?: string[];
   record: boolean;
@@ -36,8 +40,9 @@ export const USAGE = `flotilla demo: the manager -> workers -> reviewer pipeline
 Usage: npm run demo -- [options]
 
   --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
-  --backend <name>        fixture (default) | ollama | openai | llama-cpp   (env FLOTILLA_BACKEND;
-                          llama-cpp reads FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,...)
+  --backend <name>        fixture (default) | ollama | openai | llama-cpp   (env FLOTILLA_BACKEND)
+  --model <file.gguf>     llama-cpp: one GGUF model for every agent, no server at all
+                          (or FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,... for several)
   --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
   --config <file>         fleet configuration (YAML/JSON): route through several servers (env FLOTILLA_CONFIG)
   --cassette <file>       cassette to replay or record (repeatable; default: the shipped ones)
@@ -65,6 +70,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
         backend: { type: 'string' },
         host: { type: 'string' },
         config: { type: 'string' },
+        model: { type: 'string' },
         cassette: { type: 'string', multiple: true },
         record: { type: 'boolean', default: false },
         pace: { type: 'string' },
@@ -90,6 +96,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     host: values.host ?? (backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined),
     config: values.config ?? (values.backend === undefined ? env['FLOTILLA_CONFIG'] || undefined : undefined),
     llamaModels: env['FLOTILLA_LLAMA_MODELS'],
+    llamaModel: values.model,
     cassettes: values.cassette,
     record: values.record ?? false,
     pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),
@@ -104,6 +111,17 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     help: values.help ?? false,
   };
   if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
+  if (options.llamaModel !== undefined) {
+    if (backend !== 'llama-cpp') throw new FlotillaError('config', '--model: a GGUF file for --backend llama-cpp; other backends take --manager-model, --worker-model, --reviewer-model');
+    const file = path.resolve(options.llamaModel);
+    if (!fs.existsSync(file)) throw new FlotillaError('config', `--model: no such file: ${file}`);
+    // One model, named after its file, serves every role unless a role model is given.
+    const name = path.basename(file).replace(/\.gguf$/i, '');
+    options.llamaModels = `${name}=${file}`;
+    options.managerModel ??= name;
+    options.workerModel ??= name;
+    options.reviewerModel ??= name;
+  }
   if (options.record && backend === 'fixture' && !options.config) {
     throw new FlotillaError('config', '--record: records a live backend; add --backend ollama (or openai) and --cassette <file>');
   }

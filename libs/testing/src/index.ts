@@ -37,3 +37,4 @@ export type { SyntheticGgufOptions, SyntheticGgufInfo } from './lib/gguf/synthet
 export { SYNTHETIC_TOKEN_IDS } from './lib/gguf/byte-vocab';
 export { readGgufHeader } from './lib/gguf/gguf.reader';
 export type { GgufHeader, GgufTensorInfo } from './lib/gguf/gguf.reader';
+export { ensureLlamaServerBinary, BUILD_SCRIPT as LLAMA_SERVER_BUILD_SCRIPT, SETUP_LINE, BUILD_TIMEOUT_MS as LLAMA_SERVER_BUILD_TIMEOUT_MS } from './lib/llama-server/llama-server.binary';

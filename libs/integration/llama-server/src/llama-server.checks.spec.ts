@@ -5,7 +5,7 @@ import { collectChat, CONTRACT_SCHEMA } from '@flotilla/core/testing';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
 import { PLAN, VERDICT } from '@flotilla/agents';
 import { tap } from 'rxjs';
-import { ensureLlamaServerBinary } from './lib/llama-server.binary';
+import { ensureLlamaServerBinary } from '@flotilla/testing';
 import { llamaExtrasFetch } from './lib/llama-extras.fetch';
 import { decodedOf, pollUntil, readMetrics, readSlots } from './lib/llama-server.probes';
 import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID, type SyntheticLlamaServer } from './lib/synthetic-llama-server';

@@ -1,5 +1,5 @@
 import { describeModelClientContract } from '@flotilla/core/testing';
-import { ensureLlamaServerBinary } from './lib/llama-server.binary';
+import { ensureLlamaServerBinary } from '@flotilla/testing';
 import { LlamaServerContractHarness } from './lib/llama-server.contract-harness';
 import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-llama-server';
 

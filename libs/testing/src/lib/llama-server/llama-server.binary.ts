@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-/** The workspace root (this file is libs/integration/llama-server/src/lib/). */
+/** The workspace root (this file is libs/testing/src/lib/llama-server/). */
 export const WORKSPACE_ROOT = resolve(__dirname, '../../../../..');
 export const BUILD_SCRIPT = join(WORKSPACE_ROOT, 'tools/llama-server/build.sh');
 /** What to run when cmake or g++ is missing (tools/setup-system.sh installs them). */

@@ -6,7 +6,7 @@ export { summarizeRun, tokensPerSecond } from './lib/run-summary';
 export type { RunSummary, CallRecord, CallAttempt } from './lib/run-summary';
 export { TRACE_FILE_VERSION, TRACE_FILE_EXTENSION } from './lib/trace-file.format';
 export type { TraceHeader } from './lib/trace-file.format';
-export { TraceFileSink, DEFAULT_TRACE_FLUSH_LINES } from './lib/trace-file.sink';
+export { TraceFileSink, DEFAULT_TRACE_FLUSH_LINES, TRACE_FILES_KEPT } from './lib/trace-file.sink';
 export type { TraceFileSinkOptions } from './lib/trace-file.sink';
 export { readTraceFile, parseTraceFile, expandTracePaths, readRunSummaries } from './lib/trace-file.reader';
 export type { TraceFile, TraceRun } from './lib/trace-file.reader';

@@ -22,8 +22,13 @@ export interface TraceFileSinkOptions {
   layout?: 'perRun' | 'shared';
   /** Keep `token` events (they are many). @default false */
   tokens?: boolean;
-  /** Keep step outputs in `step.end` lines. @default true */
-  outputs?: boolean;
+  /**
+   * Step outputs kept in `step.end` lines: `'calls'` keeps what each agent call produced
+   * and leaves out structural steps' and the run's output (assembled from the calls'
+   * outputs: they would double the file); `true` keeps all; `false` none.
+   * @default 'calls'
+   */
+  outputs?: boolean | 'calls';
   /** Write a run's pending events once this many are waiting (and always at `run.end`). @default 64 */
   flushLines?: number;
   /** Wall clock (epoch ms) read at `run.start`. @default Date.now */
@@ -54,7 +59,7 @@ export class TraceFileSink {
   private readonly runs = new Map<string, RunFile>();
   private readonly flushLines: number;
   private readonly tokens: boolean;
-  private readonly outputs: boolean;
+  private readonly outputs: boolean | 'calls';
   private readonly now: () => number;
   private readonly onError: (error: unknown) => void;
   private dirMade = false;
@@ -73,7 +78,7 @@ export class TraceFileSink {
   constructor(private readonly options: TraceFileSinkOptions) {
     this.flushLines = options.flushLines ?? DEFAULT_TRACE_FLUSH_LINES;
     this.tokens = options.tokens ?? false;
-    this.outputs = options.outputs ?? true;
+    this.outputs = options.outputs ?? 'calls';
     this.now = options.now ?? Date.now;
     this.onError = options.onError ?? ((e) => process.emitWarning(`flotilla trace file: ${String(e)}`));
     this.shared = options.layout === 'shared';
@@ -202,12 +207,12 @@ export class TraceFileSink {
       case 'run.start':
         return JSON.stringify({ ...e, input: redact(e.input) });
       case 'step.end':
-        return JSON.stringify(this.outputs ? e : { ...e, output: undefined });
+        return JSON.stringify(this.outputs === true || (this.outputs === 'calls' && e.kind === 'call') ? e : { ...e, output: undefined });
       case 'retry':
       case 'error':
         return JSON.stringify(redact(e));
       case 'run.end':
-        return JSON.stringify(slimEnd(e));
+        return JSON.stringify(slimEnd(e, this.outputs === true));
       default:
         return JSON.stringify(e);
     }
@@ -215,9 +220,9 @@ export class TraceFileSink {
 }
 
 /** `run.end` without what the file already holds (the trace and the completed steps). */
-function slimEnd(event: RunEndEvent): unknown {
-  const { trace: _trace, steps: _steps, ...rest } = event.result;
-  return { ...event, result: redact(rest) };
+function slimEnd(event: RunEndEvent, output: boolean): unknown {
+  const { trace: _trace, steps: _steps, output: out, ...rest } = event.result;
+  return { ...event, result: redact(output ? { ...rest, output: out } : rest) };
 }
 
 function fileStamp(ms: number): string {

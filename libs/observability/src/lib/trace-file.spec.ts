@@ -102,3 +102,20 @@ describe('trace file, shared layout', () => {
     expect(summaries.map((s) => s.calls.length)).toEqual([4, 4, 4, 4, 4, 5]);
   });
 });
+
+describe('trace file outputs', () => {
+  it("keeps agent calls' outputs by default and leaves out structural steps' and the run's", async () => {
+    const read = async (outputs?: boolean | 'calls') => {
+      const sink = new TraceFileSink({ dir: join(dir, String(outputs)), outputs });
+      await lastValueFrom(testEngine().run$().pipe(tap(sink), toArray()));
+      await sink.flush();
+      const events = (await readTraceFile(sink.files[0]!)).runs[0]!.events;
+      const ends = events.filter((e) => e.type === 'step.end');
+      const end = events.at(-1)!;
+      return { calls: ends.filter((e) => e.kind === 'call' && e.output !== undefined).length, other: ends.filter((e) => e.kind !== 'call' && e.output !== undefined).length, runOutput: end.type === 'run.end' && end.result.output !== undefined };
+    };
+    expect(await read()).toEqual({ calls: 4, other: 0, runOutput: false });
+    expect(await read(true)).toEqual({ calls: 4, other: 2, runOutput: true });
+    expect(await read(false)).toEqual({ calls: 0, other: 0, runOutput: false });
+  });
+});

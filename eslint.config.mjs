@@ -26,6 +26,7 @@ export default [
             { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:chain', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:observability', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:authoring', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain', 'scope:adapter', 'scope:transport'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:integration', onlyDependOnLibsWithTags: ['*'] },

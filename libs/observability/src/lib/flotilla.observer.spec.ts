@@ -60,3 +60,35 @@ describe('FlotillaObserver', () => {
     expect(types).toHaveLength(end.length);
   });
 });
+
+describe('FlotillaObserver when the subscriber leaves mid-run', () => {
+  it('ends the run\'s open spans, writes what it got and forgets the run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'flotilla-obs-'));
+    try {
+      const exporter = new InMemorySpanExporter();
+      const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+      const observer = new FlotillaObserver({ otel: { tracer: provider.getTracer('t') }, metrics: true, traceFile: dir });
+      // Coders never answer: the run parks mid-fan-out.
+      const { run$ } = testEngine((req) => (req.model.startsWith('coder') ? { hang: true } : 'plan'));
+      const seen: string[] = [];
+      const sub = observer.observe(run$()).subscribe((e) => seen.push(e.type));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(seen).not.toContain('run.end');
+      sub.unsubscribe();
+      await observer.flush();
+      const spans = exporter.getFinishedSpans();
+      const run = spans.find((s) => s.name === 'run test-pipeline')!;
+      expect(run.status).toEqual({ code: 2, message: 'unsubscribed before the run ended' });
+      expect(spans.filter((s) => s.name === 'invoke_agent coder')).toHaveLength(3);
+      const [summary] = await readRunSummaries([dir]);
+      expect(summary!.calls.map((c) => c.status)).toEqual(['succeeded', 'unfinished', 'unfinished', 'unfinished']);
+      // Nothing of the run stays behind in the sinks.
+      const otel = observer.otel as unknown as { spans: Map<string, unknown>; runs: Map<string, unknown> };
+      expect([otel.spans.size, otel.runs.size]).toEqual([0, 0]);
+      const traceFile = observer.traceFile as unknown as { runs: Map<string, unknown> };
+      expect(traceFile.runs.size).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { type MonoTypeOperatorFunction, type Observable, tap } from 'rxjs';
+import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 import type { RunEvent } from '@flotilla/core';
 import { OtelSink, type OtelSinkOptions } from './otel.sink';
 import { MetricsSink, type MetricsSinkOptions } from './metrics.sink';
@@ -8,6 +8,8 @@ import { TraceFileSink, type TraceFileSinkOptions } from './trace-file.sink';
 /** Anything that takes run events: every sink here, or your own. */
 export interface RunEventSink {
   next(event: RunEvent): void;
+  /** The run's subscriber left before `run.end` (no more events will come): drop its state. */
+  abandon?(runId: string): void;
 }
 
 export interface FlotillaObserverOptions {
@@ -77,8 +79,42 @@ export class FlotillaObserver implements RunEventSink {
     return run$.pipe(this.operator());
   }
 
+  /**
+   * Passes each event to the sinks, then on. A subscriber that leaves before `run.end`
+   * (an unsubscribe rather than an abort signal: the engine then emits nothing more)
+   * has the sinks drop the run, so nothing stays open.
+   */
   operator(): MonoTypeOperatorFunction<RunEvent> {
-    return tap({ next: (e) => this.next(e) });
+    return (source) =>
+      new Observable<RunEvent>((subscriber) => {
+        let runId: string | undefined;
+        let ended = false;
+        const sub = source.subscribe({
+          next: (e) => {
+            runId ??= e.runId;
+            if (e.type === 'run.end') ended = true;
+            this.next(e);
+            subscriber.next(e);
+          },
+          error: (err: unknown) => subscriber.error(err),
+          complete: () => subscriber.complete(),
+        });
+        return () => {
+          sub.unsubscribe();
+          if (runId !== undefined && !ended) this.abandon(runId);
+        };
+      });
+  }
+
+  /** Tells every sink that a run will not end. */
+  abandon(runId: string): void {
+    for (const sink of this.sinks) {
+      try {
+        sink.abandon?.(runId);
+      } catch (e) {
+        this.onSinkError(e, sink);
+      }
+    }
   }
 
   /** Resolves when the trace files are written (spans and metrics need no flushing here). */

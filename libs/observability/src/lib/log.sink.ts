@@ -75,6 +75,11 @@ export class LogSink {
     this.logger = options.logger ?? createLogger();
   }
 
+  /** The run's subscriber left before its end: forget its calls in flight. */
+  abandon(runId: string): void {
+    this.calls.abandon(runId);
+  }
+
   next(e: RunEvent): void {
     const log = this.logger;
     switch (e.type) {

@@ -73,6 +73,11 @@ export class MetricsSink {
     this.runs = new Counter({ name: p + 'runs_total', help: 'Runs that ended, by chain and status.', labelNames: ['chain', 'status'], registers });
   }
 
+  /** The run's subscriber left before its end: forget its calls in flight. */
+  abandon(runId: string): void {
+    this.open.abandon(runId);
+  }
+
   next(e: RunEvent): void {
     switch (e.type) {
       case 'step.start':

@@ -33,4 +33,10 @@ export class OpenCalls {
     if (!left) return;
     for (const ev of e.result.trace) if (ev.type === 'step.start') this.byId.delete(ev.id);
   }
+
+  /** Forgets a run that will never end (its subscriber left): walks every call in flight, a rare path. */
+  abandon(runId: string): void {
+    if (!this.perRun.delete(runId)) return;
+    for (const [id, start] of this.byId) if (start.runId === runId) this.byId.delete(id);
+  }
 }

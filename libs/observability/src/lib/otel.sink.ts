@@ -124,6 +124,29 @@ export class OtelSink {
     }
   }
 
+  /**
+   * The run's subscriber left before its end (an unsubscribe, not an abort signal, which
+   * ends the run properly): its open spans end now, marked as cancelled.
+   */
+  abandon(runId: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    const end = this.now();
+    const prefix = runId + '.';
+    for (const [id, span] of this.spans) {
+      if (id !== runId && !id.startsWith(prefix)) continue;
+      if (span.isRecording()) {
+        span.setAttribute(ATTR.ERROR_TYPE, 'aborted');
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'unsubscribed before the run ended' });
+      }
+      span.end(end);
+      this.spans.delete(id);
+      this.calls.delete(id);
+      this.contexts.delete(id);
+    }
+    this.runs.delete(runId);
+  }
+
   private startStep(e: StepStartEvent): void {
     const run = this.runs.get(e.runId);
     const parent = e.parentId === undefined ? undefined : this.spans.get(e.parentId);

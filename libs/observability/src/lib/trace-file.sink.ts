@@ -95,6 +95,14 @@ export class TraceFileSink {
     } else if (file.pending.length === this.flushLines) this.schedule(file);
   }
 
+  /** The run's subscriber left before its end: what was received is written, the file stays without `run.end`. */
+  abandon(runId: string): void {
+    const file = this.runs.get(runId);
+    if (!file) return;
+    this.runs.delete(runId);
+    this.schedule(file);
+  }
+
   /** Resolves once every event received so far is on disk. */
   flush(): Promise<void> {
     this.due.push(...this.runs.values());

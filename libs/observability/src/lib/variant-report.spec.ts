@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { summarizeRun } from './run-summary';
@@ -81,6 +81,11 @@ describe('variant report', () => {
     const io = { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) };
     expect(await reportCommand([dir, '--json'], io)).toBe(0);
     expect(JSON.parse(out.join('')).agents[0].variants).toHaveLength(2);
+    const html = join(dir, 'report.html');
+    expect(await reportCommand([dir, '--html', html], io)).toBe(0);
+    const page = await readFile(html, 'utf8');
+    expect(page).toMatch(/^<!doctype html>/);
+    expect((page.match(/class="run"/g) ?? []).length).toBe(6);
     expect(await reportCommand([], io)).toBe(2);
     expect(await reportCommand(['--min-runs', 'x', files[0]!], io)).toBe(2);
     expect(err.join('')).toContain('--min-runs: expected a whole number > 0, got "x"');

@@ -95,12 +95,16 @@ describe('createNodeHttpFetch with a server that closes kept-alive connections',
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     try {
-      const fetch = createNodeHttpFetch();
+      const fetch = createNodeHttpFetch({ resendOnStaleSocket: true });
       expect(await (await fetch(url)).text()).toBe('answer 1');
       expect(await (await fetch(url)).text()).toBe('answer 2');
       expect(await (await fetch(url)).text()).toBe('answer 3');
       expect(answered).toBe(3);
       expect(connections).toBe(3);
+      // Off by default: the reset surfaces (it may be a server that dropped the request).
+      const strict = createNodeHttpFetch();
+      expect(await (await strict(url)).text()).toBe('answer 4');
+      await expect(strict(url)).rejects.toMatchObject({ code: 'ECONNRESET' });
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

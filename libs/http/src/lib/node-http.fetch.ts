@@ -8,6 +8,15 @@ export type FetchLike = typeof fetch;
 export interface NodeHttpFetchOptions {
   /** Reuse connections between calls. @default true */
   keepAlive?: boolean;
+  /**
+   * Send a request once more on a fresh socket when its reused keep-alive socket was reset
+   * before any response arrived: what a server that closes connections while advertising
+   * keep-alive (llama.cpp's server) causes on the next call. On the wire this looks the
+   * same as a server that took the request and dropped the connection before answering,
+   * so turn it on only for servers known to close idle connections early.
+   * @default false
+   */
+  resendOnStaleSocket?: boolean;
 }
 
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
@@ -21,6 +30,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  */
 export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLike {
   const keepAlive = options.keepAlive ?? true;
+  const resendOnStale = keepAlive && (options.resendOnStaleSocket ?? false);
   const agents = { http: new http.Agent({ keepAlive }), https: new https.Agent({ keepAlive }) };
   const nodeFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(typeof input === 'string' || input instanceof URL ? input : input.url);
@@ -31,10 +41,10 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
     if (body !== undefined) headers.set('content-length', String(Buffer.byteLength(body)));
     const requestOptions = { method: init.method ?? 'GET', headers: Object.fromEntries(headers.entries()), agent: secure ? agents.https : agents.http };
 
-    // A pooled keep-alive socket may have been closed by the server after its last
-    // response (llama.cpp's server does so after every stream while advertising
-    // keep-alive). Such a request never reached the server: send it once more on a fresh
-    // socket, as Node's documentation advises (request.reusedSocket).
+    // With resendOnStaleSocket: a pooled keep-alive socket the server had closed after its
+    // last response (llama.cpp's server does so after every stream while advertising
+    // keep-alive) fails the next request before any response; send it once more on a
+    // fresh socket, as Node's documentation advises (request.reusedSocket).
     const attempt = (retried: boolean): Promise<Response> =>
       new Promise<Response>((resolve, reject) => {
         if (signal?.aborted) {
@@ -42,6 +52,7 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
           return;
         }
         const req = (secure ? https : http).request(url, requestOptions);
+        let responded = false;
         const onAbort = () => {
           const err = abortError(signal!);
           req.destroy(err);
@@ -50,10 +61,11 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
         signal?.addEventListener('abort', onAbort, { once: true });
         req.on('error', (err: NodeJS.ErrnoException) => {
           signal?.removeEventListener('abort', onAbort);
-          if (!retried && req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted) resolve(attempt(true));
+          if (resendOnStale && !responded && !retried && req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted) resolve(attempt(true));
           else reject(err);
         });
         req.on('response', (res) => {
+          responded = true;
           const responseHeaders = new Headers();
           for (const [k, v] of Object.entries(res.headers)) {
             if (Array.isArray(v)) v.forEach((x) => responseHeaders.append(k, x));

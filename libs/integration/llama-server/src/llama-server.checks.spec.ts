@@ -29,7 +29,7 @@ function runToLengthClient(): OpenAICompatibleModelClient {
   return new OpenAICompatibleModelClient({
     baseURL: `${served.server.baseURL}/v1`,
     env: {},
-    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), createNodeHttpFetch()),
+    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), createNodeHttpFetch({ resendOnStaleSocket: true })),
   });
 }
 
@@ -201,7 +201,7 @@ describe('llama-server: a server that dies mid-stream', () => {
       const dying = new OpenAICompatibleModelClient({
         baseURL: `${doomed.server.baseURL}/v1`,
         env: {},
-        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), createNodeHttpFetch()),
+        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), createNodeHttpFetch({ resendOnStaleSocket: true })),
       });
       let deltas = 0;
       const c = await collectChat(

@@ -34,8 +34,10 @@ export interface OpenAICompatibleOptions {
   headers?: Readonly<Record<string, string>>;
   /**
    * Transport. The default is a node:http fetch without undici's 300 s headers / body
-   * timeouts (a cold model load can keep headers back that long); deadlines belong to the engine.
-   * @default createNodeHttpFetch() from @flotilla/http
+   * timeouts (a cold model load can keep headers back that long; deadlines belong to the
+   * engine) that resends a request once when a server closed the reused keep-alive socket
+   * (llama.cpp's server closes after every stream).
+   * @default createNodeHttpFetch({ resendOnStaleSocket: true }) from @flotilla/http
    */
   fetch?: FetchLike;
   /** Environment to read the key from (tests). @default process.env */
@@ -91,6 +93,6 @@ export function resolveOpenAIOptions(options: OpenAICompatibleOptions = {}): Res
     contextLength: options.contextLength ?? {},
     discoverContextLength: options.discoverContextLength ?? true,
     headers: options.headers ?? {},
-    fetch: options.fetch ?? createNodeHttpFetch(),
+    fetch: options.fetch ?? createNodeHttpFetch({ resendOnStaleSocket: true }),
   };
 }

@@ -69,7 +69,7 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
         const next = this.#next;
         this.#next = undefined;
         return this.#extrasFor(next);
-      }, createNodeHttpFetch()),
+      }, createNodeHttpFetch({ resendOnStaleSocket: true })),
     });
   }
 

@@ -45,7 +45,11 @@ describe('generators, end to end in a copy of the workspace', () => {
   const jestReport = (args: string[]) => {
     const report = path.join(copy, `jest-report-${Date.now()}.json`);
     run(copy, nodeBin('jest', 'bin/jest.js'), [...args, '--ci', '--json', `--outputFile=${report}`]);
-    return JSON.parse(fs.readFileSync(report, 'utf8')) as { numPassedTests: number; numFailedTests: number };
+    return JSON.parse(fs.readFileSync(report, 'utf8')) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      testResults: { assertionResults: { title: string; status: string }[] }[];
+    };
   };
 
   it('agent: the generated agent and its spec pass their tests, typecheck and lint', () => {
@@ -65,5 +69,24 @@ describe('generators, end to end in a copy of the workspace', () => {
     expect(results.numPassedTests).toBeGreaterThanOrEqual(15);
     tsc('libs/adapters/tgi/tsconfig.json');
     expect(nx(['run', 'adapter-tgi:lint', '--output-style=static', '--skip-nx-cache'])).toContain('Successfully ran target lint');
+  });
+
+  it('chain: the generated example runs through `flotilla run` on its cassette, and the examples spec covers it', () => {
+    const out = nx(['g', '@flotilla/nx-plugin:chain', 'faq-bot', '--no-interactive']);
+    for (const file of ['chain.yaml', 'input.yaml', 'cassettes/src/faq-bot.yaml', 'cassettes/faq-bot.json']) expect(out).toContain(`CREATE examples/faq-bot/${file}`);
+    const result = run(copy, 'tools/scripts/run-ts.cjs', ['apps/cli/src/main.ts', 'run', 'examples/faq-bot/chain.yaml', '--input-file', 'examples/faq-bot/input.yaml']);
+    expect(JSON.parse(result.trim().split('\n').at(-1)!).result).toMatchObject({ status: 'succeeded', output: { grounded: true, sources: [2] } });
+    const examples = jestReport(['-c', 'apps/cli/jest.config.cjs', 'apps/cli/src/examples.spec.ts']);
+    expect(examples.numFailedTests).toBe(0);
+    const titles = examples.testResults.flatMap((r) => r.assertionResults.map((a) => `${a.status} ${a.title}`));
+    expect(titles).toEqual(expect.arrayContaining(['passed faq-bot validates without warnings', 'passed faq-bot/cassettes/faq-bot.json is in step with its replies and the current chain']));
+  });
+
+  it('chain elsewhere: the chain folder is a test project whose spec passes, typechecks and lints', () => {
+    expect(nx(['g', '@flotilla/nx-plugin:chain', 'triage', '--directory', 'chains', '--no-interactive'])).toContain('CREATE chains/triage/triage.chain.spec.ts');
+    expect(jestReport(['-c', 'chains/triage/jest.config.cjs'])).toMatchObject({ numPassedTests: 4, numFailedTests: 0 });
+    tsc('chains/triage/tsconfig.json');
+    expect(nx(['run', 'chain-triage:test', '--output-style=static', '--skip-nx-cache'])).toContain('Successfully ran target test');
+    expect(nx(['run', 'chain-triage:lint', '--output-style=static', '--skip-nx-cache'])).toContain('Successfully ran target lint');
   });
 });

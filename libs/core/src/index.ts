@@ -29,6 +29,7 @@ export { estimatePromptTokens, CHARS_PER_TOKEN, TOKENS_PER_MESSAGE } from './lib
 export type { OutputSchema, ParseResult } from './lib/schema/output-schema';
 export { zodSchema } from './lib/schema/zod-schema';
 export { jsonSchema, formatAjvErrors } from './lib/schema/json-schema';
+export type { JsonSchemaOptions } from './lib/schema/json-schema';
 export { portableSchemaViolations, assertPortableSchema } from './lib/schema/portable-subset';
 
 export { Agent } from './lib/agents/agent.decorator';

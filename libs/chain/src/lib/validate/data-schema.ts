@@ -1,7 +1,4 @@
-import Ajv, { type ValidateFunction } from 'ajv';
-import { FlotillaError, type OutputSchema, formatAjvErrors } from '@flotilla/core';
-
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+import { type OutputSchema, jsonSchema } from '@flotilla/core';
 
 /**
  * A JSON Schema for data that is never sent to a model (a run input, an agent's call
@@ -9,14 +6,5 @@ const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
  * is only for output schemas, which constrain generation.
  */
 export function dataSchema(schema: Record<string, unknown>, where: string): OutputSchema<unknown> {
-  let validate: ValidateFunction;
-  try {
-    validate = ajv.compile(schema);
-  } catch (cause) {
-    throw new FlotillaError('config', `${where}: invalid JSON Schema: ${(cause as Error).message}`, { cause, details: { where } });
-  }
-  return {
-    jsonSchema: schema,
-    parse: (value) => (validate(value) ? { ok: true, value } : { ok: false, error: formatAjvErrors(validate.errors ?? []) }),
-  };
+  return jsonSchema(schema, where, { portable: false });
 }

@@ -60,12 +60,12 @@ const OBJECTIVE = 'Create a function that reverses a string and tests it';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
-async function allSinks(dir: string, only?: 'otel' | 'metrics' | 'logs' | 'traceFile', layout: 'perRun' | 'shared' = 'perRun', sampleRatio = 1) {
+async function allSinks(dir: string, only?: 'otel' | 'metrics' | 'logs' | 'traceFile', layout: 'perRun' | 'shared' = 'perRun', sampleRatio = 1, steps: 'all' | 'calls' = 'all') {
   const exporter = new DiscardingExporter();
   const sampler = sampleRatio < 1 ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(sampleRatio) }) : undefined;
   const provider = new BasicTracerProvider({ sampler, spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 8192 })] });
   const logger = createLogger({ destination: pino.destination({ dest: '/dev/null', sync: false, minLength: 8192 }) });
-  const all: FlotillaObserverOptions = { otel: { tracer: provider.getTracer('bench') }, metrics: true, logs: { logger }, traceFile: { dir, layout } };
+  const all: FlotillaObserverOptions = { otel: { tracer: provider.getTracer('bench'), steps }, metrics: true, logs: { logger }, traceFile: { dir, layout } };
   // --only=otel|metrics|logs|traceFile measures one sink (the trace-file sink is needed for flush bookkeeping only when on).
   const options: FlotillaObserverOptions = only ? { [only]: all[only] } : all;
   const observer = new FlotillaObserver(options);
@@ -171,12 +171,14 @@ async function perSink(dir: string) {
     ['all four, shared trace file', undefined, 'shared'],
     ['otel, 1 run in 10 sampled', 'otel', 'perRun', 0.1],
     ['all four, shared trace file, 1 run in 10 traced', undefined, 'shared', 0.1],
+    ["otel, steps: 'calls'", 'otel', 'perRun', 1, 'calls'],
+    ["all four, shared trace file, otel steps: 'calls'", undefined, 'shared', 1, 'calls'],
   ] as const;
-  for (const [name, only, layout, ratio] of cases.map((c) => [c[0], c[1], c[2], (c as readonly unknown[])[3] as number | undefined] as const)) {
-    const s = await allSinks(join(dir, `${only ?? 'all'}-${layout}-${ratio ?? 1}`), only, layout, ratio);
+  for (const [name, only, layout, ratio, steps] of cases.map((c) => [c[0], c[1], c[2], (c as readonly unknown[])[3] as number | undefined, (c as readonly unknown[])[4] as 'all' | 'calls' | undefined] as const)) {
+    const s = await allSinks(join(dir, `${only ?? 'all'}-${layout}-${ratio ?? 1}-${steps ?? 'all'}`), only, layout, ratio, steps);
     const rounds: number[] = [];
     for (let r = 0; r < (quick ? 3 : 7); r++) {
-      const batch = copies(`${only ?? 'all'}${layout}${ratio ?? 1}-${r}-`);
+      const batch = copies(`${only ?? 'all'}${layout}${ratio ?? 1}${steps ?? ''}-${r}-`);
       gc?.();
       const c0 = cpuMicros();
       for (const run of batch) for (const e of run) s.observer.next(e);

@@ -32,3 +32,4 @@ export type { HtmlReportOptions } from './lib/html-report';
 export { laneKey, callSegments, NO_ENDPOINT } from './lib/html-timeline';
 export { FlotillaObserver, withSinks } from './lib/flotilla.observer';
 export type { FlotillaObserverOptions, RunEventSink } from './lib/flotilla.observer';
+export { ProgressRenderer } from './lib/progress.renderer';

@@ -99,6 +99,20 @@ describe('OtelSink', () => {
     expect(run!.attributes).toMatchObject({ 'flotilla.status': 'failed', 'flotilla.model_calls': 6, 'flotilla.variant.worker': 'fast' });
   });
 
+  it("with steps: 'calls', hangs agent steps straight under the run and leaves structural steps out", () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const sink = new OtelSink({ tracer: provider.getTracer('test'), now: () => T0, steps: 'calls' });
+    sampleRun('r9').forEach((e) => sink.next(e));
+    const spans = exporter.getFinishedSpans();
+    expect(spans).toHaveLength(1 + 5 + 6);
+    const run = byName(spans, 'run pipeline')[0]!;
+    for (const s of spans.filter((x) => x.name.startsWith('invoke_agent '))) expect(parentOf(spans, s)).toBe(run);
+    expect(ms(run.endTime)).toBe(T0 + 301);
+    const internals = sink as unknown as { spans: Map<string, unknown>; contexts: Map<string, unknown>; skipped: Set<string> };
+    expect([internals.spans.size, internals.contexts.size, internals.skipped.size]).toEqual([0, 0, 0]);
+  });
+
   it('keeps concurrent runs apart', () => {
     const { exporter, sink } = setup();
     const a = sampleRun('r1');

@@ -3,7 +3,7 @@ import { FlotillaError, type RunEvent } from '@flotilla/core';
 import { ChainOrchestrator, toPipelineResult, type PipelineResult } from '@flotilla/agents';
 import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
 import { type DemoBackend, createBackend } from './lib/backend';
-import { ProgressRenderer } from './lib/progress.renderer';
+import { ProgressRenderer } from '@flotilla/observability';
 import { summaryTable } from './lib/summary-table';
 
 export interface DemoIo {

@@ -4,7 +4,7 @@ import { type CompiledChain, bindChain, formatDiagnostic, loadChain } from '@flo
 import { BACKENDS, type Backend, type BackendKind, createBackend } from './backend';
 import type { CliIo } from './cli-io';
 import { EXIT, exitCodeOf } from './exit-codes';
-import { ChainProgressRenderer } from './progress.renderer';
+import { ProgressRenderer } from '@flotilla/observability';
 import { readInput } from './read-input';
 import { oneOf, parseAliases, parsePairs, positiveNumber } from './flags';
 
@@ -93,7 +93,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     bindChain(container, compiled);
     const engine = container.get(TOKENS.ChainEngine);
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
-    const progress = jsonl ? undefined : new ChainProgressRenderer(io.stderr);
+    const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
     progress?.start();
     const result = await new Promise<RunResult>((resolve, reject) => {
       engine.run$(compiled.chain, input, { signal: io.signal, deadlineMs }).subscribe({

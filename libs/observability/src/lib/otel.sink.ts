@@ -84,17 +84,9 @@ export class OtelSink {
       case 'step.end':
         return this.endStep(e);
       case 'error': {
-        const span = this.spans.get(e.id);
-        if (!span) return;
-        const run = this.runs.get(e.runId)!;
-        run.open--;
-        if (this.skipped.delete(e.id)) {
-          this.spans.delete(e.id);
-          this.contexts.delete(e.id);
-          return;
-        }
-        const t0 = run.t0;
-        const call = this.calls.get(e.id);
+        const taken = this.takeSpan(e);
+        if (!taken) return;
+        const { span, t0, call } = taken;
         if (call) {
           this.modelCall(call, t0, e.at, {}, e.error);
           span.setAttribute(ATTR.RETRY_COUNT, call.retries);
@@ -204,18 +196,27 @@ export class OtelSink {
     return ctx;
   }
 
-  private endStep(e: StepEndEvent): void {
+  /**
+   * The span a step.end / error event closes, with the run's start time and the call state:
+   * undefined when there is none, or when the step was not exported (its bookkeeping is dropped).
+   */
+  private takeSpan(e: { id: string; runId: string }) {
     const span = this.spans.get(e.id);
-    if (!span) return;
+    if (!span) return undefined;
     const run = this.runs.get(e.runId)!;
     run.open--;
     if (this.skipped.delete(e.id)) {
       this.spans.delete(e.id);
       this.contexts.delete(e.id);
-      return;
+      return undefined;
     }
-    const t0 = run.t0;
-    const call = this.calls.get(e.id);
+    return { span, t0: run.t0, call: this.calls.get(e.id) };
+  }
+
+  private endStep(e: StepEndEvent): void {
+    const taken = this.takeSpan(e);
+    if (!taken) return;
+    const { span, t0, call } = taken;
     if (call) {
       // One attribute object for both spans: the SDK copies values on set.
       const attributes = callAttributes(call, e);

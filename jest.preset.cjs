@@ -11,6 +11,8 @@ module.exports = function preset(projectDir, displayName) {
     resolver: '@nx/jest/plugins/resolver',
     moduleFileExtensions: ['ts', 'js', 'json'],
     testMatch: ['<rootDir>/src/**/*.spec.ts'],
+    // Tests against live external servers are opt-in: FLOTILLA_LIVE=1 runs *.live.spec.ts.
+    testPathIgnorePatterns: process.env.FLOTILLA_LIVE ? ['/node_modules/'] : ['/node_modules/', '\\.live\\.spec\\.ts$'],
     transform: {
       '^.+\\.ts$': [
         '@swc/jest',

@@ -26,3 +26,21 @@ export function numberFlag(flags: ReadonlyMap<string, string>, key: string): num
   if (v.trim() === '' || !Number.isFinite(n)) throw new Error(`--${key}: expected a number, got ${v}`);
   return n;
 }
+
+/** Keeps a started server up until SIGINT / SIGTERM, then closes it and exits 0. */
+export function closeOnSignal(server: { close(): Promise<void> }): void {
+  const stop = () => {
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** Runs a simulator command's main: a failure prints the message and the usage, exit 2. */
+export function runCommand(main: () => Promise<void>, usage: string): void {
+  main().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : e);
+    console.error(usage);
+    process.exit(2);
+  });
+}

@@ -3,7 +3,7 @@
 // Prints the base URL to give an OpenAI client (`http://127.0.0.1:<port>/v1`).
 import { OpenAITestServer } from '../lib/openai/openai-test.server';
 import { OPENAI_FAULTS } from '../lib/openai/openai-fault';
-import { numberFlag, parseFlags } from './cli-args';
+import { closeOnSignal, numberFlag, parseFlags, runCommand } from './cli-args';
 
 const USAGE = `usage: openai-sim [--port 0] [--models test-model,b] [--slots 1] [--time-scale 1]
   [--first-token-ms 20] [--per-token-ms 5] [--prompt-token-ms 0] [--chunk-chars 4] [--api-key-env NAME]
@@ -43,15 +43,7 @@ async function main(): Promise<void> {
   });
   await server.start();
   console.log(server.baseURL);
-  const stop = () => {
-    void server.close().then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  closeOnSignal(server);
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.message : e);
-  console.error(USAGE);
-  process.exit(2);
-});
+runCommand(main, USAGE);

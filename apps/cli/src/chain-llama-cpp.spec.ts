@@ -1,9 +1,8 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { writeSyntheticGguf } from '@flotilla/testing';
-import { main } from './main';
+import { runCli } from './testing/run-cli';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
 
@@ -31,14 +30,8 @@ describe('chain files on the embedded llama.cpp backend', () => {
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
 
   async function run(chain: string, models: Record<string, string>, input: string[]) {
-    const stdout = Object.assign(new PassThrough(), { isTTY: false });
-    const stderr = Object.assign(new PassThrough(), { isTTY: false });
-    let out = '';
-    let err = '';
-    stdout.on('data', (d) => (out += String(d)));
-    stderr.on('data', (d) => (err += String(d)));
     const gg = Object.entries(models).flatMap(([model, file]) => ['--gguf', `${model}=${gguf(file)}`]);
-    const code = await main(['run', path.join(EXAMPLES, chain), '--backend', 'llama-cpp', ...gg, ...input, '--format', 'jsonl'], { stdout, stderr, stdin: Readable.from(['']), env: {} });
+    const { code, stdout: out, stderr: err } = await runCli(['run', path.join(EXAMPLES, chain), '--backend', 'llama-cpp', ...gg, ...input, '--format', 'jsonl']);
     const events = out.trim().split('\n').map((l) => JSON.parse(l));
     return { code, stderr: err, events, result: events.at(-1).result };
   }

@@ -1,25 +1,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { parse as parseYaml } from 'yaml';
 import { type CassetteEntry, loadCassette } from '@flotilla/adapter-fixture';
-import { main } from './main';
+import { runCli } from './testing/run-cli';
 import { HAND_WRITTEN_NOTE, authorCassette, exampleCases, loadReplySource } from '@flotilla/authoring';
 
 const EXAMPLES = path.resolve(__dirname, '../../../examples');
 const cases = exampleCases(EXAMPLES);
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = await main(args, { stdout, stderr, stdin: Readable.from(['']), env: {} });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[]) => runCli(args);
 
 /** Runs an example through `flotilla run` on its shipped cassettes; returns the run result. */
 async function runExample(c: (typeof cases)[number]) {

@@ -2,32 +2,17 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { FlotillaError, type ModelClient } from '@flotilla/core';
+import { FlotillaError } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { OllamaSimServer } from '@flotilla/testing';
-import { EXIT, main } from './main';
+import { EXIT } from './main';
+import { type CliRun, runCli } from './testing/run-cli';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const PIPELINE = path.join(ROOT, 'examples/coding-pipeline/chain.yaml');
 const OBJECTIVE = 'Write a function that checks whether a string is a palindrome, ignoring case and punctuation, with tests';
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[], opts: { tty?: boolean; stdin?: string; client?: ModelClient; signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<Captured> {
-  const stdout = Object.assign(new PassThrough(), { isTTY: opts.tty ?? false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  const out: string[] = [];
-  const err: string[] = [];
-  stdout.on('data', (d) => out.push(String(d)));
-  stderr.on('data', (d) => err.push(String(d)));
-  const code = await main(args, { stdout, stderr, stdin: Readable.from([opts.stdin ?? '']), env: opts.env ?? {}, client: opts.client, signal: opts.signal });
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const cli = runCli;
 
 let dir: string;
 beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-cli-'))));
@@ -135,7 +120,7 @@ describe('recording and replaying a live backend', () => {
       expect(live.code).toBe(EXIT.ok);
       const replay = await cli(['run', chain, '--backend', 'fixture', '--cassette', cassette, '--input', '["a","b"]']);
       expect(replay.code).toBe(EXIT.ok);
-      const output = (r: Captured) => JSON.parse(r.stdout.trim().split('\n').at(-1)!).result.output;
+      const output = (r: CliRun) => JSON.parse(r.stdout.trim().split('\n').at(-1)!).result.output;
       expect(output(replay)).toEqual(output(live));
     } finally {
       await sim.close();

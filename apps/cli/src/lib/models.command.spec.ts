@@ -1,23 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OllamaSimServer } from '@flotilla/testing';
-import { main } from '../main';
+import { runCli } from '../testing/run-cli';
 
 const CASSETTE = path.resolve(__dirname, '../../../../examples/classify-tickets/cassettes/monday-queue.json');
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = await main(['models', ...args], { stdout, stderr, stdin: Readable.from(['']), env });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['models', ...args], { env });
 
 describe('flotilla models', () => {
   let sim: OllamaSimServer;

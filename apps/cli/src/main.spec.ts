@@ -179,3 +179,28 @@ describe('the flotilla binary', () => {
     }
   });
 });
+
+describe('flotilla run --trace, then flotilla report', () => {
+  it('writes a JSON-lines trace per run that report reads back, as text, JSON and HTML', async () => {
+    const traces = path.join(dir, 'traces');
+    for (let i = 0; i < 2; i++) expect((await cli(['run', PIPELINE, '--input', OBJECTIVE, '--trace', traces])).code).toBe(EXIT.ok);
+    const files = fs.readdirSync(traces).filter((f) => f.endsWith('.jsonl'));
+    expect(files).toHaveLength(2);
+    const lines = fs.readFileSync(path.join(traces, files[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.type === 'step.end' && l.call?.agent === 'manager')).toBe(true);
+
+    const json = await cli(['report', traces, '--json']);
+    expect(json.code).toBe(EXIT.ok);
+    expect(JSON.parse(json.stdout)).toMatchObject({ runs: 2, runsWithVariants: 0 });
+
+    const html = path.join(dir, 'report.html');
+    const text = await cli(['report', traces, '--html', html]);
+    expect(text.code).toBe(EXIT.ok);
+    expect(text.stdout).toContain('2 runs');
+    expect(fs.readFileSync(html, 'utf8')).toMatch(/^<!doctype html>/i);
+  });
+
+  it('report without trace files is a usage error', async () => {
+    expect(await cli(['report'])).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('no trace files given') });
+  });
+});

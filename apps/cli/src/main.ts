@@ -6,6 +6,7 @@ import { EXIT } from './lib/exit-codes';
 import { RUN_USAGE, runCommand } from './lib/run.command';
 import { VALIDATE_USAGE, validateCommand } from './lib/validate.command';
 import { MODELS_USAGE, modelsCommand } from './lib/models.command';
+import { REPORT_USAGE, reportCommand } from '@flotilla/observability';
 
 export type { CliIo } from './lib/cli-io';
 export { EXIT } from './lib/exit-codes';
@@ -16,10 +17,12 @@ Usage:
   flotilla run <chain.yaml> [--input ...] [--backend ...]    run a chain
   flotilla validate <chain.yaml>...                          check chains without running them
   flotilla models [--backend ...] [--config ...]             endpoints, available and loaded models
+  flotilla report <traces...> [--html out.html]             compare A/B variants, render a run report
 
 ${RUN_USAGE}
 ${VALIDATE_USAGE}
-${MODELS_USAGE}`;
+${MODELS_USAGE}
+${REPORT_USAGE.replace('flotilla-report', 'flotilla report')}`;
 
 /** The command line, testable: returns the exit code (see EXIT). */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -32,6 +35,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await validateCommand(rest, io);
       case 'models':
         return await modelsCommand(rest, io);
+      case 'report':
+        return await reportCommand(rest, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t) });
       case undefined:
       case '-h':
       case '--help':
@@ -39,7 +44,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         io.stdout.write(USAGE);
         return command === undefined ? EXIT.usage : EXIT.ok;
       default:
-        io.stderr.write(`flotilla: unknown command "${command}"; expected run, validate or models\n`);
+        io.stderr.write(`flotilla: unknown command "${command}"; expected run, validate, models or report\n`);
         return EXIT.usage;
     }
   } catch (e) {

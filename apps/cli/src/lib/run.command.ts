@@ -4,7 +4,7 @@ import { type CompiledChain, bindChain, formatDiagnostic, loadChain } from '@flo
 import { BACKENDS, type Backend, type BackendKind, createBackend } from './backend';
 import type { CliIo } from './cli-io';
 import { EXIT, exitCodeOf } from './exit-codes';
-import { ProgressRenderer } from '@flotilla/observability';
+import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
 import { readInput } from './read-input';
 import { oneOf, parseAliases, parsePairs, positiveNumber } from './flags';
 
@@ -28,6 +28,7 @@ Backend:
 Output:
   --format auto|text|jsonl  auto: progress and the output on a terminal, JSON lines when piped
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
+  --trace <dir>           write the run's JSON-lines trace file there (read it with flotilla report)
 
 Exit codes: 0 succeeded, 1 run failed, 2 bad usage / invalid chain or input, 3 no model reachable, 130 cancelled.
 `;
@@ -50,6 +51,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
       pace: { type: 'string' },
       'model-alias': { type: 'string', multiple: true },
       format: { type: 'string' },
+      trace: { type: 'string' },
       'deadline-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,9 +96,11 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     const engine = container.get(TOKENS.ChainEngine);
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
     const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
+    const observer = values.trace === undefined ? undefined : new FlotillaObserver({ traceFile: values.trace });
     progress?.start();
+    const run$ = engine.run$(compiled.chain, input, { signal: io.signal, deadlineMs });
     const result = await new Promise<RunResult>((resolve, reject) => {
-      engine.run$(compiled.chain, input, { signal: io.signal, deadlineMs }).subscribe({
+      (observer ? run$.pipe(observer.operator()) : run$).subscribe({
         next: (e: RunEvent) => {
           progress?.onEvent(e);
           if (jsonl) io.stdout.write(`${JSON.stringify(e.type === 'run.end' ? { ...e, result: { ...e.result, trace: undefined } } : e)}\n`);
@@ -105,6 +109,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
         error: reject,
       });
     }).finally(() => progress?.stop());
+    await observer?.close();
     if (!jsonl) report(result, io);
     if (result.status === 'succeeded') return EXIT.ok;
     return result.status === 'cancelled' ? EXIT.cancelled : exitCodeOf(result.error?.kind);

@@ -6,3 +6,5 @@ export { loadReplySource, ReplySourceSchema, HAND_WRITTEN_NOTE } from './lib/rep
 export type { ReplySource } from './lib/reply-source';
 export { chainCases, exampleCases } from './lib/chain-cases';
 export type { ChainCase } from './lib/chain-cases';
+export { pacedReply, SMALL_MODEL_PACE } from './lib/paced-reply';
+export type { ModelPace } from './lib/paced-reply';

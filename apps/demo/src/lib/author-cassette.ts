@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { type ChatRequest, FlotillaError } from '@flotilla/core';
-import { ScriptedModelClient, type ScriptedReply } from '@flotilla/core/testing';
+import { ScriptedModelClient } from '@flotilla/core/testing';
+import { HAND_WRITTEN_NOTE, type ModelPace, pacedReply } from '@flotilla/authoring';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
 import { ChainOrchestrator, MANAGER_SYSTEM_PROMPT, PlanSchema, REVIEWER_SYSTEM_PROMPT, VerdictSchema, type PipelineResult } from '@flotilla/agents';
 
@@ -17,14 +18,14 @@ export const ReplySourceSchema = z.object({
 });
 export type ReplySource = z.output<typeof ReplySourceSchema>;
 
-export const HAND_WRITTEN_NOTE = 'hand-written, not recorded from a real model';
+export { HAND_WRITTEN_NOTE };
 
 /** Per-role pace of the simulated models: first-token delay and generation speed. */
-const PACE = {
+const PACE: Readonly<Record<'manager' | 'worker' | 'reviewer', ModelPace>> = {
   manager: { firstTokenMs: 650, tokensPerSec: 28 },
   worker: { firstTokenMs: 420, tokensPerSec: 36 },
   reviewer: { firstTokenMs: 520, tokensPerSec: 31 },
-} as const;
+};
 
 export function loadReplySource(file: string): ReplySource {
   const raw = parseYaml(fs.readFileSync(file, 'utf8')) as unknown;
@@ -45,17 +46,7 @@ export async function authorCassette(sourceFile: string, outFile: string, option
   const scale = options.timeScale ?? 1;
   let reviews = 0;
   let revisions = 0;
-  const paced = (text: string, role: keyof typeof PACE, request: ChatRequest): ScriptedReply => {
-    const tokens = Math.max(1, Math.ceil(text.length / 4));
-    const promptChars = request.messages.reduce((n, m) => n + m.content.length, 0);
-    return {
-      text,
-      chunks: tokens,
-      firstTokenDelayMs: PACE[role].firstTokenMs * scale,
-      interTokenDelayMs: (1000 / PACE[role].tokensPerSec) * scale,
-      usage: { promptTokens: Math.ceil(promptChars / 4), completionTokens: tokens },
-    };
-  };
+  const paced = (text: string, role: keyof typeof PACE, request: ChatRequest) => pacedReply(text, request, PACE[role], scale);
   const script = new ScriptedModelClient((request) => {
     const system = request.messages[0]?.content ?? '';
     const user = request.messages.at(-1)?.content ?? '';

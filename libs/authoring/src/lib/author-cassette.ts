@@ -2,14 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Observable, defer } from 'rxjs';
 import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ModelClient, type RunResult, TOKENS, createFlotillaContainer } from '@flotilla/core';
-import { ScriptedModelClient, type ScriptedReply } from '@flotilla/core/testing';
+import { ScriptedModelClient } from '@flotilla/core/testing';
+import { SMALL_MODEL_PACE, pacedReply } from './paced-reply';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
 import { bindChain, loadChain } from '@flotilla/chain';
 import { HAND_WRITTEN_NOTE, loadReplySource } from './reply-source';
 
 /** Pace of the simulated small models (per 1000 prompt/completion chars), so recorded pace looks real. */
-const FIRST_TOKEN_MS = 450;
-const TOKENS_PER_SEC = 32;
 
 export interface AuthorCassetteOptions {
   /** Scales the simulated model pace (0: no waiting, for tests). @default 1 */
@@ -37,15 +36,7 @@ export async function authorCassette(chainFile: string, sourceFile: string, outF
     if (at < 0) throw new Error(`${sourceFile}: no reply written for agent "${agent}" asked:\n${last.slice(0, 400)}`);
     const [r] = unused.splice(at, 1);
     const text = typeof r!.reply === 'string' ? r!.reply.trim() : JSON.stringify(r!.reply);
-    const tokens = Math.max(1, Math.ceil(text.length / 4));
-    const reply: ScriptedReply = {
-      text,
-      chunks: tokens,
-      firstTokenDelayMs: FIRST_TOKEN_MS * scale,
-      interTokenDelayMs: (1000 / TOKENS_PER_SEC) * scale,
-      usage: { promptTokens: Math.ceil(request.messages.reduce((n, m) => n + m.content.length, 0) / 4), completionTokens: tokens },
-    };
-    return reply;
+    return pacedReply(text, request, SMALL_MODEL_PACE, scale);
   });
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.rmSync(outFile, { force: true });

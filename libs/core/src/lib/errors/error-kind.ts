@@ -1,6 +1,8 @@
 /**
  * The closed list of failure kinds every part of Flotilla reports. Adding a kind is a
- * breaking change: routers, retry policies and reports switch over this list.
+ * breaking change: every mapper is a `Record<ErrorKind, ...>` (retry defaults below, the
+ * CLI's exit codes, reports; HTTP statuses), so a new kind fails to compile until each
+ * one says what it means there. docs/errors.md documents each kind.
  */
 export const ERROR_KINDS = [
   'modelNotFound',
@@ -14,6 +16,7 @@ export const ERROR_KINDS = [
   'circuitOpen',
   'budgetExceeded',
   'config',
+  'userCode',
 ] as const;
 
 export type ErrorKind = (typeof ERROR_KINDS)[number];
@@ -31,4 +34,7 @@ export const DEFAULT_RETRYABLE: Readonly<Record<ErrorKind, boolean>> = {
   circuitOpen: true,
   budgetExceeded: false,
   config: false,
+  // A bug in an agent's prompt()/result(), a step function or a template: asking the model
+  // again cannot fix it, and it is not a server outage.
+  userCode: false,
 };

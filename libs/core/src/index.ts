@@ -1,92 +1,36 @@
-// @flotilla/core: contracts (model client, agents, chains, events, errors) and the engine.
-export { ERROR_KINDS, DEFAULT_RETRYABLE } from './lib/errors/error-kind';
-export type { ErrorKind } from './lib/errors/error-kind';
-export { FlotillaError } from './lib/errors/flotilla-error';
-export type { FlotillaErrorOptions } from './lib/errors/flotilla-error';
-export { Errors } from './lib/errors/errors';
+// @flotilla/core: what a user writes (agents, chains, runs), the contracts adapters implement
+// (model clients, errors, schemas), and the run events every sink reads.
+import 'reflect-metadata';
 
-export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
-export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
-export type { ChatRequest, ChatCallOptions, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
-export type {
-  ChatEvent,
-  DeltaEvent,
-  ToolCallEvent,
-  LoadingEvent,
-  FinalEvent,
-  FinishReason,
-  TokenUsage,
-  CallTimings,
-} from './lib/model/chat-event';
-export type { ModelClient } from './lib/model/model-client.interface';
-export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
-export { finalEvent } from './lib/model/collect-reply';
-export { abortableCall } from './lib/model/abortable-call';
-export { isContextWindowAware } from './lib/model/context-window';
-export type { ContextWindowAware } from './lib/model/context-window';
-export { estimatePromptTokens, CHARS_PER_TOKEN, TOKENS_PER_MESSAGE } from './lib/model/token-estimate';
-
-export type { OutputSchema, ParseResult } from './lib/schema/output-schema';
-export { zodSchema } from './lib/schema/zod-schema';
-export { jsonSchema, formatAjvErrors } from './lib/schema/json-schema';
-export type { JsonSchemaOptions } from './lib/schema/json-schema';
-export { portableSchemaViolations, assertPortableSchema } from './lib/schema/portable-subset';
-
-export { Agent } from './lib/agents/agent.decorator';
-export { METADATA_KEYS } from './lib/agents/metadata-keys';
-export { readAgentMetadata } from './lib/agents/agent-metadata';
-export type { AgentDescriptor } from './lib/agents/agent-metadata';
-export type {
-  AgentOptions,
-  AgentRole,
-  AgentTimeouts,
-  ContextPolicy,
-  AgentVariant,
-  AgentClass,
-  AgentInput,
-  AgentOutput,
-  FlotillaAgent,
-  PromptContext,
-} from './lib/agents/agent-options';
-
-export { TOKENS } from './lib/di/tokens';
-export { createFlotillaContainer } from './lib/di/create-container';
-export type { FlotillaContainerOptions } from './lib/di/create-container';
-export type { FlotillaConfig, AgentConfig, EngineConfig } from './lib/di/flotilla-config';
-
-export { ChainEngine } from './lib/engine/chain-engine';
+// Entry point and runs
+export { createFlotilla } from './lib/flotilla/create-flotilla';
+export type { Flotilla, FlotillaOptions } from './lib/flotilla/create-flotilla';
 export type { RunOptions } from './lib/engine/chain-engine';
-export { step, defineChain } from './lib/engine/steps';
-export type {
-  Step,
-  Chain,
-  Scope,
-  AgentRef,
-  CallStep,
-  SequenceStep,
-  MapStep,
-  FanOutStep,
-  ReviewLoopStep,
-  BranchStep,
-  ReviewOutcome,
-  ReviewRound,
-} from './lib/engine/steps';
+export type { RunHandle } from './lib/engine/run-handle';
 export type { RunResult, RunStatus, CompletedStep } from './lib/engine/run-result';
 export type { RunBudgets } from './lib/engine/run-context';
-export { resolveModel } from './lib/engine/model-resolver';
-export { Limiter } from './lib/engine/limiter';
-export { ContextGuard, DEFAULT_REPLY_RESERVE } from './lib/engine/context-guard';
-export type { FittedRequest } from './lib/engine/context-guard';
-export { withRetry, backoffDelay } from './lib/engine/operators/with-retry.operator';
-export type { RetryPolicy } from './lib/engine/operators/with-retry.operator';
-export { withDeadlines } from './lib/engine/operators/with-deadlines.operator';
-export type { Deadlines, CallPhase } from './lib/engine/operators/with-deadlines.operator';
-export { fanOut } from './lib/engine/operators/fan-out.operator';
-export { reviewLoop } from './lib/engine/operators/review-loop.operator';
-export type { ReviewLoopOptions } from './lib/engine/operators/review-loop.operator';
-export { branch } from './lib/engine/operators/branch.operator';
-export { closestName } from './lib/util/closest-name';
+export { outputOf, outputsOf } from './lib/engine/output-of';
+export type { FlotillaConfig, AgentConfig, EngineConfig } from './lib/di/flotilla-config';
 
+// Agents
+export { defineAgent } from './lib/agents/agent-spec';
+export type { AgentSpec, AgentDefinition, PromptContext, AgentInputOf, AgentOutputOf } from './lib/agents/agent-spec';
+export { Agent } from './lib/agents/agent.decorator';
+export type { AgentOptions, AgentRole, AgentTimeouts, ContextPolicy, AgentVariant, AgentClass, FlotillaAgent } from './lib/agents/agent-options';
+
+// Chains and steps
+export { step } from './lib/steps/step-builders';
+export { defineChain } from './lib/steps/define-chain';
+export type { Chain, ChainOptions } from './lib/steps/define-chain';
+export type { Step, StepNode, StepType, StepContext, StepExecution, StepAttributes, ChildStep, Ref } from './lib/steps/step';
+export type { CallOptions } from './lib/steps/call.step';
+export type { FanOutOptions } from './lib/steps/fan-out.step';
+export type { ReviewLoopOptions, ReviewInput, ReviseInput, ReviewOutcome, ReviewRound } from './lib/steps/review-loop.step';
+export type { BranchOptions } from './lib/steps/branch.step';
+export { sequenceOf } from './lib/steps/sequence.step';
+export { mapKind } from './lib/steps/map.step';
+
+// Run events
 export type {
   RunEvent,
   RunStartEvent,
@@ -101,3 +45,31 @@ export type {
   CallStats,
   ContextFit,
 } from './lib/events/run-event';
+
+// Errors
+export { ERROR_KINDS, DEFAULT_RETRYABLE } from './lib/errors/error-kind';
+export type { ErrorKind } from './lib/errors/error-kind';
+export { FlotillaError } from './lib/errors/flotilla-error';
+export type { FlotillaErrorOptions } from './lib/errors/flotilla-error';
+export { Errors } from './lib/errors/errors';
+
+// The model-client contract (for adapters)
+export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
+export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
+export type { ChatRequest, ChatCallOptions, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
+export type { ChatEvent, DeltaEvent, ToolCallEvent, LoadingEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
+export type { ModelClient } from './lib/model/model-client.interface';
+export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
+export { abortableCall } from './lib/model/abortable-call';
+export { isContextWindowAware } from './lib/model/context-window';
+export type { ContextWindowAware } from './lib/model/context-window';
+export { estimatePromptTokens } from './lib/model/token-estimate';
+
+// Schemas
+export type { OutputSchema, ParseResult } from './lib/schema/output-schema';
+export { zodSchema } from './lib/schema/zod-schema';
+export { jsonSchema, formatAjvErrors } from './lib/schema/json-schema';
+export type { JsonSchemaOptions } from './lib/schema/json-schema';
+export { portableSchemaViolations, assertPortableSchema } from './lib/schema/portable-subset';
+
+export { closestName } from './lib/util/closest-name';

@@ -1,6 +1,7 @@
 import type { ChatMessage } from '../model/chat-message';
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
 import type { OutputSchema } from '../schema/output-schema';
+import type { PromptContext } from './agent-spec';
 
 export type AgentRole = 'manager' | 'worker' | 'reviewer' | (string & {});
 
@@ -70,31 +71,21 @@ export interface AgentOptions<O = unknown> {
   description?: string;
 }
 
-/** Passed to an agent when it builds a prompt. */
-export interface PromptContext {
-  /** The model the call goes to. */
-  model: string;
-  /** 0 for the first attempt. */
-  attempt: number;
-  /** The A/B variant this run uses for the agent, when it declares variants. */
-  variant?: string;
-}
-
 /**
- * What an agent class implements. The class carries `@Agent(...)` metadata; the engine
- * reads it, calls `prompt`, sends the messages, checks structured output, then `result`.
+ * What an `@Agent` class implements. The decorator records the class's options; the engine
+ * turns class and instance into the same `AgentSpec` that `defineAgent` makes.
  */
 export interface FlotillaAgent<I = unknown, O = unknown> {
-  prompt(input: I, context: PromptContext): ChatMessage[];
+  prompt(input: I, context: PromptContext): readonly ChatMessage[] | string;
   /**
    * Turns the reply into the agent's output: `parsed` is the validated structured value
    * when the agent declares `output`, otherwise the reply text. Default: `parsed` as is.
    */
-  result?(parsed: unknown, input: I): O;
+  result?(parsed: never, input: I): O;
 }
 
 export type AgentInput<A> = A extends FlotillaAgent<infer I, unknown> ? I : never;
-export type AgentOutput<A> = A extends FlotillaAgent<unknown, infer O> ? O : A extends FlotillaAgent<never, infer O2> ? O2 : never;
+export type AgentOutput<A> = A extends { result(parsed: never, input: never): infer O } ? O : unknown;
 
 export type AgentClass<A extends FlotillaAgent<never, unknown> = FlotillaAgent<never, unknown>> = abstract new (
   ...args: never[]

@@ -10,8 +10,8 @@ import type { ResolvedAgent } from './agent-registry';
 import type { RunContext } from './run-context';
 import type { LimiterWaiter } from './limiter';
 import { DeadlineTracker, type TimeoutListener } from './deadline-tracker';
-import { type DeadlineHandle, type DeadlineTarget, sharedDeadlineClock } from './deadline-timers';
-import { retryDelay } from './operators/with-retry.operator';
+import type { DeadlineHandle, DeadlineTarget } from './deadline-timers';
+import { retryDelay } from './retry-policy';
 import { toErrorInfo } from './error-info';
 import type { ContextGuard, FittedRequest } from './context-guard';
 import type { AgentVariant } from '../agents/agent-options';
@@ -23,6 +23,8 @@ export interface CallOutcome {
 
 /** Where an agent call reports: its one outcome, or its error. */
 export interface CallSink {
+  /** The step's key: events carry it. */
+  readonly key: string;
   /** The step's name, for errors raised by user code. */
   readonly name: string;
   next(outcome: CallOutcome): void;
@@ -69,12 +71,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     private readonly input: unknown,
     private readonly ctx: RunContext,
     private readonly client: ModelClient,
-    private readonly spanId: string,
     private readonly sink: CallSink,
     private readonly guard: ContextGuard | undefined,
     private readonly variant: AgentVariant | undefined,
   ) {
-    this.priority = agent.descriptor.priority;
+    this.priority = agent.priority;
     this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
   }
 
@@ -86,16 +87,16 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       ctx.modelCalls++;
       const variant = this.variant;
       const model = this.fallback ?? variant?.model ?? agent.model;
-      let messages: ChatMessage[];
+      let messages: readonly ChatMessage[];
       try {
-        messages = agent.instance.prompt(this.input, { model, attempt: this.attempt, variant: variant?.name });
+        messages = agent.messages(this.input, { model, attempt: this.attempt, variant: variant?.name });
       } catch (e) {
         throw Errors.userCode(e, { fn: 'prompt()', agent: agent.name, step: this.sink.name });
       }
       const request: ChatRequest = {
         model,
-        messages: this.feedback ? messages.concat(this.feedback) : messages,
-        format: agent.descriptor.options.output?.jsonSchema,
+        messages: this.feedback ? messages.concat(this.feedback) : (messages as ChatMessage[]),
+        format: agent.output?.jsonSchema,
         options: variant?.options ? { ...agent.options, ...variant.options } : agent.options,
       };
       fitted = this.guard ? this.guard.fit(request, agent.context, agent.name) : { request };
@@ -150,7 +151,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   private send(): void {
-    const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
+    const tracker = new DeadlineTracker(this.agent.deadlines, this.ctx.clock, this);
     this.tracker = tracker;
     this.final = undefined;
     this.firstAt = 0;
@@ -169,7 +170,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     this.tracker.observe(event);
     if (this.firstAt === 0 && (event.type === 'delta' || event.type === 'toolCall')) this.firstAt = performance.now();
     if (event.type === 'delta') {
-      this.ctx.emit({ type: 'token', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), text: event.text });
+      this.ctx.emit({ type: 'token', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), text: event.text });
     } else if (event.type === 'final') {
       // Acted on at completion: the call holds its slots until the client's stream ends.
       this.final = event;
@@ -205,7 +206,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (this.finished) return;
     this.finished = true;
     this.settle();
-    if (this.retryTimer) sharedDeadlineClock.cancel(this.retryTimer);
+    if (this.retryTimer) this.ctx.clock.cancel(this.retryTimer);
   }
 
   private onFinal(event: FinalEvent): void {
@@ -220,9 +221,10 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       return;
     }
     let output = parsed;
-    if (agent.instance.result) {
+    const result = agent.spec.result as ((parsed: unknown, input: unknown) => unknown) | undefined;
+    if (result) {
       try {
-        output = agent.instance.result(parsed, this.input);
+        output = result(parsed, this.input);
       } catch (e) {
         this.fail(Errors.userCode(e, { fn: 'result()', agent: agent.name, step: this.sink.name }));
         return;
@@ -258,7 +260,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       if (next) {
         this.attempt = n;
         this.fallback = next.request.model !== this.agent.model ? next.request.model : this.fallback;
-        this.ctx.emit({ type: 'retry', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), attempt: n, delayMs: 0, error: toErrorInfo(error) });
+        this.ctx.emit({ type: 'retry', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), attempt: n, delayMs: 0, error: toErrorInfo(error) });
         this.ctx.modelCalls++;
         this.admit(next);
         return;
@@ -268,9 +270,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (delayMs === undefined) return this.fail(error);
     this.attempt = n;
     if (error.kind === 'badOutput') this.feedback = feedbackFor(error);
-    this.ctx.emit({ type: 'retry', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
+    this.ctx.emit({ type: 'retry', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
     if (delayMs === 0) this.start();
-    else this.retryTimer = sharedDeadlineClock.schedule(this, RETRY_TAG, delayMs);
+    else this.retryTimer = this.ctx.clock.schedule(this, RETRY_TAG, delayMs);
   }
 
   private fail(error: unknown): void {
@@ -302,7 +304,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
 
 /** The reply as the agent's declared output (validated), or its text; `badOutput` when it does not fit. */
 function parseReply(agent: ResolvedAgent, event: FinalEvent): unknown {
-  const schema = agent.descriptor.options.output;
+  const schema = agent.output;
   const raw = event.message.content;
   let parsed: unknown = raw;
   if (schema) {

@@ -1,24 +1,30 @@
 import type { AgentClass, AgentVariant, ContextPolicy, FlotillaAgent } from '../agents/agent-options';
+import type { AgentSpec, PromptContext } from '../agents/agent-spec';
+import { DEFAULT_AGENT_RETRIES, DEFAULT_FIRST_TOKEN_MS, DEFAULT_STALL_MS, DEFAULT_TOTAL_MS, readAgentMetadata, validateAgentOptions } from '../agents/agent-metadata';
 import { Errors } from '../errors/errors';
-import { type AgentDescriptor, readAgentMetadata } from '../agents/agent-metadata';
-import type { FlotillaConfig } from '../di/flotilla-config';
-import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
 import { FlotillaError } from '../errors/flotilla-error';
-import type { AgentRef } from './steps';
-import type { Deadlines } from './operators/with-deadlines.operator';
+import type { FlotillaConfig } from '../di/flotilla-config';
+import type { ChatMessage } from '../model/chat-message';
+import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { OutputSchema } from '../schema/output-schema';
+import type { Deadlines } from './deadline-tracker';
 import { Limiter } from './limiter';
-import { resolveModel } from './model-resolver';
 import { closestName } from '../util/closest-name';
-import type { RetryPolicy } from './operators/with-retry.operator';
+import type { RetryPolicy } from './retry-policy';
 
-/** An agent ready to run: its instance, metadata merged with configuration, its limiter. */
+/** How a step names its agent: the spec itself, an `@Agent` class, or a name bound on the engine. */
+export type AgentRef = AgentSpec<never, unknown> | AgentClass | string;
+
+/** An agent ready to run: its spec merged with configuration and defaults, and its limiter. */
 export interface ResolvedAgent {
-  readonly instance: FlotillaAgent<unknown, unknown>;
-  readonly descriptor: AgentDescriptor;
+  readonly spec: AgentSpec<unknown, unknown>;
   readonly name: string;
+  readonly role: string;
   readonly model: string;
+  readonly output?: OutputSchema<unknown>;
   readonly retries: number;
   readonly deadlines: Deadlines;
+  readonly priority: number;
   readonly options?: SamplingOptions & RunnerOptions;
   /** Engine-wide limit of this agent's calls; absent when unlimited. */
   readonly limiter?: Limiter;
@@ -27,83 +33,125 @@ export interface ResolvedAgent {
   readonly context?: ContextPolicy;
   /** A/B variants, when the agent (or its configuration) declares them. */
   readonly variants?: readonly AgentVariant[];
+  /** The prompt as messages (a string prompt becomes one user message). */
+  messages(input: unknown, context: PromptContext): readonly ChatMessage[];
 }
 
-/** Finds agents by name or class among those bound in the container; resolves each once. */
+/**
+ * The agents an engine runs, by name. Specs register themselves the first time a chain names
+ * them; classes are instantiated through the container (so they can receive injected services);
+ * names find either. Each agent is resolved once: its configuration applied, its limiter made.
+ */
 export class AgentRegistry {
-  private readonly byName = new Map<string, FlotillaAgent<never, unknown>>();
+  private readonly byName = new Map<string, AgentSpec<unknown, unknown>>();
   private readonly resolved = new Map<AgentRef, ResolvedAgent>();
+  private readonly byNameResolved = new Map<string, ResolvedAgent>();
 
   constructor(
-    agents: readonly FlotillaAgent<never, unknown>[],
     private readonly config: FlotillaConfig,
     private readonly backoff: { baseDelayMs: number; maxDelayMs: number },
-  ) {
-    for (const agent of agents) {
-      const { name } = readAgentMetadata(agent);
-      if (this.byName.has(name)) {
-        throw new FlotillaError('config', `two agents are bound under the name "${name}"`, { details: { agent: name } });
-      }
-      this.byName.set(name, agent);
-    }
-  }
+    private readonly instantiate: (cls: AgentClass) => FlotillaAgent<never, unknown>,
+  ) {}
 
   names(): string[] {
     return [...this.byName.keys()];
   }
 
+  /** Adds an agent (a spec or an `@Agent` class); a second, different agent under a taken name is a `config` error. */
+  register(agent: AgentSpec<never, unknown> | AgentClass): AgentSpec<unknown, unknown> {
+    const spec = typeof agent === 'function' ? this.specOfClass(agent) : (agent as AgentSpec<unknown, unknown>);
+    validateAgentOptions(spec);
+    const taken = this.byName.get(spec.name);
+    if (taken && taken !== spec) throw new FlotillaError('config', `two different agents are named "${spec.name}"`, { details: { agent: spec.name } });
+    this.byName.set(spec.name, spec);
+    return spec;
+  }
+
   resolve(ref: AgentRef): ResolvedAgent {
     const hit = this.resolved.get(ref);
     if (hit) return hit;
-    const instance = typeof ref === 'string' ? this.byName.get(ref) : this.findByClass(ref);
-    if (!instance) throw this.unknown(ref);
-    const resolved = this.build(instance as FlotillaAgent<unknown, unknown>);
+    let spec: AgentSpec<unknown, unknown> | undefined;
+    if (typeof ref === 'string') spec = this.byName.get(ref);
+    else spec = this.register(ref);
+    if (!spec) throw this.unknown(ref as string);
+    let resolved = this.byNameResolved.get(spec.name);
+    if (!resolved) {
+      resolved = this.build(spec);
+      this.byNameResolved.set(spec.name, resolved);
+    }
     this.resolved.set(ref, resolved);
     return resolved;
   }
 
-  private findByClass(cls: AgentClass): FlotillaAgent<never, unknown> | undefined {
-    for (const agent of this.byName.values()) if (agent instanceof cls) return agent;
-    return undefined;
+  private specOfClass(cls: AgentClass): AgentSpec<unknown, unknown> {
+    const options = readAgentMetadata(cls);
+    const taken = this.byName.get(options.name);
+    if (taken && (taken as { __class?: unknown }).__class === cls) return taken;
+    const instance = this.instantiate(cls) as FlotillaAgent<unknown, unknown>;
+    const result = instance.result;
+    return {
+      ...options,
+      prompt: (input: unknown, ctx: PromptContext) => instance.prompt(input, ctx),
+      ...(result ? { result: (parsed: never, input: unknown) => result.call(instance, parsed, input) } : {}),
+      __class: cls,
+    } as AgentSpec<unknown, unknown>;
   }
 
-  private unknown(ref: AgentRef): FlotillaError {
-    const name = typeof ref === 'string' ? ref : safeName(ref);
+  private unknown(name: string): FlotillaError {
     const known = this.names();
     const suggestion = closestName(name, known);
     return new FlotillaError(
       'config',
-      `unknown agent "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; bound agents: ${known.join(', ') || 'none'}. ` +
-        'Bind it with container.bind(TOKENS.Agent).to(YourAgent).',
+      `unknown agent "${name}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known agents: ${known.join(', ') || 'none'}. ` +
+        'Pass it to createFlotilla({ agents: [...] }) or call it by its spec: step.call(myAgent).',
       { details: { agent: name, known, suggestion } },
     );
   }
 
-  private build(instance: FlotillaAgent<unknown, unknown>): ResolvedAgent {
-    const d = readAgentMetadata(instance);
-    const override = this.config.agents?.[d.name] ?? {};
-    const totalMs = override.timeouts?.totalMs ?? d.totalMs;
-    const concurrency = override.concurrency ?? d.concurrency;
-    const options = d.options.options || override.options ? { ...d.options.options, ...override.options } : undefined;
-    const retries = override.retries ?? d.retries;
+  private build(spec: AgentSpec<unknown, unknown>): ResolvedAgent {
+    const override = this.config.agents?.[spec.name] ?? {};
+    const totalMs = override.timeouts?.totalMs ?? spec.timeouts?.totalMs ?? spec.timeoutMs ?? DEFAULT_TOTAL_MS;
+    const concurrency = override.concurrency ?? spec.concurrency ?? Infinity;
+    const options = spec.options || override.options ? { ...spec.options, ...override.options } : undefined;
+    const retries = override.retries ?? spec.retries ?? DEFAULT_AGENT_RETRIES;
+    const role = spec.role ?? 'worker';
+    const prompt = spec.prompt;
     return {
-      instance,
-      descriptor: d,
-      name: d.name,
-      model: resolveModel(d, this.config),
+      spec,
+      name: spec.name,
+      role,
+      model: resolveModel(spec.name, role, spec.model, this.config),
+      output: spec.output,
       retries,
+      priority: spec.priority ?? 0,
       retryPolicy: { retries, ...this.backoff, immediate: isImmediate },
-      context: override.context ?? d.options.context,
-      variants: checkVariants(d.name, override.variants ?? d.options.variants),
+      context: override.context ?? spec.context,
+      variants: checkVariants(spec.name, override.variants ?? spec.variants),
       deadlines: {
-        firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? d.firstTokenMs, totalMs),
-        stallMs: override.timeouts?.stallMs ?? d.stallMs,
+        firstTokenMs: Math.min(override.timeouts?.firstTokenMs ?? spec.timeouts?.firstTokenMs ?? DEFAULT_FIRST_TOKEN_MS, totalMs),
+        stallMs: override.timeouts?.stallMs ?? spec.timeouts?.stallMs ?? DEFAULT_STALL_MS,
         totalMs,
       },
       options,
       limiter: Number.isFinite(concurrency) ? new Limiter(concurrency) : undefined,
+      messages: (input, ctx) => {
+        const m = prompt(input, ctx);
+        return typeof m === 'string' ? [{ role: 'user', content: m }] : m;
+      },
     };
   }
+}
+
+/**
+ * Which model an agent gets, in one order: configuration (`agents.<name>.model`), then the
+ * agent's own `model`, then the defaults (per role, then global).
+ */
+export function resolveModel(name: string, role: string, model: string | undefined, config: FlotillaConfig): string {
+  const chosen = config.agents?.[name]?.model ?? model ?? config.defaults?.roles?.[role] ?? config.defaults?.model;
+  if (!chosen) {
+    throw Errors.config(`agent "${name}"`, `a model: set agents.${name}.model in the configuration, the agent's model, or defaults.roles.${role}`);
+  }
+  return chosen;
 }
 
 /**
@@ -125,12 +173,4 @@ function checkVariants(agent: string, variants: readonly AgentVariant[] | undefi
   });
   if (variants.every((v) => v.weight === 0)) throw Errors.config(`${at}`, 'at least one variant with a weight above 0');
   return variants;
-}
-
-function safeName(ref: AgentClass): string {
-  try {
-    return readAgentMetadata(ref).name;
-  } catch {
-    return ref.name;
-  }
 }

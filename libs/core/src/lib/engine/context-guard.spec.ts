@@ -1,14 +1,24 @@
 import { Agent } from '../agents/agent.decorator';
 import type { AgentClass, ContextPolicy, FlotillaAgent } from '../agents/agent-options';
-import { createFlotillaContainer } from '../di/create-container';
-import { TOKENS } from '../di/tokens';
+import { type FlotillaOptions, createFlotilla } from '../flotilla/create-flotilla';
+import type { RunOptions } from './chain-engine';
 import { FlotillaError } from '../errors/flotilla-error';
 import type { ChatMessage } from '../model/chat-message';
 import type { RunnerOptions } from '../model/chat-request';
 import type { ContextWindowAware } from '../model/context-window';
 import { estimatePromptTokens } from '../model/token-estimate';
 import { ScriptedModelClient, type ScriptFn } from '../../testing/scripted.model-client';
-import { defineChain, step } from './steps';
+import { type Chain, defineChain } from '../steps/define-chain';
+import { step } from '../steps/step-builders';
+
+/** The engine as these specs drive it: runs resolve with their result. */
+function engineOf(options: FlotillaOptions) {
+  const flotilla = createFlotilla(options);
+  return {
+    run: <I, O>(chain: Chain<I, O>, input: I, opts?: RunOptions) => flotilla.run(chain, input, opts).result,
+    validate: (chain: Chain<never, unknown>) => flotilla.validate(chain),
+  };
+}
 
 /** A scripted model endpoint that also reports context windows, per model and numCtx. */
 class WindowedClient extends ScriptedModelClient implements ContextWindowAware {
@@ -43,7 +53,7 @@ function agentWith(context: ContextPolicy | undefined, numCtx?: number): AgentCl
 
 async function run(context: ContextPolicy | undefined, windows: Record<string, number>, script: ScriptFn = () => 'ok', numCtx?: number) {
   const client = new WindowedClient(script, windows);
-  const engine = createFlotillaContainer({ client, agents: [agentWith(context, numCtx)] }).get(TOKENS.ChainEngine);
+  const engine = engineOf({ client, agents: [agentWith(context, numCtx)] });
   const result = await engine.run(defineChain('c', step.call('chat')), history);
   return { client, result };
 }
@@ -101,7 +111,7 @@ describe('context windows', () => {
 
   it('asks for a window once per model and numCtx, and uses numCtx as the window', async () => {
     const client = new WindowedClient(() => 'ok', { small: 100_000 });
-    const engine = createFlotillaContainer({ client, agents: [agentWith(undefined, 300)] }).get(TOKENS.ChainEngine);
+    const engine = engineOf({ client, agents: [agentWith(undefined, 300)] });
     const chain = defineChain('c', step.call('chat'));
     const first = await engine.run(chain, history);
     await engine.run(chain, history);
@@ -111,7 +121,7 @@ describe('context windows', () => {
 
   it('skips the check for clients that do not know windows', async () => {
     const client = new ScriptedModelClient(() => 'ok');
-    const engine = createFlotillaContainer({ client, agents: [agentWith(undefined)] }).get(TOKENS.ChainEngine);
+    const engine = engineOf({ client, agents: [agentWith(undefined)] });
     expect((await engine.run(defineChain('c', step.call('chat')), history)).status).toBe('succeeded');
   });
 });

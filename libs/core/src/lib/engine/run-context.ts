@@ -1,8 +1,10 @@
 import type { TokenUsage } from '../model/chat-event';
 import type { RunEvent } from '../events/run-event';
-import type { CompletedStep } from './run-result';
-import { Limiter } from './limiter';
 import type { AgentVariant } from '../agents/agent-options';
+import type { CompletedStep } from './run-result';
+import type { Limiter } from './limiter';
+import type { DeadlineClock } from './deadline-timers';
+import type { EngineCore } from './engine-core';
 
 export interface RunBudgets {
   /** No model call starts once the run has used this many tokens (prompt + completion). */
@@ -11,7 +13,7 @@ export interface RunBudgets {
   maxModelCalls?: number;
 }
 
-/** Mutable state of one run: ids, clock, budgets, the run-wide concurrency budget, the trace. */
+/** Mutable state of one run: identity, clock, budgets, the run-wide concurrency budget, the trace. */
 export class RunContext {
   readonly t0 = performance.now();
   readonly trace: RunEvent[] = [];
@@ -20,22 +22,19 @@ export class RunContext {
   modelCalls = 0;
   /** Per agent name: the variant this run uses. */
   readonly variants: Record<string, string> = {};
-  private spanSeq = 0;
 
   constructor(
+    readonly engine: EngineCore,
     readonly runId: string,
     readonly budgets: RunBudgets & { variants?: Record<string, string> },
     readonly limiter: Limiter,
+    readonly clock: DeadlineClock,
     readonly traceTokens: boolean,
     private readonly sink: (event: RunEvent) => void,
   ) {}
 
   now(): number {
     return performance.now() - this.t0;
-  }
-
-  nextSpanId(): string {
-    return `${this.runId}.${++this.spanSeq}`;
   }
 
   /** The variant of `agent` for this run: forced by the run options, else drawn by weight once. */

@@ -1,13 +1,17 @@
 import type { TokenUsage } from '../model/chat-event';
-import type { CallStats, ErrorInfo, RunEvent } from '../events/run-event';
+import type { CallStats, ErrorInfo, RunEvent, StepKind } from '../events/run-event';
 
 export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
 
 /** A step that finished, with its output: kept whatever happens to the rest of the run. */
 export interface CompletedStep {
-  id: string;
-  parentId?: string;
-  step: string;
+  key: string;
+  parentKey?: string;
+  kind: StepKind;
+  /** Display name: id, else agent, else kind. */
+  name: string;
+  /** The step's explicit id, when it has one (`outputOf(result, step)` reads by it). */
+  id?: string;
   output: unknown;
   call?: CallStats;
   startedAt: number;

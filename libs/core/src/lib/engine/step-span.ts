@@ -1,21 +1,26 @@
-import type { Subscriber, Unsubscribable } from 'rxjs';
+import { Observable, type Subscriber, type Unsubscribable } from 'rxjs';
 import type { StepKind } from '../events/run-event';
 import { Errors } from '../errors/errors';
 import type { RunContext } from './run-context';
-import type { Scope, Step } from './steps';
+import type { Ref, StepAttributes, StepContext, StepExecution, StepNode } from '../steps/step';
 import type { CallOutcome, CallSink } from './agent-call';
 import { toErrorInfo } from './error-info';
 
+/** Step outputs by id and the chain language's variables, chained per fan-out item. */
+export type ScopeRecord = Record<string, unknown>;
+
 /**
- * One execution of a step: emits `step.start`, then `step.end` with the output (recorded
- * in the run's completed steps and, with `as`, in the scope) or `error`; a span torn down
- * before it ended records an `aborted` error. It observes the step's body directly (an
- * agent call reports into it), with methods rather than closures: spans are the engine's
- * most numerous objects.
+ * One execution of a step: emits `step.start`, runs the step's type, then emits `step.end`
+ * with the output (recorded in the run's completed steps and, for a step with an id, in the
+ * scope) or `step.error`; a span torn down before it ended records an `aborted` error. It is
+ * also what the step's type sees (`StepExecution`) and what step functions get as their
+ * context. Methods rather than closures: spans are the engine's most numerous objects.
  */
-export class StepSpan implements CallSink, Unsubscribable {
-  readonly id: string;
-  readonly name: string;
+export class StepSpan implements StepExecution, StepContext, CallSink, Unsubscribable {
+  readonly key: string;
+  name: string;
+  /** Set by the type's `describe` (the call kind: agent, model, variant). */
+  attributes: StepAttributes | undefined;
   private readonly startedAt: number;
   private ended = false;
   private has = false;
@@ -23,28 +28,78 @@ export class StepSpan implements CallSink, Unsubscribable {
   private inner: Unsubscribable | undefined;
 
   constructor(
-    private readonly ctx: RunContext,
-    private readonly step: Step,
-    private readonly kind: StepKind,
-    private readonly parentId: string,
-    index: number | undefined,
-    private readonly scope: Scope,
-    agent: string | undefined,
-    model: string | undefined,
+    readonly ctx: RunContext,
+    readonly node: StepNode,
+    readonly parentKey: string | undefined,
+    segment: string,
+    suffix: string,
+    private readonly index: number | undefined,
+    private readonly scope: ScopeRecord,
     private readonly subscriber: Subscriber<unknown>,
-    variant?: string,
   ) {
-    this.id = ctx.nextSpanId();
-    this.name = step.name ?? agent ?? kind;
+    const own = (node.id ?? segment) + suffix;
+    this.key = parentKey ? `${parentKey}/${own}` : own;
+    this.name = node.id ?? node.type.kind;
     this.startedAt = ctx.now();
-    ctx.emit({ type: 'step.start', runId: ctx.runId, id: this.id, parentId, at: this.startedAt, step: this.name, kind, agent, model, variant, index });
   }
 
-  /** Holds the body's subscription so that tearing the span down cancels the body. */
-  attach(inner: Unsubscribable): this {
-    if (this.ended) inner.unsubscribe();
-    else this.inner = inner;
+  get context(): StepContext {
     return this;
+  }
+
+  get vars(): Readonly<ScopeRecord> {
+    return this.scope;
+  }
+
+  /** Emits step.start and starts the step's type on `value`. */
+  begin(value: unknown): this {
+    const { ctx, node } = this;
+    const type = node.type;
+    try {
+      const attrs = type.describe ? type.describe(node, this) : undefined;
+      this.attributes = attrs;
+      if (attrs?.agent !== undefined && node.id === undefined) this.name = attrs.agent;
+      ctx.emit({
+        type: 'step.start',
+        runId: ctx.runId,
+        key: this.key,
+        parentKey: this.parentKey,
+        at: this.startedAt,
+        kind: type.kind as StepKind,
+        name: this.name,
+        id: node.id,
+        agent: attrs?.agent,
+        model: attrs?.model,
+        variant: attrs?.variant,
+        index: this.index,
+      });
+      const inner = type.start(node, value, this);
+      if (this.ended) inner.unsubscribe();
+      else this.inner = inner;
+    } catch (e) {
+      this.error(e);
+    }
+    return this;
+  }
+
+  get<T>(ref: Ref<T>): T {
+    const id = ref.id;
+    if (id === undefined) throw Errors.config(`ctx.get() in step "${this.key}"`, 'a step with an id (step.call(agent, { id: "..." })) or the chain input');
+    if (!(id in this.scope)) throw Errors.config(`ctx.get("${id}") in step "${this.key}"`, `a step "${id}" that has completed before this one`);
+    return this.scope[id] as T;
+  }
+
+  run(child: StepNode, value: unknown, segment: string, suffix = '', index?: number, vars?: ScopeRecord): Observable<unknown> {
+    const scope = vars === undefined ? this.scope : Object.assign(Object.create(this.scope) as ScopeRecord, vars);
+    return this.ctx.engine.exec(child, value, this.ctx, this.key, segment, suffix, index, scope);
+  }
+
+  call<A, R>(fn: (value: A, ctx: StepContext) => R, value: A, what: string): R {
+    try {
+      return fn(value, this);
+    } catch (e) {
+      throw Errors.userCode(e, { fn: what, step: this.key || this.name, ...(this.attributes?.agent === undefined ? {} : { agent: this.attributes.agent }) });
+    }
   }
 
   next(value: unknown): void {
@@ -56,20 +111,21 @@ export class StepSpan implements CallSink, Unsubscribable {
     if (this.ended) return;
     this.ended = true;
     const { ctx } = this;
-    ctx.emit({ type: 'error', runId: ctx.runId, id: this.id, parentId: this.parentId, at: ctx.now(), step: this.name, kind: this.kind, error: toErrorInfo(e) });
+    ctx.emit({ type: 'step.error', runId: ctx.runId, key: this.key, parentKey: this.parentKey, at: ctx.now(), kind: this.node.type.kind as StepKind, name: this.name, error: toErrorInfo(e) });
     this.subscriber.error(e);
   }
 
   complete(): void {
     if (this.ended) return;
     this.ended = true;
-    const { ctx, step } = this;
-    const call = this.kind === 'call' && this.has ? (this.last as CallOutcome).call : undefined;
+    const { ctx, node } = this;
+    const call = this.attributes?.agent !== undefined && this.has ? (this.last as CallOutcome).call : undefined;
     const output = call ? (this.last as CallOutcome).output : this.last;
     const endedAt = ctx.now();
-    if (step.as !== undefined) (this.scope as Record<string, unknown>)[step.as] = output;
-    ctx.steps.push({ id: this.id, parentId: this.parentId, step: this.name, output, call, startedAt: this.startedAt, endedAt });
-    ctx.emit({ type: 'step.end', runId: ctx.runId, id: this.id, parentId: this.parentId, at: endedAt, step: this.name, kind: this.kind, output, call });
+    const kind = node.type.kind as StepKind;
+    if (node.id !== undefined) this.scope[node.id] = output;
+    ctx.steps.push({ key: this.key, parentKey: this.parentKey, kind, name: this.name, id: node.id, output, call, startedAt: this.startedAt, endedAt });
+    ctx.emit({ type: 'step.end', runId: ctx.runId, key: this.key, parentKey: this.parentKey, at: endedAt, kind, name: this.name, output, call });
     this.subscriber.next(output);
     this.subscriber.complete();
   }
@@ -81,14 +137,15 @@ export class StepSpan implements CallSink, Unsubscribable {
     this.ended = true;
     const { ctx } = this;
     ctx.emit({
-      type: 'error',
+      type: 'step.error',
       runId: ctx.runId,
-      id: this.id,
-      parentId: this.parentId,
+      key: this.key,
+      parentKey: this.parentKey,
       at: ctx.now(),
-      step: this.name,
-      kind: this.kind,
-      error: toErrorInfo(Errors.aborted(`step "${this.name}"`)),
+      kind: this.node.type.kind as StepKind,
+      name: this.name,
+      error: toErrorInfo(Errors.aborted(`step "${this.key || this.name}"`)),
     });
   }
 }
+

@@ -1,10 +1,21 @@
 import { Agent } from '../agents/agent.decorator';
-import type { FlotillaAgent, PromptContext } from '../agents/agent-options';
-import { createFlotillaContainer } from '../di/create-container';
-import { TOKENS } from '../di/tokens';
+import type { FlotillaAgent } from '../agents/agent-options';
+import type { PromptContext } from '../agents/agent-spec';
+import { type FlotillaOptions, createFlotilla } from '../flotilla/create-flotilla';
+import type { RunOptions } from './chain-engine';
 import type { ChatMessage } from '../model/chat-message';
 import { ScriptedModelClient } from '../../testing/scripted.model-client';
-import { defineChain, step } from './steps';
+import { type Chain, defineChain } from '../steps/define-chain';
+import { step } from '../steps/step-builders';
+
+/** The engine as these specs drive it: runs resolve with their result. */
+function engineOf(options: FlotillaOptions) {
+  const flotilla = createFlotilla(options);
+  return {
+    run: <I, O>(chain: Chain<I, O>, input: I, opts?: RunOptions) => flotilla.run(chain, input, opts).result,
+    validate: (chain: Chain<never, unknown>) => flotilla.validate(chain),
+  };
+}
 
 @Agent({
   name: 'writer',
@@ -20,11 +31,11 @@ class Writer implements FlotillaAgent<string, string> {
   }
 }
 
-const fanned = defineChain('fan', step.fanOut({ items: () => ['a', 'b', 'c', 'd'], step: step.call(Writer), concurrency: 4 }));
+const fanned = defineChain('fan', step.fanOut({ over: () => ['a', 'b', 'c', 'd'], step: step.call(Writer), concurrency: 4 }));
 
 function setup() {
   const client = new ScriptedModelClient(() => 'ok');
-  const engine = createFlotillaContainer({ client, agents: [Writer] }).get(TOKENS.ChainEngine);
+  const engine = engineOf({ client, agents: [Writer] });
   return { client, engine };
 }
 
@@ -69,9 +80,7 @@ describe('A/B variants', () => {
 
   it('rejects malformed variants in configuration with the path', () => {
     const client = new ScriptedModelClient(() => 'ok');
-    const engine = createFlotillaContainer({ client, agents: [Writer], config: { agents: { writer: { variants: [{ name: 'a' }, { name: 'a' }] } } } }).get(
-      TOKENS.ChainEngine,
-    );
+    const engine = engineOf({ client, agents: [Writer], config: { agents: { writer: { variants: [{ name: 'a' }, { name: 'a' }] } } } });
     expect(() => engine.validate(defineChain('one', step.call(Writer)))).toThrow(/variants\[1\]\.name: expected a name not used by another variant/);
   });
 });

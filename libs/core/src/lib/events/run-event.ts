@@ -2,15 +2,24 @@ import type { CallTimings, TokenUsage } from '../model/chat-event';
 import type { ErrorKind } from '../errors/error-kind';
 import type { RunResult } from '../engine/run-result';
 
-export type StepKind = 'call' | 'sequence' | 'map' | 'fanOut' | 'reviewLoop' | 'branch';
+/**
+ * A step kind's name: `call`, `sequence`, `map`, `fanOut`, `reviewLoop`, `branch`, the chain
+ * language's `template` and `value`, or a kind registered by a library.
+ */
+export type StepKind = string;
 
 interface EventBase {
   runId: string;
-  /** Span id of the step execution (the run's own id for run events). */
-  id: string;
-  parentId?: string;
   /** Milliseconds since the run started. */
   at: number;
+}
+
+/** Events of one step carry its key: stable across runs that take the same decisions. */
+interface StepEventBase extends EventBase {
+  /** The step's key (docs/architecture.md: stable identities). */
+  key: string;
+  /** The enclosing step's key; undefined for the chain's root step. */
+  parentKey?: string;
 }
 
 export interface ErrorInfo {
@@ -26,11 +35,13 @@ export interface RunStartEvent extends EventBase {
   input: unknown;
 }
 
-export interface StepStartEvent extends EventBase {
+export interface StepStartEvent extends StepEventBase {
   type: 'step.start';
-  /** The step's name in the chain (stable across runs). */
-  step: string;
   kind: StepKind;
+  /** Display name: the step's id, else its agent, else its kind. */
+  name: string;
+  /** The step's explicit id, when it has one. */
+  id?: string;
   agent?: string;
   model?: string;
   /** The agent's A/B variant in this run. */
@@ -39,13 +50,14 @@ export interface StepStartEvent extends EventBase {
   index?: number;
 }
 
-export interface TokenEvent extends EventBase {
+export interface TokenEvent extends StepEventBase {
   type: 'token';
   text: string;
 }
 
-export interface RetryEvent extends EventBase {
+export interface RetryEvent extends StepEventBase {
   type: 'retry';
+  /** The attempt about to start (1 for the first retry). */
   attempt: number;
   delayMs: number;
   error: ErrorInfo;
@@ -73,19 +85,19 @@ export interface CallStats {
   variant?: string;
 }
 
-export interface StepEndEvent extends EventBase {
+export interface StepEndEvent extends StepEventBase {
   type: 'step.end';
-  step: string;
   kind: StepKind;
+  name: string;
   output: unknown;
   /** Present on agent calls. */
   call?: CallStats;
 }
 
-export interface StepErrorEvent extends EventBase {
-  type: 'error';
-  step: string;
+export interface StepErrorEvent extends StepEventBase {
+  type: 'step.error';
   kind: StepKind;
+  name: string;
   error: ErrorInfo;
 }
 

@@ -24,7 +24,7 @@ describe('reviewLoop', () => {
     revise: () => {
       throw new Error('revise not stubbed');
     },
-    approved: (v) => v.ok,
+    until: (v) => v.ok,
     maxRounds: 3,
     ...o,
   });
@@ -175,7 +175,7 @@ describe('reviewLoop', () => {
       const approved = () => {
         throw boom;
       };
-      expectObservable(cold('(i|)', { i: 'in' }).pipe(reviewLoop(options({ work, review, approved })))).toBe('--#', undefined, boom);
+      expectObservable(cold('(i|)', { i: 'in' }).pipe(reviewLoop(options({ work, review, until: approved })))).toBe('--#', undefined, boom);
     });
   });
 

@@ -1,16 +1,16 @@
 import { EmptyError, type Observable, type OperatorFunction, Observable as RxObservable, type Subscriber, type Subscription } from 'rxjs';
-import type { ReviewOutcome, ReviewRound } from '../steps';
+import type { ReviewOutcome, ReviewRound } from '../../steps/review-loop.step';
 
 export interface ReviewLoopOptions<I, A, V> {
   work: (input: I) => Observable<A>;
   review: (args: { input: I; artifact: A; round: number }) => Observable<V>;
   revise: (args: { input: I; artifact: A; verdict: V; round: number }) => Observable<A>;
-  approved: (verdict: V) => boolean;
+  until: (verdict: V) => boolean;
   maxRounds: number;
 }
 
 /**
- * Run, review, revise until a verdict approves or `maxRounds` reviews have been made.
+ * Run, review, revise until a verdict ends the loop (`until`) or `maxRounds` reviews have been made.
  * Emits one outcome per input with every round's artifact and verdict; inputs are taken
  * one at a time (as concatMap would). Each phase uses its observable's last value and
  * errors with `EmptyError` when it has none.
@@ -124,7 +124,7 @@ class ReviewLoopRun<I, A, V> {
     this.rounds.push({ round, artifact, verdict });
     let ok: boolean;
     try {
-      ok = this.o.approved(verdict);
+      ok = this.o.until(verdict);
     } catch (e) {
       this.out.error(e);
       return;

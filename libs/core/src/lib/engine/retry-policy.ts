@@ -1,5 +1,4 @@
-import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, asyncScheduler, retry, throwError, timer } from 'rxjs';
-import { FlotillaError } from '../../errors/flotilla-error';
+import { FlotillaError } from '../errors/flotilla-error';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -12,9 +11,6 @@ export interface RetryPolicy {
   random?: () => number;
   /** Errors for which no backoff is needed (e.g. invalid output: ask again at once). */
   immediate?: (error: FlotillaError) => boolean;
-  /** Called before each retry with its 1-based number and delay. */
-  onRetry?: (error: FlotillaError, attempt: number, delayMs: number) => void;
-  scheduler?: SchedulerLike;
 }
 
 export const DEFAULT_RETRY_BASE_MS = 250;
@@ -35,21 +31,4 @@ export function retryDelay(error: unknown, attempt: number, policy: RetryPolicy)
   if (attempt > policy.retries || !FlotillaError.is(error) || !error.retryable) return undefined;
   if (policy.immediate?.(error)) return 0;
   return backoffDelay(attempt, policy.baseDelayMs ?? DEFAULT_RETRY_BASE_MS, policy.maxDelayMs ?? DEFAULT_RETRY_MAX_MS, policy.random ?? Math.random);
-}
-
-/**
- * Resubscribes to the source on retryable `FlotillaError`s, at most `retries` times.
- * Anything else (non-retryable kinds, foreign errors) passes through at once.
- */
-export function withRetry<T>(policy: RetryPolicy): MonoTypeOperatorFunction<T> {
-  const scheduler = policy.scheduler ?? asyncScheduler;
-  return retry<T>({
-    count: policy.retries,
-    delay: (error: unknown, attempt: number): Observable<unknown> => {
-      const delayMs = retryDelay(error, attempt, policy);
-      if (delayMs === undefined) return throwError(() => error);
-      policy.onRetry?.(error as FlotillaError, attempt, delayMs);
-      return timer(delayMs, scheduler);
-    },
-  });
 }

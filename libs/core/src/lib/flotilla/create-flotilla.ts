@@ -1,0 +1,124 @@
+import { Container } from 'inversify';
+import type { AgentClass } from '../agents/agent-options';
+import type { AgentSpec } from '../agents/agent-spec';
+import type { FlotillaConfig } from '../di/flotilla-config';
+import { TOKENS } from '../di/tokens';
+import { Errors } from '../errors/errors';
+import type { ModelClient } from '../model/model-client.interface';
+import { ChainEngine, type RunOptions } from '../engine/chain-engine';
+import type { RunHandle } from '../engine/run-handle';
+import { type Chain, defineChain } from '../steps/define-chain';
+import { call } from '../steps/call.step';
+import type { Step } from '../steps/step';
+
+export interface FlotillaOptions {
+  /** Where model calls go: an adapter, a fleet router, a fixture client. Closed by `close()`. */
+  client: ModelClient;
+  /**
+   * Agents callable by name (chain files, configuration). Agents a chain calls by spec or
+   * class need not be listed.
+   */
+  agents?: readonly (AgentSpec<never, unknown> | AgentClass)[];
+  /** Per-agent overrides, model defaults, engine settings (docs/architecture.md). */
+  config?: FlotillaConfig;
+  /**
+   * Your Inversify container, for `@Agent` classes whose constructors take injected services:
+   * agents are resolved in a child of it.
+   */
+  container?: Container;
+}
+
+/** A client that holds connections or processes: `createFlotilla` closes it with the engine. */
+interface Closable {
+  close(): Promise<void> | void;
+}
+
+/** What `createFlotilla` returns: runs chains (or single agents) on its client. */
+export interface Flotilla extends AsyncDisposable {
+  /** Starts a run of a chain, or of one agent on one input. */
+  run<I, O>(chain: Chain<I, O> | AgentSpec<I, O>, input: I, options?: RunOptions): RunHandle<O>;
+  /** Checks a chain without running it (unknown agents, missing models, bad options). */
+  validate(chain: Chain<never, unknown>): void;
+  /** Names of the agents known so far. */
+  readonly agents: readonly string[];
+  /** Cancels runs in flight and closes the client (its sockets, probes, processes). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The one entry point: an engine with its client, agents and configuration wired.
+ *
+ * ```ts
+ * const flotilla = createFlotilla({ client: new OllamaModelClient() });
+ * const result = await flotilla.run(haiku, 'ships').result;
+ * await flotilla.close();
+ * ```
+ */
+export function createFlotilla(options: FlotillaOptions): Flotilla {
+  if (!options?.client || typeof options.client.chat !== 'function') throw Errors.config('createFlotilla({ client })', 'a ModelClient (an adapter, a fleet router or a fixture client)');
+  const container = new Container({ autobind: true, ...(options.container ? { parent: options.container } : {}) });
+  container.bind(TOKENS.ModelClient).toConstantValue(options.client);
+  container.bind(TOKENS.Config).toConstantValue(options.config ?? {});
+  container.bind(TOKENS.AgentFactory).toConstantValue((cls) => container.get(cls as unknown as new () => never));
+  container.bind(TOKENS.ChainEngine).to(ChainEngine).inSingletonScope();
+  const engine = container.get(TOKENS.ChainEngine);
+  for (const agent of options.agents ?? []) engine.agents.register(agent);
+  return new FlotillaRuntime(engine, options.client);
+}
+
+class FlotillaRuntime implements Flotilla {
+  private readonly live = new Set<RunHandle<unknown>>();
+  private readonly single = new WeakMap<object, Chain<unknown, unknown>>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly engine: ChainEngine,
+    private readonly client: ModelClient,
+  ) {}
+
+  get agents(): readonly string[] {
+    return this.engine.agents.names();
+  }
+
+  run<I, O>(target: Chain<I, O> | AgentSpec<I, O>, input: I, options?: RunOptions): RunHandle<O> {
+    if (this.closing) throw Errors.config('flotilla.run()', 'a Flotilla that is not closed');
+    const chain = isChain(target) ? (target as Chain<unknown, unknown>) : this.chainOf(target as AgentSpec<unknown, unknown>);
+    const handle = this.engine.run(chain, input, options) as RunHandle<O>;
+    this.live.add(handle);
+    void handle.result.then(() => this.live.delete(handle));
+    return handle;
+  }
+
+  validate(chain: Chain<never, unknown>): void {
+    this.engine.validate(chain);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.live].map((h) => h.cancel(new Error('flotilla closed'))));
+      await (this.client as Partial<Closable>).close?.();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** One agent on one input: a chain of one call, made once per agent. */
+  private chainOf(agent: AgentSpec<unknown, unknown>): Chain<unknown, unknown> {
+    let chain = this.single.get(agent);
+    if (!chain) {
+      if (typeof agent !== 'object' || agent === null || typeof agent.prompt !== 'function') {
+        throw Errors.config('flotilla.run(target)', 'a chain (defineChain) or an agent (defineAgent)');
+      }
+      chain = defineChain(agent.name, call(agent as AgentSpec<never, unknown>) as Step<unknown, unknown>);
+      this.single.set(agent, chain);
+    }
+    return chain;
+  }
+}
+
+function isChain(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'root' in value && typeof (value as { name?: unknown }).name === 'string';
+}

@@ -5,7 +5,9 @@ import type { ChatCallOptions, ChatRequest, JsonSchema } from '../lib/model/chat
 import type { ModelClient } from '../lib/model/model-client.interface';
 import type { ErrorKind } from '../lib/errors/error-kind';
 import { FlotillaError } from '../lib/errors/flotilla-error';
-import { withDeadlines } from '../lib/engine/operators/with-deadlines.operator';
+import { createFlotilla } from '../lib/flotilla/create-flotilla';
+import { defineAgent } from '../lib/agents/agent-spec';
+import type { AgentTimeouts } from '../lib/agents/agent-options';
 
 /** The error kinds a model client must be able to report, as the suite provokes them. */
 export type ContractErrorKind = 'modelNotFound' | 'overloaded' | 'badRequest' | 'unavailable';
@@ -50,8 +52,8 @@ export interface ModelClientContractHarness {
    * (for HTTP servers: the client disconnected) and stopped generating for it.
    */
   observedCancellation(): boolean | Promise<boolean>;
-  /** How many chat requests the serving side has received so far; enables the "cold" check. */
-  requestCount?(): number | Promise<number>;
+  /** How many chat requests the serving side has received so far (the "cold" check). */
+  requestCount(): number | Promise<number>;
   close(): Promise<void>;
 }
 
@@ -222,6 +224,13 @@ export function describeModelClientContract(
       ...over,
     });
     const chat = (req: ChatRequest, opts?: ChatCallOptions) => h.client.chat(req, opts);
+    /** One call of the contract's request through the engine, with these deadlines and no retry. */
+    const throughEngine = async (timeouts: AgentTimeouts) => {
+      const base = request();
+      const agent = defineAgent({ name: 'contract', model: base.model, retries: 0, timeouts, prompt: () => base.messages });
+      // The harness owns the client: the engine is not closed, so the client is not either.
+      return createFlotilla({ client: h.client }).run(agent, undefined).result;
+    };
 
     beforeAll(async () => {
       h = await makeHarness();
@@ -236,7 +245,6 @@ export function describeModelClientContract(
     });
 
     it('is cold: nothing is sent before subscription', async () => {
-      if (!h.requestCount) return;
       const before = await h.requestCount();
       const events = chat(request());
       await sleep(50);
@@ -348,18 +356,16 @@ export function describeModelClientContract(
 
     maybe('timeouts')('a first-token deadline fires on a hanging server and cancels the request', async () => {
       h.scriptNext({ type: 'hang' });
-      const c = await collectChat(chat(request()).pipe(withDeadlines({ firstTokenMs: 250, stallMs: 5000, totalMs: 5000 })));
-      expect(FlotillaError.is(c.error, 'timeout')).toBe(true);
-      expect((c.error as FlotillaError).details['deadline']).toBe('firstToken');
+      const r = await throughEngine({ firstTokenMs: 250, stallMs: 5000, totalMs: 5000 });
+      expect(r.error).toMatchObject({ kind: 'timeout', details: { deadline: 'firstToken' } });
       expect(await eventually(() => h.observedCancellation(), waitMs)).toBe(true);
     });
 
     maybe('timeouts')('a total deadline fires on a slow trickle and cancels the request', async () => {
       h.scriptNext({ type: 'trickle', text: 'z'.repeat(40), chunks: 40, intervalMs: 50 });
-      const c = await collectChat(chat(request()).pipe(withDeadlines({ firstTokenMs: 2000, stallMs: 2000, totalMs: 400 })));
-      expect(FlotillaError.is(c.error, 'timeout')).toBe(true);
-      expect((c.error as FlotillaError).details['deadline']).toBe('total');
-      expect(c.events.filter((e) => e.type === 'delta').length).toBeGreaterThan(0);
+      const r = await throughEngine({ firstTokenMs: 2000, stallMs: 2000, totalMs: 400 });
+      expect(r.error).toMatchObject({ kind: 'timeout', details: { deadline: 'total' } });
+      expect(r.trace.filter((e) => e.type === 'step.start')).toHaveLength(1);
       expect(await eventually(() => h.observedCancellation(), waitMs)).toBe(true);
     });
 

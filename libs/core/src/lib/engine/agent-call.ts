@@ -39,10 +39,9 @@ const RETRY_TAG = 2;
  * three deadlines, structured-output check, and retries from the agent's one budget
  * (transient errors with backoff, invalid output at once with the error fed back).
  *
- * The engine's hot path, fused into one object: the same behaviour as composing
- * `Limiter.run`, `withDeadlines` and `withRetry`, which each cost an Observable, a
- * subscriber and several closures per call. Methods instead of closures keep an
- * in-flight call small.
+ * The engine's hot path, as one object with methods rather than an operator chain with
+ * closures (an Observable, a subscriber and several closures per call each): an in-flight
+ * call stays small. Its behaviour is marble-tested where it runs (agent-call.spec.ts).
  */
 export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget, Unsubscribable {
   readonly priority: number;

@@ -22,7 +22,7 @@ export interface TimeoutListener {
  * The three deadlines of one model call: first token, stall between tokens, total.
  * A `loading` event pushes the first-token deadline out by the expected load time; a
  * timeout while the model loads is not retryable (aborting a load and asking again loops
- * forever). Shared by the `withDeadlines` operator and the engine's fused agent call.
+ * forever).
  *
  * One clock entry per call, armed at the nearest deadline. Tokens only move the stall
  * deadline forward: the armed entry re-checks when it fires and re-arms if nothing is due,

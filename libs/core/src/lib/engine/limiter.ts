@@ -1,17 +1,18 @@
-import { Observable, Subscription } from 'rxjs';
-
 /** Something waiting for a slot: `grant` is called once when it gets one. */
 export interface LimiterWaiter {
   readonly priority: number;
   grant(): void;
 }
 
+/** Teardowns in progress, and the limiters whose freed slots wait for them to end. */
+let holds = 0;
+const pending = new Set<Limiter>();
+
 /**
- * Counts in-flight work against a limit and queues the rest, highest priority first,
- * then first come. `run` defers subscription until a slot is free and frees it when the
- * inner observable ends or is unsubscribed (including while still queued).
- * `acquire` / `release` / `withdraw` are the same accounting without an Observable,
- * for callers on a hot path that manage their own lifecycle.
+ * Counts in-flight work against a limit and queues the rest, highest priority first, then
+ * first come. While a subtree of steps is torn down (`Limiter.during`), freed slots are not
+ * handed on until the teardown ends: otherwise a call queued in the same subtree would be
+ * sent to the server only to be cancelled a moment later.
  */
 export class Limiter {
   private active = 0;
@@ -19,6 +20,20 @@ export class Limiter {
 
   constructor(readonly limit: number) {
     if (!(limit >= 1)) throw new RangeError(`limit must be >= 1, got ${limit}`);
+  }
+
+  /** Runs `teardown` with grants held back until it (and any teardown inside it) is over. */
+  static during(teardown: () => void): void {
+    holds++;
+    try {
+      teardown();
+    } finally {
+      if (--holds === 0 && pending.size > 0) {
+        const limiters = [...pending];
+        pending.clear();
+        for (const l of limiters) l.drain();
+      }
+    }
   }
 
   get inFlight(): number {
@@ -41,53 +56,14 @@ export class Limiter {
   /** Frees a slot taken by `acquire` (or granted later) and hands it to the next waiter. */
   release(): void {
     this.active--;
-    this.drain();
+    if (holds > 0) pending.add(this);
+    else this.drain();
   }
 
   /** Removes a waiter that has not been granted a slot yet; no-op otherwise. */
   withdraw(waiter: LimiterWaiter): void {
     const i = this.queue.indexOf(waiter);
     if (i >= 0) this.queue.splice(i, 1);
-  }
-
-  run<T>(inner: Observable<T>, priority = 0, onStart?: (queuedMs: number) => void): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      let holding = false;
-      // Created up front: when the subscriber unsubscribes synchronously during
-      // inner.subscribe() (e.g. take(1) on a first value), the teardown closes it and
-      // add() below then tears the inner down as soon as subscribe() returns.
-      const innerSub = new Subscription();
-      const enqueuedAt = onStart ? performance.now() : 0;
-      const release = () => {
-        if (!holding) return;
-        holding = false;
-        this.release();
-      };
-      const start = (queued: boolean) => {
-        holding = true;
-        if (onStart) onStart(queued ? performance.now() - enqueuedAt : 0);
-        innerSub.add(
-          inner.subscribe({
-            next: (v) => subscriber.next(v),
-            error: (e) => {
-              release();
-              subscriber.error(e);
-            },
-            complete: () => {
-              release();
-              subscriber.complete();
-            },
-          }),
-        );
-      };
-      const waiter: LimiterWaiter = { priority, grant: () => start(true) };
-      if (this.acquire(waiter)) start(false);
-      return () => {
-        if (!holding) this.withdraw(waiter);
-        innerSub.unsubscribe();
-        release();
-      };
-    });
   }
 
   private enqueue(w: LimiterWaiter): void {

@@ -5,6 +5,7 @@ import type { RunContext } from './run-context';
 import type { Ref, StepAttributes, StepContext, StepExecution, StepNode } from '../steps/step';
 import type { CallOutcome, CallSink } from './agent-call';
 import { toErrorInfo } from './error-info';
+import { Limiter } from './limiter';
 
 /** Step outputs by id and the chain language's variables, chained per fan-out item. */
 export type ScopeRecord = Record<string, unknown>;
@@ -131,9 +132,14 @@ export class StepSpan implements StepExecution, StepContext, CallSink, Unsubscri
   }
 
   unsubscribe(): void {
-    this.inner?.unsubscribe();
+    const inner = this.inner;
     this.inner = undefined;
-    if (this.ended) return;
+    if (this.ended) {
+      inner?.unsubscribe();
+      return;
+    }
+    // Slots the subtree frees are handed on only once all of it is torn down.
+    if (inner) Limiter.during(() => inner.unsubscribe());
     this.ended = true;
     const { ctx } = this;
     ctx.emit({

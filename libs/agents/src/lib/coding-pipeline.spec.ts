@@ -1,7 +1,17 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ScriptedModelClient, type ScriptFn } from '@flotilla/core/testing';
-import { type ChatRequest, FlotillaError, portableSchemaViolations } from '@flotilla/core';
-import { ChainOrchestrator } from './chain-orchestrator';
+import { type ChatRequest, type FlotillaConfig, FlotillaError, createFlotilla, portableSchemaViolations } from '@flotilla/core';
+import { type CodingPipelineOptions, codingPipeline } from './coding-pipeline.chain';
+import { pipelineResult } from './pipeline-result';
 import { PLAN, VERDICT } from './schemas';
+import { EXAMPLE_CHAIN_FILE, codingPipelineChainFile } from './example-chain';
+
+async function runPipeline(client: ScriptedModelClient, objective: string, options: CodingPipelineOptions & { config?: FlotillaConfig } = {}) {
+  const pipeline = codingPipeline(options);
+  const flotilla = createFlotilla({ client, config: options.config });
+  return pipelineResult(pipeline, objective, await flotilla.run(pipeline, objective).result);
+}
 
 const plan = (n: number) => ({
   summary: 'reverse a string, with tests',
@@ -26,11 +36,11 @@ function pipelineScript(opts: { steps: number; approveAfter: number; delayMs?: n
   };
 }
 
-describe('ChainOrchestrator (manager / worker / reviewer)', () => {
+describe('the coding pipeline (manager / worker / reviewer)', () => {
   it('runs manager -> 5 parallel workers -> reviewer in 7 calls when approved at once', async () => {
     const client = new ScriptedModelClient(pipelineScript({ steps: 5, approveAfter: 0, delayMs: 10 }));
-    const orchestrator = new ChainOrchestrator({ client, managerModel: 'mgr', workerModel: 'coder', reviewerModel: 'rev' });
-    const result = await orchestrator.runChain('Create a function that reverses a string and tests it');
+    const config = { agents: { manager: { model: 'mgr' }, worker: { model: 'coder' }, reviewer: { model: 'rev' } } };
+    const result = await runPipeline(client, 'Create a function that reverses a string and tests it', { config });
     expect(result.status).toBe('succeeded');
     expect(result.modelCalls).toBe(7);
     expect(client.maxInFlight).toBe(5);
@@ -45,7 +55,7 @@ describe('ChainOrchestrator (manager / worker / reviewer)', () => {
 
   it('revises until the reviewer approves and keeps every verdict', async () => {
     const client = new ScriptedModelClient(pipelineScript({ steps: 2, approveAfter: 1 }));
-    const result = await new ChainOrchestrator({ client, maxReviewRounds: 3 }).runChain('x');
+    const result = await runPipeline(client, 'x', { maxReviewRounds: 3 });
     expect(result.reviews.map((r) => r.approved)).toEqual([false, true]);
     expect(result.artifact).toBe('revised code');
     const revision = client.requests.find((r) => r.request.messages[1]!.content.includes('Revise this work'))!;
@@ -55,7 +65,7 @@ describe('ChainOrchestrator (manager / worker / reviewer)', () => {
 
   it('passes agent name, run conversation and priority hints to the client (reviewer above workers)', async () => {
     const client = new ScriptedModelClient(pipelineScript({ steps: 2, approveAfter: 0 }));
-    await new ChainOrchestrator({ client }).runChain('x');
+    await runPipeline(client, 'x');
     const hints = client.requests.map((r) => r.options!);
     expect(hints.map((h) => h.agent)).toEqual(['manager', 'worker', 'worker', 'reviewer']);
     expect(new Set(hints.map((h) => h.conversation)).size).toBe(1);
@@ -67,7 +77,7 @@ describe('ChainOrchestrator (manager / worker / reviewer)', () => {
     const client = new ScriptedModelClient((req, i) =>
       isReviewer(req) ? { error: new FlotillaError('modelNotFound', "model 'rev' not found") } : base(req, i),
     );
-    const result = await new ChainOrchestrator({ client }).runChain('x');
+    const result = await runPipeline(client, 'x');
     expect(result.status).toBe('failed');
     expect(result.error!.kind).toBe('modelNotFound');
     expect(result.plan!.steps).toHaveLength(3);
@@ -80,5 +90,12 @@ describe('ChainOrchestrator (manager / worker / reviewer)', () => {
     expect(portableSchemaViolations(VERDICT.jsonSchema)).toEqual([]);
     const strings = JSON.stringify(PLAN.jsonSchema).match(/"type":"string"[^}]*/g)!;
     expect(strings.every((s) => s.includes('maxLength'))).toBe(true);
+  });
+});
+
+describe('one source for the coding pipeline', () => {
+  it(`${EXAMPLE_CHAIN_FILE} is written from the agents' specs and is up to date (npm run examples:write)`, () => {
+    const root = path.resolve(__dirname, '../../../..');
+    expect(fs.readFileSync(path.join(root, EXAMPLE_CHAIN_FILE), 'utf8')).toBe(codingPipelineChainFile());
   });
 });

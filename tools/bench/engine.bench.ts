@@ -1,14 +1,32 @@
 /**
  * Engine benchmark (docs/benchmarks.md): the manager -> 5 workers -> reviewer pipeline,
  * 7 model calls a run, on an instant in-memory client, through the public API
- * (ChainOrchestrator.runChain$), with the run event stream subscribed and each run's
- * trace kept until the run ends.
+ * (createFlotilla().run() and its run handle), with the run's events subscribed and each
+ * run's trace kept until the run ends.
+ *
+ * The agents are plain `defineAgent` specs whose prompts are the coding pipeline's texts built
+ * with template literals, as the first round's agents built them: the figure is the engine's
+ * cost, not prompt rendering (the pipeline's own template agents add their Handlebars
+ * rendering, measured separately in docs/benchmarks.md).
  *
  * Run: npm run bench:engine   (node --expose-gc; add -- --quick for a short run)
  */
 import { Observable, type Subscriber } from 'rxjs';
-import type { ChatCallOptions, ChatEvent, ChatRequest, FinalEvent, ModelClient, RunEvent } from '@flotilla/core';
-import { ChainOrchestrator } from '@flotilla/agents';
+import {
+  type ChatCallOptions,
+  type ChatEvent,
+  type ChatMessage,
+  type ChatRequest,
+  type FinalEvent,
+  type Flotilla,
+  type ModelClient,
+  type Ref,
+  createFlotilla,
+  defineAgent,
+  defineChain,
+  step,
+} from '@flotilla/core';
+import { PLAN as PLAN_SCHEMA, VERDICT as VERDICT_SCHEMA, type Plan, type PlanStep, type Verdict, combineStepOutputs } from '@flotilla/agents';
 
 const quick = process.argv.includes('--quick');
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -90,10 +108,55 @@ class HoldingClient implements ModelClient {
 
 const OBJECTIVE = 'Create a function that reverses a string and tests it';
 
-function runOnce(o: ChainOrchestrator, onEnd: (ok: boolean) => void): void {
+const system = (content: string): ChatMessage => Object.freeze({ role: 'system', content });
+const MANAGER = system('You are the manager of a team of small, specialised models. Decompose the objective into 1 to 8 independent steps that workers can do in parallel. Each step must be self-contained: a worker sees only the objective and its own step. Reply with JSON only, matching the given schema.');
+const WORKER = system('You are a worker on a team of small models. Do exactly the step you are given. When the step asks for code, reply with the code only, in one fenced block, with no commentary.');
+const REVIEWER = system('You are a strict reviewer. Check the work against the objective. Approve only when it is correct and complete. List concrete issues and suggested edits otherwise. Reply with JSON only, matching the given schema.');
+
+const manager = defineAgent({ name: 'manager', role: 'manager', model: 'neural-chat:latest', output: PLAN_SCHEMA, retries: 2, prompt: (objective: string) => [MANAGER, { role: 'user', content: `Objective: ${objective}` }] });
+const worker = defineAgent({
+  name: 'worker',
+  model: 'qwen2.5-coder:7b-q4_0',
+  retries: 2,
+  prompt: (t: { objective: string; step: PlanStep }) => [WORKER, { role: 'user', content: `Objective: ${t.objective}\n\nYour step (${t.step.id}): ${t.step.title}\n${t.step.instructions}` }],
+  result: (text: string) => text.trim(),
+});
+const reviewer = defineAgent({
+  name: 'reviewer',
+  role: 'reviewer',
+  model: 'mistral:latest',
+  output: VERDICT_SCHEMA,
+  retries: 2,
+  priority: 10,
+  prompt: (t: { objective: string; artifact: string }) => [REVIEWER, { role: 'user', content: `Objective: ${t.objective}\n\nWork to review:\n${t.artifact}` }],
+});
+const reviser = defineAgent({
+  name: 'reviser',
+  model: 'qwen2.5-coder:7b-q4_0',
+  prompt: (t: { objective: string; artifact: string; verdict: Verdict }) => [WORKER, { role: 'user', content: `Objective: ${t.objective}\n\nRevise:\n${t.artifact}` }],
+});
+
+const pipeline = defineChain('manager-worker-reviewer', (objective: Ref<string>) => {
+  const plan = step.call(manager, { id: 'plan' });
+  const work = step.sequence(
+    step.fanOut({ id: 'workers', over: (p: Plan, ctx) => p.steps.map((s) => ({ objective: ctx.get(objective), step: s })), step: step.call(worker), concurrency: 5 }),
+    step.map((outputs: string[], ctx) => combineStepOutputs(ctx.get(plan), outputs), { id: 'combine' }),
+  );
+  return step.sequence(
+    plan,
+    step.reviewLoop(
+      work,
+      step.call(reviewer, { id: 'review', input: (r: { artifact: string }, ctx) => ({ objective: ctx.get(objective), artifact: r.artifact }) }),
+      step.call(reviser, { id: 'revise', input: (r: { artifact: string; verdict: Verdict }, ctx) => ({ objective: ctx.get(objective), ...r }) }),
+      { id: 'loop', until: (v) => v.approved, maxRounds: 2 },
+    ),
+  );
+});
+
+function runOnce(f: Flotilla, onEnd: (ok: boolean) => void): void {
   let events = 0;
-  o.runChain$(OBJECTIVE).subscribe({
-    next: (e: RunEvent) => {
+  f.run(pipeline, OBJECTIVE).events.subscribe({
+    next: (e) => {
       events++;
       if (e.type === 'run.end') onEnd(e.result.status === 'succeeded' && e.result.modelCalls === 7 && events > 10);
     },
@@ -108,7 +171,7 @@ const heapUsed = () => {
 };
 
 async function perCallLatency(): Promise<{ p50: number; p99: number; runs: number }> {
-  const o = new ChainOrchestrator({ client: new InstantClient() });
+  const o = createFlotilla({ client: new InstantClient() });
   const warm = quick ? 1000 : 5000;
   const n = quick ? 5000 : 20000;
   let ok = 0;
@@ -125,7 +188,7 @@ async function perCallLatency(): Promise<{ p50: number; p99: number; runs: numbe
 }
 
 async function throughput(inFlight: number): Promise<{ runsPerSec: number; runs: number }> {
-  const o = new ChainOrchestrator({ client: new MicrotaskClient() });
+  const o = createFlotilla({ client: new MicrotaskClient() });
   const total = quick ? 20_000 : 100_000;
   const measure = (count: number) =>
     new Promise<number>((resolve, reject) => {
@@ -150,7 +213,7 @@ async function throughput(inFlight: number): Promise<{ runsPerSec: number; runs:
 
 async function heapPerInFlightRun(): Promise<{ bytes: number; runs: number }> {
   const client = new HoldingClient();
-  const o = new ChainOrchestrator({ client });
+  const o = createFlotilla({ client });
   let ok = 0;
   for (let i = 0; i < 200; i++) runOnce(o, (g) => (ok += g ? 1 : 0)); // warm-up
   client.release();
@@ -166,7 +229,7 @@ async function heapPerInFlightRun(): Promise<{ bytes: number; runs: number }> {
 }
 
 async function retainedPerFinishedRun(): Promise<{ bytes: number; runs: number }> {
-  const o = new ChainOrchestrator({ client: new InstantClient() });
+  const o = createFlotilla({ client: new InstantClient() });
   let ok = 0;
   for (let i = 0; i < 2000; i++) runOnce(o, (g) => (ok += g ? 1 : 0));
   const runs = quick ? 5000 : 20_000;

@@ -49,8 +49,9 @@ export type CallOutput<A> = A extends AgentSpec<never, infer O> ? O : A extends 
 
 type AnyAgent = AgentSpec<never, unknown> | AgentClass<FlotillaAgent<never, unknown>>;
 
+// The overload with `input` comes first: TypeScript then types a partly annotated input function.
+export function call<A extends AnyAgent, V>(agent: A, options: { id?: string; input: (value: V, ctx: StepContext) => CallInput<A> }): Step<V, CallOutput<A>>;
 export function call<A extends AnyAgent>(agent: A, options?: { id?: string }): Step<CallInput<A>, CallOutput<A>>;
-export function call<A extends AnyAgent, V>(agent: A, options: CallOptions<V, CallInput<A>> & { input: (value: V, ctx: StepContext) => CallInput<A> }): Step<V, CallOutput<A>>;
 /** An agent called by name (chain files, configuration): untyped. */
 export function call(agent: string, options?: CallOptions<unknown, unknown>): Step<unknown, unknown>;
 export function call(agent: AgentRef, options: CallOptions<never, unknown> = {}): Step<unknown, unknown> {

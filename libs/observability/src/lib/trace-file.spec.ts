@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import type { RunEvent } from '@flotilla/core';
 import { TraceFileSink } from './trace-file.sink';
 import { TRACE_FILE_VERSION } from './trace-file.format';
 import { parseTraceFile, readRunSummaries, readTraceFile } from './trace-file.reader';
@@ -35,7 +35,7 @@ describe('trace file', () => {
     expect(run.complete).toBe(true);
     expect(run.events.map((e) => e.type)).toEqual(events.map((e) => e.type));
     expect(run.events.map((e) => e.at)).toEqual(events.map((e) => e.at));
-    const keyed = (es: typeof events) => es.flatMap((e) => (e.type === 'step.start' ? [[e.key, e.parentKey ?? null, e.name, e.kind]] : []));
+    const keyed = (es: readonly RunEvent[]) => es.flatMap((e) => (e.type === 'step.start' ? [[e.key, e.parentKey ?? null, e.name, e.kind]] : []));
     expect(keyed(run.events)).toEqual(keyed(events));
     expect(keyed(run.events)).toEqual([
       ['', null, 'sequence', 'sequence'],

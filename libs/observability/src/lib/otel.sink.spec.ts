@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { OtelSink } from './otel.sink';
@@ -120,6 +120,17 @@ describe('OtelSink', () => {
     for (const s of spans.filter((x) => x.name.startsWith('invoke_agent '))) expect(parentOf(spans, s)).toBe(run);
     expect(ms(run.endTime)).toBe(T0 + 301);
     expect(openRuns(sink)).toBe(0);
+  });
+
+  it('records nothing of an unsampled run, and keeps nothing of it once it ends', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const sink = new OtelSink({ tracer: provider.getTracer('test'), now: () => T0 });
+    const events = sampleRun('r9');
+    events.slice(0, -1).forEach((e) => sink.next(e));
+    expect(openRuns(sink)).toBe(1);
+    sink.next(events.at(-1)!);
+    expect([exporter.getFinishedSpans().length, openRuns(sink)]).toEqual([0, 0]);
   });
 
   it('keeps concurrent runs of one chain apart: the same keys, a span tree each', () => {

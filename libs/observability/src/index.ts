@@ -30,6 +30,6 @@ export type { ReportIO } from './lib/report.command';
 export { renderHtmlReport, DEFAULT_MAX_TIMELINES } from './lib/html-report';
 export type { HtmlReportOptions } from './lib/html-report';
 export { laneKey, callSegments, NO_ENDPOINT } from './lib/html-timeline';
-export { FlotillaObserver, withSinks } from './lib/flotilla.observer';
+export { FlotillaObserver } from './lib/flotilla.observer';
 export type { FlotillaObserverOptions, RunEventSink } from './lib/flotilla.observer';
 export { ProgressRenderer } from './lib/progress.renderer';

@@ -1,14 +1,17 @@
-import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
-import type { RunEvent } from '@flotilla/core';
+import type { RunEvent, RunHandle } from '@flotilla/core';
 import { OtelSink, type OtelSinkOptions } from './otel.sink';
 import { MetricsSink, type MetricsSinkOptions } from './metrics.sink';
 import { LogSink, type LogSinkOptions } from './log.sink';
 import { TraceFileSink, type TraceFileSinkOptions } from './trace-file.sink';
 
-/** Anything that takes run events: every sink here, or your own. */
+/**
+ * Anything that takes run events: every sink here, or your own. Events of many runs may
+ * interleave, and step keys repeat across runs: keep state per run (by `runId`), and drop
+ * it at the run's `run.end` or `abandon`.
+ */
 export interface RunEventSink {
   next(event: RunEvent): void;
-  /** The run's subscriber left before `run.end` (no more events will come): drop its state. */
+  /** No more events will come for this run and it had no `run.end` (a stream cut short): drop its state. */
   abandon?(runId: string): void;
 }
 
@@ -28,9 +31,9 @@ export interface FlotillaObserverOptions {
 }
 
 /**
- * The run event stream fanned out to the configured sinks:
- * `observer.observe(engine.run$(chain, input))` or `run$.pipe(observer.operator())`.
- * One observer serves any number of runs, concurrent or not.
+ * Run events fanned out to the configured sinks: `observer.observe(flotilla.run(chain, input))`
+ * for a run, `observer.next(event)` for events from elsewhere (a trace file). One observer
+ * serves any number of runs, concurrent or not.
  */
 export class FlotillaObserver implements RunEventSink {
   readonly otel?: OtelSink;
@@ -74,36 +77,17 @@ export class FlotillaObserver implements RunEventSink {
     }
   }
 
-  /** The run's events, passed through unchanged after the sinks saw each. */
-  observe(run$: Observable<RunEvent>): Observable<RunEvent> {
-    return run$.pipe(this.operator());
-  }
-
   /**
-   * Passes each event to the sinks, then on. A subscriber that leaves before `run.end`
-   * (an unsubscribe rather than an abort signal: the engine then emits nothing more)
-   * has the sinks drop the run, so nothing stays open.
+   * Feeds the run's events to the sinks, from `run.start` to `run.end`, and returns the
+   * handle: `const run = observer.observe(flotilla.run(chain, input))`. The sinks have seen
+   * `run.end` by the time `run.result` resolves. Call it as the run starts: a later call
+   * still gets every event from the run's trace (token events only with `traceTokens`),
+   * but the sinks read the wall clock at `run.start`, so span times and the trace file's
+   * `startedAt` would be late by as much.
    */
-  operator(): MonoTypeOperatorFunction<RunEvent> {
-    return (source) =>
-      new Observable<RunEvent>((subscriber) => {
-        let runId: string | undefined;
-        let ended = false;
-        const sub = source.subscribe({
-          next: (e) => {
-            runId ??= e.runId;
-            if (e.type === 'run.end') ended = true;
-            this.next(e);
-            subscriber.next(e);
-          },
-          error: (err: unknown) => subscriber.error(err),
-          complete: () => subscriber.complete(),
-        });
-        return () => {
-          sub.unsubscribe();
-          if (runId !== undefined && !ended) this.abandon(runId);
-        };
-      });
+  observe<H extends RunHandle<unknown>>(handle: H): H {
+    handle.events.subscribe({ next: (e) => this.next(e) });
+    return handle;
   }
 
   /** Tells every sink that a run will not end. */
@@ -126,9 +110,4 @@ export class FlotillaObserver implements RunEventSink {
   async close(): Promise<void> {
     await this.traceFile?.close();
   }
-}
-
-/** `run$.pipe(withSinks(a, b))`: each event to each sink, a sink's exception never breaks the run. */
-export function withSinks(...sinks: RunEventSink[]): MonoTypeOperatorFunction<RunEvent> {
-  return new FlotillaObserver({ sinks }).operator();
 }

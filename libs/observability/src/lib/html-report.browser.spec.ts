@@ -71,7 +71,13 @@ describe('HTML report in Chromium', () => {
         const plotW = Number(svg.getAttribute('data-plot-width'));
         const span = Number(svg.getAttribute('data-span-ms'));
         return {
-          id: e.getAttribute('data-step-id'),
+          key: e.getAttribute('data-step-key'),
+          label: e.querySelector('.bar-label')?.textContent ?? null,
+          labelInside: (() => {
+            const l = e.querySelector('.bar-label')?.getBoundingClientRect();
+            return l === undefined || (l.left >= box.left && l.right <= box.right);
+          })(),
+          title: e.querySelector('title')!.textContent,
           lane,
           start: Number(e.getAttribute('data-start-ms')),
           end: Number(e.getAttribute('data-end-ms')),
@@ -84,8 +90,14 @@ describe('HTML report in Chromium', () => {
       }),
     );
     expect(bars).toHaveLength(run.calls.length);
+    // Each bar carries its step key: the three worker calls are told apart in the tooltip and on the bar.
+    expect(bars.map((b) => b.key).sort()).toEqual(['2', 'plan', 'workers/step[0]', 'workers/step[1]', 'workers/step[2]']);
+    for (const b of bars) {
+      expect(b.title!.startsWith(`${b.key} · `)).toBe(true);
+      expect([b.key, b.label, b.labelInside]).toEqual([b.key, b.key, true]);
+    }
     for (const c of run.calls) {
-      const bar = bars.find((b) => b.id === c.id)!;
+      const bar = bars.find((b) => b.key === c.key)!;
       expect(bar).toMatchObject({ lane: laneKey(c), start: c.startAt, end: c.endAt, status: c.status });
       expect(Math.abs(bar.drawnStart - c.startAt)).toBeLessThan(2);
       expect(Math.abs(bar.drawnEnd - c.endAt!)).toBeLessThan(2);
@@ -102,7 +114,9 @@ describe('HTML report in Chromium', () => {
 
     // The inline script works: clicking a bar shows its call.
     await page.click('[data-run-id="r9"] .bar[data-agent="manager"]');
-    expect(JSON.parse((await page.textContent('[data-run-id="r9"] .details'))!)).toMatchObject({ agent: 'manager', endpoint: 'gpu-a', timings: { loadMs: 60 } });
+    expect(JSON.parse((await page.textContent('[data-run-id="r9"] .details'))!)).toMatchObject({ key: 'plan', agent: 'manager', endpoint: 'gpu-a', timings: { loadMs: 60 } });
+    await page.click('[data-run-id="r9"] .bar[data-step-key="workers/step[1]"]');
+    expect(JSON.parse((await page.textContent('[data-run-id="r9"] .details'))!)).toMatchObject({ key: 'workers/step[1]', name: 'worker', endpoint: 'gpu-b' });
 
     expect(problems).toEqual([]);
     expect(requests).toEqual([url]);

@@ -24,6 +24,7 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 6px}h3{font-siz
 .tick{stroke:#d5dae3}.tick-label{font-size:10px;fill:#666}
 .seg-retry{fill:#e9b3ae}.seg-failed{fill:#f3d3cf}.seg-queue{fill:#a9b1bf}.seg-load{fill:#f0a030}.seg-wait{fill:#9cc3e6}.seg-generate{fill:#2f6fb5}
 .fail-outline{fill:none;stroke:#b3261e;stroke-width:2}
+.bar-label{font:10px ui-monospace,monospace;fill:#111;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round;pointer-events:none}
 .bar{cursor:pointer}.bar:hover .seg,.bar.selected .seg{opacity:.75}.bar:focus{outline:none}.bar.selected .seg{stroke:#111;stroke-width:1}
 .details{background:#f6f8fb;border:1px solid #dde2ea;padding:8px;font:12px ui-monospace,monospace;white-space:pre-wrap;min-height:1em}
 table{border-collapse:collapse;margin:6px 0}td,th{border:1px solid #dde2ea;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
@@ -69,8 +70,9 @@ function runSection(run: RunSummary): string {
 
 /**
  * A self-contained HTML page (inline CSS, JS and SVG; nothing fetched): each run's
- * timeline, one lane per endpoint and model with a bar per agent call showing queue wait,
- * cold load, time to first token and generation, and the A/B variant comparison as charts.
+ * timeline, one lane per endpoint and model with a bar per agent call (labelled by its step
+ * key) showing queue wait, cold load, time to first token and generation, and the A/B
+ * variant comparison as charts.
  */
 export function renderHtmlReport(runs: readonly RunSummary[], variants: VariantReport = variantReport(runs), options: HtmlReportOptions = {}): string {
   const title = options.title ?? (runs.length === 1 ? `Flotilla run ${runs[0]!.runId}` : `Flotilla: ${runs.length} runs`);

@@ -6,6 +6,8 @@ const LANE_H = 26;
 const LABEL_W = 230;
 const PLOT_W = 900;
 const AXIS_H = 22;
+/** Width of a bar label's character, generously (10 px text): a label is drawn only where it fits. */
+const LABEL_CHAR_W = 6.5;
 
 /** The lane of a call: one per endpoint and model. */
 export function laneKey(call: Pick<CallRecord, 'endpoint' | 'model'>): string {
@@ -57,7 +59,8 @@ function packRows(calls: CallRecord[]): Map<CallRecord, number> {
 
 /**
  * One run's timeline as inline SVG: a lane per endpoint and model (calls running at once
- * on it stack in rows), a bar per agent call.
+ * on it stack in rows), a bar per agent call, labelled with its step key where it fits
+ * (always in its tooltip and details).
  */
 export function renderTimeline(run: RunSummary): string {
   const calls = run.calls.filter((c) => c.endAt !== undefined);
@@ -91,14 +94,18 @@ export function renderTimeline(run: RunSummary): string {
     out.push(`<text class="lane-label" x="6" y="${top + LANE_H / 2 + 4}">${esc(lane)}</text>`);
     for (const c of list) {
       const y = top + rows.get(c)! * LANE_H;
-      const title = `${c.agent}${c.index !== undefined ? ` #${c.index}` : ''} (${c.step}) ${fmtMs(c.startAt)} → ${fmtMs(c.endAt!)}, ${c.status}${c.retries ? `, ${c.retries} retr${c.retries === 1 ? 'y' : 'ies'}` : ''}${c.variant ? `, variant ${c.variant}` : ''}`;
+      // The key tells repeated calls of one agent apart (`workers/step[3]` from `workers/step[4]`).
+      const label = c.key || c.name;
+      const title = `${label} · ${c.agent} · ${fmtMs(c.startAt)} → ${fmtMs(c.endAt!)}, ${c.status}${c.retries ? `, ${c.retries} retr${c.retries === 1 ? 'y' : 'ies'}` : ''}${c.variant ? `, variant ${c.variant}` : ''}`;
       out.push(
-        `<g class="bar" tabindex="0" data-step-id="${esc(c.id)}" data-agent="${esc(c.agent)}" data-status="${c.status}" data-start-ms="${c.startAt}" data-end-ms="${c.endAt}" data-retries="${c.retries}"${c.variant ? ` data-variant="${esc(c.variant)}"` : ''} data-info="${esc(JSON.stringify({ agent: c.agent, step: c.step, model: c.model, endpoint: c.endpoint, variant: c.variant, startMs: c.startAt, endMs: c.endAt, status: c.status, error: c.error?.kind, retries: c.retries, timings: c.timings, usage: c.usage, tokensPerSecond: c.tokensPerSecond }))}"><title>${esc(title)}</title>`,
+        `<g class="bar" tabindex="0" data-step-key="${esc(c.key)}" data-agent="${esc(c.agent)}" data-status="${c.status}" data-start-ms="${c.startAt}" data-end-ms="${c.endAt}" data-retries="${c.retries}"${c.variant ? ` data-variant="${esc(c.variant)}"` : ''} data-info="${esc(JSON.stringify({ key: c.key, name: c.name, agent: c.agent, model: c.model, endpoint: c.endpoint, variant: c.variant, startMs: c.startAt, endMs: c.endAt, status: c.status, error: c.error?.kind, retries: c.retries, timings: c.timings, usage: c.usage, tokensPerSecond: c.tokensPerSecond }))}"><title>${esc(title)}</title>`,
       );
       for (const s of callSegments(c)) {
         out.push(`<rect class="seg seg-${s.kind}" data-seg="${s.kind}" x="${px(x(s.from))}" y="${y + 4}" width="${px(Math.max(1, x(s.to) - x(s.from)))}" height="${LANE_H - 8}"/>`);
       }
-      if (c.status === 'failed') out.push(`<rect class="fail-outline" x="${px(x(c.startAt))}" y="${y + 3}" width="${px(Math.max(1, x(c.endAt!) - x(c.startAt)))}" height="${LANE_H - 6}"/>`);
+      const width = x(c.endAt!) - x(c.startAt);
+      if (c.status === 'failed') out.push(`<rect class="fail-outline" x="${px(x(c.startAt))}" y="${y + 3}" width="${px(Math.max(1, width))}" height="${LANE_H - 6}"/>`);
+      if (width >= label.length * LABEL_CHAR_W + 6) out.push(`<text class="bar-label" x="${px(x(c.startAt) + 3)}" y="${y + LANE_H / 2 + 4}">${esc(label)}</text>`);
       out.push('</g>');
     }
     out.push('</g>');

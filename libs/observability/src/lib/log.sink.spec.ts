@@ -1,5 +1,4 @@
 import { Writable } from 'node:stream';
-import { lastValueFrom, tap, toArray } from 'rxjs';
 import { FlotillaError } from '@flotilla/core';
 import { LogSink, createLogger } from './log.sink';
 import { RunEventsBuilder, sampleRun } from './testing/run-events.builder';
@@ -28,9 +27,15 @@ describe('LogSink', () => {
     const recs = records();
     const calls = recs.filter((r) => r['msg'] === 'call finished');
     expect(calls).toHaveLength(4);
-    expect(calls[0]).toMatchObject({ level: 20, name: 'flotilla', runId: 'r1', agent: 'manager', model: 'planner-3b', endpoint: 'gpu-a', durationMs: 119, loadMs: 60, queueMs: 5, firstTokenMs: 80, promptTokens: 50, completionTokens: 40 });
-    expect(recs.find((r) => r['msg'] === 'retrying call')).toMatchObject({ level: 40, agent: 'worker', attempt: 1, error: { kind: 'overloaded' } });
-    expect(recs.filter((r) => r['msg'] === 'step failed' && r['level'] === 50)).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ level: 20, name: 'flotilla', runId: 'r1', key: 'plan', step: 'plan', agent: 'manager', model: 'planner-3b', endpoint: 'gpu-a', durationMs: 119, loadMs: 60, queueMs: 5, firstTokenMs: 80, promptTokens: 50, completionTokens: 40 });
+    expect(calls.slice(1).map((c) => [c['key'], c['step']])).toEqual([
+      ['workers/step[0]', 'worker'],
+      ['workers/step[1]', 'worker'],
+      ['workers/step[2]', 'worker'],
+    ]);
+    expect(recs.find((r) => r['msg'] === 'retrying call')).toMatchObject({ level: 40, key: 'workers/step[2]', agent: 'worker', attempt: 1, error: { kind: 'overloaded' } });
+    expect(recs.filter((r) => r['msg'] === 'step failed' && r['level'] === 50)).toEqual([expect.objectContaining({ key: '2', step: 'reviewer', kind: 'call', agent: 'reviewer', error: expect.objectContaining({ kind: 'timeout' }) })]);
+    expect(recs.find((r) => r['msg'] === 'step started' && r['key'] === 'workers/step[1]')).toMatchObject({ level: 10, parentKey: 'workers', index: 1 });
     expect(recs.at(-1)).toMatchObject({ level: 50, msg: 'run ended', status: 'failed', modelCalls: 6 });
   });
 
@@ -38,9 +43,10 @@ describe('LogSink', () => {
     const { logger, lines } = capture();
     const sink = new LogSink({ logger: logger.child({ apiKey: PLAIN, session: `token=${KEY}` }) });
     const b = new RunEventsBuilder('r1');
-    const root = b.step('root', 'sequence', 'r1', 0);
+    const root = b.step({ kind: 'sequence', at: 0 });
     b.call({
       parent: root,
+      segment: '0',
       agent: 'worker',
       model: 'm',
       start: 1,
@@ -52,8 +58,8 @@ describe('LogSink', () => {
     b.finish(51, 'failed', 'badRequest').forEach((e) => sink.next(e));
 
     // And a real engine failure whose FlotillaError carries the key.
-    const { run$ } = testEngine(() => ({ error: new FlotillaError('badRequest', `rejected ${KEY}`, { details: { apiKey: PLAIN, headers: { Authorization: `Bearer ${KEY}` } } }) }));
-    await lastValueFrom(run$().pipe(tap(sink), toArray()));
+    const { run } = testEngine(() => ({ error: new FlotillaError('badRequest', `rejected ${KEY}`, { details: { apiKey: PLAIN, headers: { Authorization: `Bearer ${KEY}` } } }) }));
+    (await run()).forEach((e) => sink.next(e));
 
     // Direct use of the logger is covered too.
     logger.info({ req: { headers: { 'X-Api-Key': PLAIN, cookie: PLAIN } }, env: { HF_TOKEN: PLAIN } }, `calling with ${KEY}`);

@@ -75,9 +75,9 @@ export class LogSink {
     this.logger = options.logger ?? createLogger();
   }
 
-  /** The run's subscriber left before its end: forget its calls in flight. */
+  /** The run will not end (its events stopped short): forget its calls in flight. */
   abandon(runId: string): void {
-    this.calls.abandon(runId);
+    this.calls.endRun(runId);
   }
 
   next(e: RunEvent): void {
@@ -89,11 +89,11 @@ export class LogSink {
       case 'step.start':
         if (e.kind === 'call') this.calls.add(e);
         if (log.isLevelEnabled('trace')) {
-          log.trace({ event: e.type, runId: e.runId, stepId: e.id, parentId: e.parentId, step: e.step, kind: e.kind, agent: e.agent, model: e.model, variant: e.variant, index: e.index, at: e.at }, 'step started');
+          log.trace({ event: e.type, runId: e.runId, key: e.key, parentKey: e.parentKey, step: e.name, kind: e.kind, agent: e.agent, model: e.model, variant: e.variant, index: e.index, at: e.at }, 'step started');
         }
         return;
       case 'step.end': {
-        const start = this.calls.take(e.id);
+        const start = this.calls.take(e);
         const c = e.call;
         if (c && log.isLevelEnabled('debug')) {
           const t = c.timings;
@@ -101,8 +101,8 @@ export class LogSink {
             {
               event: e.type,
               runId: e.runId,
-              stepId: e.id,
-              step: e.step,
+              key: e.key,
+              step: e.name,
               agent: c.agent,
               model: c.model,
               endpoint: c.endpoint,
@@ -120,27 +120,27 @@ export class LogSink {
             'call finished',
           );
         } else if (!c && log.isLevelEnabled('trace')) {
-          log.trace({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, at: e.at }, 'step finished');
+          log.trace({ event: e.type, runId: e.runId, key: e.key, step: e.name, kind: e.kind, at: e.at }, 'step finished');
         }
         return;
       }
       case 'retry':
         if (log.isLevelEnabled('warn')) {
-          const start = this.calls.get(e.id);
-          log.warn({ event: e.type, runId: e.runId, stepId: e.id, agent: start?.agent, model: start?.model, attempt: e.attempt, delayMs: e.delayMs, error: e.error }, 'retrying call');
+          const start = this.calls.get(e);
+          log.warn({ event: e.type, runId: e.runId, key: e.key, agent: start?.agent, model: start?.model, attempt: e.attempt, delayMs: e.delayMs, error: e.error }, 'retrying call');
         }
         return;
-      case 'error': {
-        const start = this.calls.take(e.id);
+      case 'step.error': {
+        const start = this.calls.take(e);
         // A failure surfaces once per enclosing step; the call (or the innermost step) says it at error level.
         const level = start || e.kind === 'call' ? 'error' : 'trace';
         if (log.isLevelEnabled(level)) {
-          log[level]({ event: e.type, runId: e.runId, stepId: e.id, step: e.step, kind: e.kind, agent: start?.agent, model: start?.model, variant: start?.variant, error: e.error }, 'step failed');
+          log[level]({ event: e.type, runId: e.runId, key: e.key, step: e.name, kind: e.kind, agent: start?.agent, model: start?.model, variant: start?.variant, error: e.error }, 'step failed');
         }
         return;
       }
       case 'run.end': {
-        this.calls.endRun(e);
+        this.calls.endRun(e.runId);
         const r = e.result;
         const level = r.status === 'succeeded' ? 'info' : r.status === 'cancelled' ? 'warn' : 'error';
         if (log.isLevelEnabled(level)) {

@@ -1,5 +1,4 @@
 import { request } from 'node:http';
-import { tap, lastValueFrom, toArray } from 'rxjs';
 import { MetricsSink } from './metrics.sink';
 import { startMetricsServer, type MetricsServer } from './metrics.server';
 import { sampleRun } from './testing/run-events.builder';
@@ -57,13 +56,31 @@ describe('MetricsSink and /metrics', () => {
 
   it('counts a real engine run', async () => {
     const sink = new MetricsSink();
-    await lastValueFrom(testEngine().run$().pipe(tap(sink), toArray()));
+    (await testEngine().run()).forEach((e) => sink.next(e));
     server = await startMetricsServer({ registry: sink.registry, port: 0 });
     const s = parseExposition((await get(server.url)).body);
     const coder = s.filter((x) => x.name === 'flotilla_call_successes_total' && x.labels['agent'] === 'coder');
     expect(coder.reduce((n, x) => n + x.value, 0)).toBe(3);
     expect(coder[0]!.labels).toMatchObject({ endpoint: 'scripted', variant: expect.stringMatching(/^(big|small)$/) });
     expect(sample(s, 'flotilla_runs_total', { chain: 'test-pipeline', status: 'succeeded' })).toBe(1);
+  });
+
+  it('keeps interleaved runs of one chain apart (their keys are the same) and holds nothing once they end', async () => {
+    const sink = new MetricsSink();
+    const a = sampleRun('r1', 'fast');
+    const b = sampleRun('r2', 'slow');
+    // r2 runs 50 ms behind r1: the same keys are open in both runs at once.
+    const merged = [...a.map((e) => ({ e, t: e.at })), ...b.map((e) => ({ e, t: e.at + 50 }))].sort((x, y) => x.t - y.t).map((x) => x.e);
+    merged.forEach((e) => sink.next(e));
+    const s = parseExposition(await sink.registry.metrics());
+    const workerB = { agent: 'worker', model: 'coder-7b', endpoint: 'gpu-b' };
+    for (const variant of ['fast', 'slow']) {
+      expect(sample(s, 'flotilla_call_successes_total', { ...workerB, variant })).toBe(2);
+      expect(sample(s, 'flotilla_step_duration_seconds_sum', { ...workerB, variant })).toBeCloseTo(0.108 + 0.138, 9);
+      expect(sample(s, 'flotilla_call_retries_total', { agent: 'worker', variant, error_kind: 'overloaded' })).toBe(1);
+    }
+    expect(sample(s, 'flotilla_call_failures_total', { agent: 'reviewer', error_kind: 'timeout' })).toBe(2);
+    expect((sink as unknown as { open: { runs: Map<string, unknown> } }).open.runs.size).toBe(0);
   });
 
   it('keeps registries apart and refuses a port in use', async () => {

@@ -73,9 +73,9 @@ export class MetricsSink {
     this.runs = new Counter({ name: p + 'runs_total', help: 'Runs that ended, by chain and status.', labelNames: ['chain', 'status'], registers });
   }
 
-  /** The run's subscriber left before its end: forget its calls in flight. */
+  /** The run will not end (its events stopped short): forget its calls in flight. */
   abandon(runId: string): void {
-    this.open.abandon(runId);
+    this.open.endRun(runId);
   }
 
   next(e: RunEvent): void {
@@ -84,10 +84,10 @@ export class MetricsSink {
         if (e.kind === 'call') this.open.add(e);
         return;
       case 'step.end': {
-        const start = this.open.take(e.id);
+        const start = this.open.take(e);
         if (!start) return;
         const c = e.call;
-        const s = this.lookup(start.agent ?? start.step, c?.model ?? start.model ?? '', c?.endpoint ?? '', c?.variant ?? start.variant ?? '');
+        const s = this.lookup(start.agent ?? start.name, c?.model ?? start.model ?? '', c?.endpoint ?? '', c?.variant ?? start.variant ?? '');
         s.successes.inc();
         s.latency.observe((e.at - start.at) / 1000);
         if (!c) return;
@@ -99,14 +99,14 @@ export class MetricsSink {
         return;
       }
       case 'retry': {
-        const start = this.open.get(e.id);
+        const start = this.open.get(e);
         if (!start) return;
         const s = this.seriesOf(start);
         this.count(s.retries, this.retries, s, e.error);
         return;
       }
-      case 'error': {
-        const start = this.open.take(e.id);
+      case 'step.error': {
+        const start = this.open.take(e);
         if (!start) return;
         const s = this.seriesOf(start);
         this.count(s.failures, this.failures, s, e.error);
@@ -114,13 +114,13 @@ export class MetricsSink {
       }
       case 'run.end':
         this.runs.labels(e.result.chain, e.result.status).inc();
-        this.open.endRun(e);
+        this.open.endRun(e.runId);
         return;
     }
   }
 
   private seriesOf(start: StepStartEvent): Series {
-    return this.lookup(start.agent ?? start.step, start.model ?? '', '', start.variant ?? '');
+    return this.lookup(start.agent ?? start.name, start.model ?? '', '', start.variant ?? '');
   }
 
   private count(byKind: Map<string, Incrementer>, counter: Counter<(typeof KIND_LABELS)[number]>, s: Series, error: ErrorInfo): void {

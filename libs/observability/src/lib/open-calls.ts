@@ -1,42 +1,32 @@
-import type { RunEndEvent, StepStartEvent } from '@flotilla/core';
+import type { StepStartEvent } from '@flotilla/core';
 
 /**
- * Agent calls in flight, by span id, with a count per run so that a run's end forgets its
- * leftovers (a broken stream) by walking that run's trace, never every run in flight.
+ * Agent calls in flight, per run and by step key (keys repeat across runs): a run's end or
+ * abandonment drops its calls at once, whatever is left of them.
  */
 export class OpenCalls {
-  private readonly byId = new Map<string, StepStartEvent>();
-  private readonly perRun = new Map<string, number>();
+  private readonly runs = new Map<string, Map<string, StepStartEvent>>();
 
   add(start: StepStartEvent): void {
-    this.byId.set(start.id, start);
-    this.perRun.set(start.runId, (this.perRun.get(start.runId) ?? 0) + 1);
+    let calls = this.runs.get(start.runId);
+    if (!calls) this.runs.set(start.runId, (calls = new Map()));
+    calls.set(start.key, start);
   }
 
-  get(id: string): StepStartEvent | undefined {
-    return this.byId.get(id);
+  get(e: { runId: string; key: string }): StepStartEvent | undefined {
+    return this.runs.get(e.runId)?.get(e.key);
   }
 
   /** Removes and returns the call's start. */
-  take(id: string): StepStartEvent | undefined {
-    const start = this.byId.get(id);
-    if (start) {
-      this.byId.delete(id);
-      this.perRun.set(start.runId, this.perRun.get(start.runId)! - 1);
-    }
+  take(e: { runId: string; key: string }): StepStartEvent | undefined {
+    const calls = this.runs.get(e.runId);
+    const start = calls?.get(e.key);
+    if (start) calls!.delete(e.key);
     return start;
   }
 
-  endRun(e: RunEndEvent): void {
-    const left = this.perRun.get(e.runId);
-    this.perRun.delete(e.runId);
-    if (!left) return;
-    for (const ev of e.result.trace) if (ev.type === 'step.start') this.byId.delete(ev.id);
-  }
-
-  /** Forgets a run that will never end (its subscriber left): walks every call in flight, a rare path. */
-  abandon(runId: string): void {
-    if (!this.perRun.delete(runId)) return;
-    for (const [id, start] of this.byId) if (start.runId === runId) this.byId.delete(id);
+  /** Forgets the run (it ended, or will not end). */
+  endRun(runId: string): void {
+    this.runs.delete(runId);
   }
 }

@@ -19,7 +19,10 @@ export const ATTR = {
   CHAIN: 'flotilla.chain',
   STATUS: 'flotilla.status',
   MODEL_CALLS: 'flotilla.model_calls',
+  /** The step's display name: its id, else its agent, else its kind. */
   STEP: 'flotilla.step',
+  /** The step's key: its place in the step tree, the same in every run that takes the same decisions. */
+  STEP_KEY: 'flotilla.step.key',
   STEP_KIND: 'flotilla.step.kind',
   INDEX: 'flotilla.index',
   AGENT: 'flotilla.agent',

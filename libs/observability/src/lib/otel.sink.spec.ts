@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { OtelSink } from './otel.sink';
@@ -19,6 +19,8 @@ function setup() {
   return { exporter, sink };
 }
 
+/** Runs whose spans the sink still holds. */
+const openRuns = (sink: OtelSink) => (sink as unknown as { runs: Map<string, unknown> }).runs.size;
 const byName = (spans: ReadableSpan[], name: string) => spans.filter((s) => s.name === name);
 const parentOf = (spans: ReadableSpan[], s: ReadableSpan) => spans.find((p) => p.spanContext().spanId === s.parentSpanContext?.spanId);
 
@@ -34,22 +36,30 @@ describe('OtelSink', () => {
     expect(run!.parentSpanContext).toBeUndefined();
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(1);
 
-    const seq = byName(spans, 'sequence root')[0]!;
+    const seq = byName(spans, 'sequence')[0]!;
     expect(parentOf(spans, seq)).toBe(run);
     const fan = byName(spans, 'fanOut workers')[0]!;
     expect(parentOf(spans, fan)).toBe(seq);
     const workers = byName(spans, 'invoke_agent worker');
     expect(workers).toHaveLength(3);
     for (const w of workers) expect(parentOf(spans, w)).toBe(fan);
+    // One name, three keys: the key tells the fan-out's items apart.
+    expect(workers.map((w) => [w.attributes['flotilla.step'], w.attributes['flotilla.step.key']]).sort()).toEqual([
+      ['worker', 'workers/step[0]'],
+      ['worker', 'workers/step[1]'],
+      ['worker', 'workers/step[2]'],
+    ]);
+    expect([seq, fan].map((s) => s.attributes['flotilla.step.key'])).toEqual(['', 'workers']);
     expect(parentOf(spans, byName(spans, 'invoke_agent manager')[0]!)).toBe(seq);
 
     // Every step span starts and ends at its events' times.
     for (const e of events) {
       if (e.type !== 'step.start') continue;
-      const end = events.find((x) => x.id === e.id && (x.type === 'step.end' || x.type === 'error'))!;
-      const span = spans.find((s) => s.attributes['flotilla.step'] === e.step && ms(s.startTime) === T0 + e.at && s.attributes['flotilla.index'] === e.index && s.kind === SpanKind.INTERNAL);
-      expect(span).toBeDefined();
-      expect(ms(span!.endTime)).toBe(T0 + end.at);
+      const end = events.find((x) => (x.type === 'step.end' || x.type === 'step.error') && x.key === e.key)!;
+      const span = spans.filter((s) => s.attributes['flotilla.step.key'] === e.key && s.kind === SpanKind.INTERNAL);
+      expect(span).toHaveLength(1);
+      expect(span[0]!.attributes).toMatchObject({ 'flotilla.step': e.name, 'flotilla.step.kind': e.kind, 'flotilla.run_id': 'r9' });
+      expect([ms(span[0]!.startTime), ms(span[0]!.endTime)]).toEqual([T0 + e.at, T0 + end.at]);
     }
     expect(ms(run!.startTime)).toBe(T0);
     expect(ms(run!.endTime)).toBe(T0 + 301);
@@ -109,11 +119,21 @@ describe('OtelSink', () => {
     const run = byName(spans, 'run pipeline')[0]!;
     for (const s of spans.filter((x) => x.name.startsWith('invoke_agent '))) expect(parentOf(spans, s)).toBe(run);
     expect(ms(run.endTime)).toBe(T0 + 301);
-    const internals = sink as unknown as { spans: Map<string, unknown>; contexts: Map<string, unknown>; skipped: Set<string> };
-    expect([internals.spans.size, internals.contexts.size, internals.skipped.size]).toEqual([0, 0, 0]);
+    expect(openRuns(sink)).toBe(0);
   });
 
-  it('keeps concurrent runs apart', () => {
+  it('records nothing of an unsampled run, and keeps nothing of it once it ends', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ sampler: new AlwaysOffSampler(), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const sink = new OtelSink({ tracer: provider.getTracer('test'), now: () => T0 });
+    const events = sampleRun('r9');
+    events.slice(0, -1).forEach((e) => sink.next(e));
+    expect(openRuns(sink)).toBe(1);
+    sink.next(events.at(-1)!);
+    expect([exporter.getFinishedSpans().length, openRuns(sink)]).toEqual([0, 0]);
+  });
+
+  it('keeps concurrent runs of one chain apart: the same keys, a span tree each', () => {
     const { exporter, sink } = setup();
     const a = sampleRun('r1');
     const b = sampleRun('r2');
@@ -124,9 +144,30 @@ describe('OtelSink', () => {
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(28);
     expect(new Set(spans.map((s) => s.spanContext().traceId)).size).toBe(2);
+    // Every step span sits in its own run's trace, under a parent of its own run.
+    for (const s of spans.filter((x) => x.attributes['flotilla.step.key'] !== undefined)) {
+      const run = spans.find((r) => r.name === 'run pipeline' && r.attributes['flotilla.run_id'] === s.attributes['flotilla.run_id'])!;
+      expect(s.spanContext().traceId).toBe(run.spanContext().traceId);
+      expect(parentOf(spans, s)!.attributes['flotilla.run_id']).toBe(s.attributes['flotilla.run_id']);
+    }
+    expect(openRuns(sink)).toBe(0);
   });
 
-  it('traces a real engine run: one span per step event, one model call per attempt', async () => {
+  it('ends the open spans of a run whose events stop short, as aborted, and forgets the run', () => {
+    const { exporter, sink } = setup();
+    const events = sampleRun('r9');
+    // Cut after the fan-out started: the root sequence, the fan-out and two workers are open.
+    const cut = events.findIndex((e) => e.type === 'step.end' && e.key === 'workers/step[0]');
+    events.slice(0, cut + 1).forEach((e) => sink.next(e));
+    sink.abandon('r9');
+    const spans = exporter.getFinishedSpans();
+    const aborted = spans.filter((s) => s.attributes['error.type'] === 'aborted').map((s) => s.attributes['flotilla.step.key'] ?? s.name);
+    expect(aborted.sort()).toEqual(['', 'run pipeline', 'workers', 'workers/step[1]', 'workers/step[2]']);
+    expect(spans.find((s) => s.attributes['flotilla.step.key'] === 'workers/step[0]')!.status.code).toBe(SpanStatusCode.UNSET);
+    expect(openRuns(sink)).toBe(0);
+  });
+
+  it('traces a real engine run: one span per step, keyed by its place in the chain, one model call per attempt', async () => {
     const { exporter, sink } = setup();
     const events = await testEngine().run();
     events.forEach((e) => sink.next(e));
@@ -135,6 +176,9 @@ describe('OtelSink', () => {
     expect(spans.filter((s) => s.kind === SpanKind.INTERNAL)).toHaveLength(steps.length + 1);
     expect(spans.filter((s) => s.kind === SpanKind.CLIENT)).toHaveLength(4);
     for (const s of spans) expect(ms(s.endTime)).toBeGreaterThanOrEqual(ms(s.startTime));
+    const keys = spans.flatMap((s) => (s.kind === SpanKind.INTERNAL && s.attributes['flotilla.step.key'] !== undefined ? [`${s.attributes['flotilla.step.key']} ${s.name}`] : []));
+    expect(keys.sort()).toEqual([' sequence', '0 invoke_agent planner', 'code fanOut code', 'code/step[0] invoke_agent coder', 'code/step[1] invoke_agent coder', 'code/step[2] invoke_agent coder']);
+    expect(openRuns(sink)).toBe(0);
   });
 
   it('exports over OTLP/HTTP where the standard OTEL_* environment points', async () => {

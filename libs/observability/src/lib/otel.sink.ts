@@ -23,33 +23,55 @@ export interface OtelSinkOptions {
   steps?: 'all' | 'calls';
 }
 
-/** An agent call step in flight: its span and the current attempt's start. */
-interface CallState {
-  span: Span;
-  start: StepStartEvent;
+/**
+ * An open span: a step's, or the run's own (`key` undefined). A step left out of the trace
+ * (an unsampled run, a structural step with `steps: 'calls'`) is entered under its key as
+ * its parent's `OpenSpan`, whose `key` then differs from the step's: no object for it, and
+ * its end must not end the parent. Agent calls also keep their start and the current
+ * attempt's start, for the model-call spans.
+ */
+class OpenSpan {
+  /** Made on the first child, once per parent. */
+  ctx: Context | undefined = undefined;
   attemptAt: number;
-  retries: number;
+  retries = 0;
+
+  constructor(
+    readonly key: string | undefined,
+    readonly span: Span,
+    /** The step.start of an agent call; undefined for other steps and the run. */
+    readonly call: StepStartEvent | undefined,
+  ) {
+    this.attemptAt = call?.at ?? 0;
+  }
+
+  context(): Context {
+    return (this.ctx ??= trace.setSpan(ROOT_CONTEXT, this.span));
+  }
+}
+
+/** One run's spans: keys repeat across runs, so every run has its own. */
+interface RunSpans {
+  /** Wall-clock origin of the run (epoch ms): span times are this plus the events' `at`. */
+  t0: number;
+  run: OpenSpan;
+  /** Open step spans by step key. */
+  steps: Map<string, OpenSpan>;
 }
 
 /**
  * Turns the run event stream into OpenTelemetry spans: one per run, one per step (nested
- * by the events' parent ids) and one per model call attempt under its agent step, with
- * GenAI attributes. Span times are the events' times, so a span tree read from a trace
- * file and one exported live agree.
+ * by the events' parent keys, the step key in `flotilla.step.key`) and one per model call
+ * attempt under its agent step, with GenAI attributes. Span times are the events' times,
+ * so a span tree read from a trace file and one exported live agree. State is kept per run
+ * and dropped at its `run.end`.
  */
 export class OtelSink {
   private readonly tracer: Tracer;
   private readonly provider: OtelSinkOptions['provider'];
   private readonly now: () => number;
   private readonly callsOnly: boolean;
-  private readonly spans = new Map<string, Span>();
-  /** Contexts of open spans that have children (made once per parent, not per child). */
-  private readonly contexts = new Map<string, Context>();
-  private readonly calls = new Map<string, CallState>();
-  /** Steps that stand in with their parent's span: their end must not end it. */
-  private readonly skipped = new Set<string>();
-  /** Per run: its wall-clock origin and how many of its step spans are open. */
-  private readonly runs = new Map<string, { t0: number; open: number }>();
+  private readonly runs = new Map<string, RunSpans>();
 
   constructor(options: OtelSinkOptions = {}) {
     this.tracer = options.tracer ?? trace.getTracer(DEFAULT_TRACER_NAME);
@@ -62,57 +84,48 @@ export class OtelSink {
     switch (e.type) {
       case 'run.start': {
         const t0 = this.now();
-        this.runs.set(e.runId, { t0, open: 0 });
         const span = this.tracer.startSpan(
           `run ${e.chain}`,
           { kind: SpanKind.INTERNAL, startTime: t0, attributes: { [ATTR.RUN_ID]: e.runId, [ATTR.CHAIN]: e.chain } },
           context.active(),
         );
-        this.spans.set(e.id, span);
+        this.runs.set(e.runId, { t0, run: new OpenSpan(undefined, span, undefined), steps: new Map() });
         return;
       }
       case 'step.start':
         return this.startStep(e);
       case 'retry': {
-        const call = this.calls.get(e.id);
-        if (!call) return;
-        this.modelCall(call, this.runs.get(e.runId)!.t0, e.at, {}, e.error);
-        call.retries++;
-        call.attemptAt = e.at + e.delayMs;
+        const run = this.runs.get(e.runId);
+        const open = run?.steps.get(e.key);
+        if (!open?.call || open.key !== e.key) return;
+        this.modelCall(open, run!.t0, e.at, {}, e.error);
+        open.retries++;
+        open.attemptAt = e.at + e.delayMs;
         return;
       }
       case 'step.end':
         return this.endStep(e);
-      case 'error': {
-        const taken = this.takeSpan(e);
-        if (!taken) return;
-        const { span, t0, call } = taken;
-        if (call) {
-          this.modelCall(call, t0, e.at, {}, e.error);
-          span.setAttribute(ATTR.RETRY_COUNT, call.retries);
-          this.calls.delete(e.id);
+      case 'step.error': {
+        const run = this.runs.get(e.runId);
+        const open = run && this.take(run, e.key);
+        if (!open) return;
+        const t0 = run!.t0;
+        if (open.call) {
+          this.modelCall(open, t0, e.at, {}, e.error);
+          open.span.setAttribute(ATTR.RETRY_COUNT, open.retries);
         }
-        fail(span, e.error);
-        span.end(t0 + e.at);
-        this.spans.delete(e.id);
-        this.contexts.delete(e.id);
+        fail(open.span, e.error);
+        open.span.end(t0 + e.at);
         return;
       }
       case 'run.end': {
         const run = this.runs.get(e.runId);
-        const span = this.spans.get(e.id);
-        if (run === undefined || !span) return;
+        if (run === undefined) return;
+        this.runs.delete(e.runId);
         const r = e.result;
         const end = run.t0 + e.at;
         // The engine ends every step before the run; this only sweeps up after a broken stream.
-        if (run.open > 0) for (const [id, open] of this.spans) {
-          if (id !== e.id && id.startsWith(e.runId) && id.charCodeAt(e.runId.length) === 46 /* . */) {
-            if (!this.skipped.delete(id)) open.end(end);
-            this.spans.delete(id);
-            this.calls.delete(id);
-            this.contexts.delete(id);
-          }
-        }
+        for (const [key, open] of run.steps) if (open.key === key) open.span.end(end);
         const attributes: Attributes = {
           [ATTR.STATUS]: r.status,
           [ATTR.MODEL_CALLS]: r.modelCalls,
@@ -120,60 +133,40 @@ export class OtelSink {
           [ATTR.GEN_AI_USAGE_OUTPUT_TOKENS]: r.usage.completionTokens,
         };
         for (const agent in r.variants) attributes[`${ATTR.VARIANT}.${agent}`] = r.variants[agent];
+        const span = run.run.span;
         span.setAttributes(attributes);
         if (r.error) fail(span, r.error);
         span.end(end);
-        this.spans.delete(e.id);
-        this.contexts.delete(e.id);
-        this.runs.delete(e.runId);
         return;
       }
     }
   }
 
   /**
-   * The run's subscriber left before its end (an unsubscribe, not an abort signal, which
-   * ends the run properly): its open spans end now, marked as cancelled.
+   * The run will not end (its events stopped short: a subscriber that left, a trace file
+   * of a crashed process): its open spans end now, marked as aborted.
    */
   abandon(runId: string): void {
     const run = this.runs.get(runId);
     if (!run) return;
-    const end = this.now();
-    const prefix = runId + '.';
-    for (const [id, span] of this.spans) {
-      if (id !== runId && !id.startsWith(prefix)) continue;
-      if (this.skipped.delete(id)) {
-        this.spans.delete(id);
-        this.contexts.delete(id);
-        continue;
-      }
-      if (span.isRecording()) {
-        span.setAttribute(ATTR.ERROR_TYPE, 'aborted');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: 'unsubscribed before the run ended' });
-      }
-      span.end(end);
-      this.spans.delete(id);
-      this.calls.delete(id);
-      this.contexts.delete(id);
-    }
     this.runs.delete(runId);
+    const end = this.now();
+    for (const [key, open] of run.steps) if (open.key === key) abort(open.span, end);
+    abort(run.run.span, end);
   }
 
   private startStep(e: StepStartEvent): void {
     const run = this.runs.get(e.runId);
-    const parent = e.parentId === undefined ? undefined : this.spans.get(e.parentId);
-    if (run === undefined || !parent) return;
-    run.open++;
-    if (!parent.isRecording() || (this.callsOnly && e.kind !== 'call')) {
-      // An unsampled run, or a structural step left out: the parent's span stands in for it
-      // (ending it here is a no-op for an unsampled span; see endStep for the other case).
-      this.spans.set(e.id, parent);
-      this.skipped.add(e.id);
+    if (run === undefined) return;
+    const parent = e.parentKey === undefined ? run.run : run.steps.get(e.parentKey);
+    if (!parent) return;
+    if (!parent.span.isRecording() || (this.callsOnly && e.kind !== 'call')) {
+      // An unsampled run, or a structural step left out: the parent's span stands in for it.
+      run.steps.set(e.key, parent);
       return;
     }
-    const t0 = run.t0;
     const call = e.kind === 'call';
-    const attributes: Attributes = { [ATTR.RUN_ID]: e.runId, [ATTR.STEP]: e.step, [ATTR.STEP_KIND]: e.kind };
+    const attributes: Attributes = { [ATTR.RUN_ID]: e.runId, [ATTR.STEP]: e.name, [ATTR.STEP_KEY]: e.key, [ATTR.STEP_KIND]: e.kind };
     if (e.index !== undefined) attributes[ATTR.INDEX] = e.index;
     if (call) {
       attributes[ATTR.GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION.INVOKE_AGENT;
@@ -181,70 +174,53 @@ export class OtelSink {
       if (e.model !== undefined) attributes[ATTR.GEN_AI_REQUEST_MODEL] = e.model;
       if (e.variant !== undefined) attributes[ATTR.VARIANT] = e.variant;
     }
+    // Span names stay low-cardinality: the name (id, agent or kind), never the key.
     const span = this.tracer.startSpan(
-      call ? `${GEN_AI_OPERATION.INVOKE_AGENT} ${e.agent ?? e.step}` : `${e.kind} ${e.step}`,
-      { kind: SpanKind.INTERNAL, startTime: t0 + e.at, attributes },
-      this.contextOf(e.parentId!, parent),
+      call ? `${GEN_AI_OPERATION.INVOKE_AGENT} ${e.agent ?? e.name}` : e.name === e.kind ? e.kind : `${e.kind} ${e.name}`,
+      { kind: SpanKind.INTERNAL, startTime: run.t0 + e.at, attributes },
+      parent.context(),
     );
-    this.spans.set(e.id, span);
-    if (call) this.calls.set(e.id, { span, start: e, attemptAt: e.at, retries: 0 });
+    run.steps.set(e.key, new OpenSpan(e.key, span, call ? e : undefined));
   }
 
-  private contextOf(id: string, span: Span): Context {
-    let ctx = this.contexts.get(id);
-    if (!ctx) this.contexts.set(id, (ctx = trace.setSpan(ROOT_CONTEXT, span)));
-    return ctx;
-  }
-
-  /**
-   * The span a step.end / error event closes, with the run's start time and the call state:
-   * undefined when there is none, or when the step was not exported (its bookkeeping is dropped).
-   */
-  private takeSpan(e: { id: string; runId: string }) {
-    const span = this.spans.get(e.id);
-    if (!span) return undefined;
-    const run = this.runs.get(e.runId)!;
-    run.open--;
-    if (this.skipped.delete(e.id)) {
-      this.spans.delete(e.id);
-      this.contexts.delete(e.id);
-      return undefined;
-    }
-    return { span, t0: run.t0, call: this.calls.get(e.id) };
+  /** Removes the step's entry; the span to end, or undefined when the step had none of its own. */
+  private take(run: RunSpans, key: string): OpenSpan | undefined {
+    const open = run.steps.get(key);
+    if (!open) return undefined;
+    run.steps.delete(key);
+    return open.key === key ? open : undefined;
   }
 
   private endStep(e: StepEndEvent): void {
-    const taken = this.takeSpan(e);
-    if (!taken) return;
-    const { span, t0, call } = taken;
-    if (call) {
+    const run = this.runs.get(e.runId);
+    const open = run && this.take(run, e.key);
+    if (!open) return;
+    const t0 = run!.t0;
+    if (open.call) {
       // One attribute object for both spans: the SDK copies values on set.
-      const attributes = callAttributes(call, e);
-      span.setAttributes(attributes);
-      this.modelCall(call, t0, e.at, attributes);
-      this.calls.delete(e.id);
+      const attributes = callAttributes(open, e);
+      open.span.setAttributes(attributes);
+      this.modelCall(open, t0, e.at, attributes);
     }
-    span.end(t0 + e.at);
-    this.spans.delete(e.id);
-    this.contexts.delete(e.id);
+    open.span.end(t0 + e.at);
   }
 
   /** The span of one model-call attempt, from its start to `endAt` (known only when it ends). */
-  private modelCall(call: CallState, t0: number, endAt: number, attributes: Attributes, error?: ErrorInfo): void {
-    const s = call.start;
+  private modelCall(open: OpenSpan, t0: number, endAt: number, attributes: Attributes, error?: ErrorInfo): void {
+    const s = open.call!;
     const model = (attributes[ATTR.GEN_AI_RESPONSE_MODEL] as string | undefined) ?? s.model ?? '';
     const endpoint = attributes[ATTR.ENDPOINT] as string | undefined;
     const provider = typeof this.provider === 'function' ? this.provider(endpoint, model) : this.provider!;
     attributes[ATTR.GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION.CHAT;
     attributes[ATTR.GEN_AI_PROVIDER_NAME] = attributes[ATTR.GEN_AI_SYSTEM] = provider;
-    attributes[ATTR.ATTEMPT] = call.retries;
+    attributes[ATTR.ATTEMPT] = open.retries;
     if (s.agent !== undefined) attributes[ATTR.GEN_AI_AGENT_NAME] = attributes[ATTR.AGENT] = s.agent;
     if (s.model !== undefined) attributes[ATTR.GEN_AI_REQUEST_MODEL] = s.model;
     if (s.variant !== undefined) attributes[ATTR.VARIANT] = s.variant;
     const span = this.tracer.startSpan(
       `${GEN_AI_OPERATION.CHAT} ${model}`,
-      { kind: SpanKind.CLIENT, startTime: t0 + Math.min(call.attemptAt, endAt), attributes },
-      this.contextOf(s.id, call.span),
+      { kind: SpanKind.CLIENT, startTime: t0 + Math.min(open.attemptAt, endAt), attributes },
+      open.context(),
     );
     if (error) fail(span, error);
     span.end(t0 + endAt);
@@ -252,8 +228,8 @@ export class OtelSink {
 }
 
 /** What the step's end tells about the call that answered (on both the step and the model-call span). */
-function callAttributes(call: CallState, e: StepEndEvent): Attributes {
-  const a: Attributes = { [ATTR.RETRY_COUNT]: call.retries };
+function callAttributes(open: OpenSpan, e: StepEndEvent): Attributes {
+  const a: Attributes = { [ATTR.RETRY_COUNT]: open.retries };
   const c = e.call;
   if (!c) return a;
   a[ATTR.GEN_AI_RESPONSE_MODEL] = c.model;
@@ -274,4 +250,12 @@ function callAttributes(call: CallState, e: StepEndEvent): Attributes {
 function fail(span: Span, error: ErrorInfo): void {
   span.setAttribute(ATTR.ERROR_TYPE, error.kind);
   span.setStatus({ code: SpanStatusCode.ERROR, message: redactText(error.message) });
+}
+
+function abort(span: Span, end: number): void {
+  if (span.isRecording()) {
+    span.setAttribute(ATTR.ERROR_TYPE, 'aborted');
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'abandoned before the run ended' });
+  }
+  span.end(end);
 }

@@ -1,12 +1,7 @@
 import { PassThrough } from 'node:stream';
-import type { RunEvent } from '@flotilla/core';
 import { ProgressRenderer } from './progress.renderer';
-
-const base = { runId: 'r1', at: 0 };
-const start = (id: string, parentId: string | undefined, step: string, kind: string, index?: number, agent?: string): RunEvent =>
-  ({ ...base, type: 'step.start', id, parentId, step, kind, index, agent, model: agent && 'm' }) as RunEvent;
-const end = (id: string, step: string): RunEvent =>
-  ({ ...base, type: 'step.end', id, step, kind: 'call', output: 'x', call: { agent: 'a', model: 'm', attempts: 1, usage: { promptTokens: 1, completionTokens: 7 }, timings: {} } }) as RunEvent;
+import { sampleRun } from './testing/run-events.builder';
+import { testEngine } from './testing/engine-run';
 
 function capture(live: boolean) {
   const out = Object.assign(new PassThrough(), { isTTY: live });
@@ -15,38 +10,56 @@ function capture(live: boolean) {
   return { out, text: () => text };
 }
 
-describe('ProgressRenderer', () => {
-  const events: RunEvent[] = [
-    start('s1', 'r1', 'sequence', 'sequence'),
-    start('s2', 's1', 'classify', 'fanOut', 0),
-    start('s3', 's2', 'sequence', 'sequence', 1),
-    start('s4', 's3', 'classifier', 'call', 0, 'classifier'),
-    start('s5', 's1', 'review', 'reviewLoop', 1),
-    start('s6', 's5', 'revise', 'call', 2, 'worker'),
-  ];
+const internals = (r: ProgressRenderer) => r as unknown as { runs: Map<string, unknown> };
 
-  it('labels calls by their place in the step tree: fan-out branch numbers, review rounds', () => {
+describe('ProgressRenderer', () => {
+  it('labels each call by its step key, so calls of one agent are told apart', async () => {
     const { out, text } = capture(false);
     const r = new ProgressRenderer(out);
     r.start();
-    for (const e of events) r.onEvent(e);
-    r.onEvent(end('s4', 'classifier'));
-    r.onEvent(end('s6', 'revise'));
+    (await testEngine().run()).forEach((e) => r.next(e));
     r.stop();
-    expect(text()).toMatch(/✓ classify #2\/classifier\s+classifier\s+m\s+7 tok/);
-    expect(text()).toMatch(/✓ review\/revise r3\s+worker/);
+    const done = text()
+      .split('\n')
+      .filter((l) => l.includes('✓'))
+      .map((l) => l.trim().split(/\s+/).slice(1, 3).join(' '));
+    expect(done.sort()).toEqual(['0 planner', 'code/step[0] coder', 'code/step[1] coder', 'code/step[2] coder']);
     expect(text()).not.toContain('\x1b[');
+    expect(internals(r).runs.size).toBe(0);
+  });
+
+  it('prints retries and failures under the key, and keeps interleaved runs of one chain apart', () => {
+    const { out, text } = capture(false);
+    const r = new ProgressRenderer(out);
+    const a = sampleRun('r1');
+    const b = sampleRun('r2');
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (a[i]) r.next(a[i]!);
+      if (b[i]) r.next(b[i]!);
+    }
+    const lines = text().split('\n');
+    expect(lines.filter((l) => l.includes('✓'))).toHaveLength(8);
+    expect(lines.filter((l) => /✓ workers\/step\[2\]\s+worker\s+coder-7b\s+20 tok/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /✗ 2\s+reviewer\s+critic-3b\s+timeout: no first token within 30 ms/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => l.includes('↻ workers/step[2]: retry 1 after overloaded'))).toHaveLength(2);
+    expect(internals(r).runs.size).toBe(0);
   });
 
   it('on a terminal, redraws the calls in flight in place and clears them at the end', async () => {
     const { out, text } = capture(true);
     const r = new ProgressRenderer(out);
     r.start();
-    for (const e of events) r.onEvent(e);
+    // Up to the fan-out's start: the plan has finished, three workers are in flight.
+    sampleRun('r1')
+      .filter((e) => e.at <= 122)
+      .forEach((e) => r.next(e));
     await new Promise((res) => setTimeout(res, 250));
     r.stop();
-    expect(text()).toMatch(/classify #2\/classifier .* 0 tok/);
-    expect(text()).toContain('2 call(s) in flight');
+    expect(text()).toMatch(/✓ plan\s+manager/);
+    for (const i of [0, 1, 2]) expect(text()).toMatch(new RegExp(`workers/step\\[${i}\\]\\s+worker\\s+coder-7b\\s+0 tok`));
+    expect(text()).toContain('3 call(s) in flight');
     expect(text().endsWith('\x1b[0J')).toBe(true);
+    r.abandon('r1');
+    expect(internals(r).runs.size).toBe(0);
   });
 });

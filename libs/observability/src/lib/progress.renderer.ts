@@ -12,12 +12,14 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 
 /**
  * Progress of any chain run on a terminal: a line per finished model call, and a live
- * block of the calls in flight, labelled by their place in the step tree
- * (`reviewLoop/workers#2/worker`). Without a TTY it prints only the finished lines.
+ * block of the calls in flight, each labelled by its step key (`review/work#2/step[3]`,
+ * the same key as in traces and results), or its name for a root step. Without a TTY it
+ * prints only the finished lines. A `RunEventSink`: feed it with `next(event)`, or list it
+ * in a `FlotillaObserver`'s `sinks`.
  */
 export class ProgressRenderer {
-  private readonly spans = new Map<string, { label: string; kind: string }>();
-  private readonly active = new Map<string, Active>();
+  /** Calls in flight, per run (keys repeat across runs). */
+  private readonly runs = new Map<string, Map<string, Active>>();
   private drawn = 0;
   private frame = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -39,49 +41,58 @@ export class ProgressRenderer {
     this.clear();
   }
 
-  onEvent(e: RunEvent): void {
+  next(e: RunEvent): void {
     switch (e.type) {
       case 'step.start': {
-        const parent = e.parentId === undefined ? undefined : this.spans.get(e.parentId);
-        // Unnamed sequences add nothing to a label; fan-out branches and review rounds add their number.
-        const suffix = parent?.kind === 'fanOut' && e.index !== undefined ? ` #${e.index + 1}` : parent?.kind === 'reviewLoop' && e.index ? ` r${e.index + 1}` : '';
-        const name = e.kind === 'sequence' && e.step === 'sequence' ? '' : e.step;
-        const label = name ? [parent?.label, `${name}${suffix}`].filter(Boolean).join('/') : `${parent?.label ?? ''}${suffix}`;
-        this.spans.set(e.id, { label, kind: e.kind });
-        if (e.kind === 'call') this.active.set(e.id, { label, agent: e.agent ?? '?', model: e.model ?? '?', tokens: 0, startedAt: Date.now() });
+        if (e.kind !== 'call') return;
+        let calls = this.runs.get(e.runId);
+        if (!calls) this.runs.set(e.runId, (calls = new Map()));
+        calls.set(e.key, { label: e.key || e.name, agent: e.agent ?? '?', model: e.model ?? '?', tokens: 0, startedAt: Date.now() });
         return;
       }
       case 'token': {
-        const call = this.active.get(e.id);
+        const call = this.runs.get(e.runId)?.get(e.key);
         if (call) call.tokens++;
         return;
       }
       case 'retry':
-        this.print(`  ↻ ${this.active.get(e.id)?.label ?? e.id}: retry ${e.attempt} after ${e.error.kind}: ${firstLine(e.error.message)}`);
+        this.print(`  ↻ ${this.runs.get(e.runId)?.get(e.key)?.label ?? e.key}: retry ${e.attempt} after ${e.error.kind}: ${firstLine(e.error.message)}`);
         return;
       case 'step.end': {
-        const call = this.active.get(e.id);
-        if (!call || !e.call) return;
-        this.active.delete(e.id);
-        this.print(`  ✓ ${this.row(call, `${e.call.usage.completionTokens} tok`)}`);
+        const call = this.take(e.runId, e.key);
+        if (call && e.call) this.print(`  ✓ ${this.row(call, `${e.call.usage.completionTokens} tok`)}`);
         return;
       }
-      case 'error': {
-        const call = this.active.get(e.id);
-        if (!call) return;
-        this.active.delete(e.id);
-        this.print(`  ✗ ${this.row(call, `${e.error.kind}: ${firstLine(e.error.message)}`)}`);
+      case 'step.error': {
+        const call = this.take(e.runId, e.key);
+        if (call) this.print(`  ✗ ${this.row(call, `${e.error.kind}: ${firstLine(e.error.message)}`)}`);
         return;
       }
+      case 'run.end':
+        this.runs.delete(e.runId);
+        return;
       default:
         return;
     }
+  }
+
+  /** The run will not end: its calls leave the live block. */
+  abandon(runId: string): void {
+    this.runs.delete(runId);
   }
 
   print(line: string): void {
     this.clear();
     this.out.write(`${line}\n`);
     this.redraw();
+  }
+
+  private take(runId: string, key: string): Active | undefined {
+    const calls = this.runs.get(runId);
+    const call = calls?.get(key);
+    if (!call) return undefined;
+    calls!.delete(key);
+    return call;
   }
 
   private row(c: Active, what: string): string {
@@ -98,8 +109,9 @@ export class ProgressRenderer {
     if (!this.live || this.timer === undefined) return;
     this.clear();
     const spin = FRAMES[this.frame++ % FRAMES.length];
-    const lines = [...this.active.values()].map((c) => `  ${spin} ${this.row(c, `${c.tokens} tok`)}`);
-    lines.push(`  ${((Date.now() - this.t0) / 1000).toFixed(1)}s, ${this.active.size} call(s) in flight`);
+    const lines: string[] = [];
+    for (const calls of this.runs.values()) for (const c of calls.values()) lines.push(`  ${spin} ${this.row(c, `${c.tokens} tok`)}`);
+    lines.push(`  ${((Date.now() - this.t0) / 1000).toFixed(1)}s, ${lines.length} call(s) in flight`);
     this.out.write(`${lines.join('\n')}\n`);
     this.drawn = lines.length;
   }

@@ -10,9 +10,11 @@ export interface CallAttempt {
 /** An agent call step as the run events tell it (times in ms since the run started). */
 export interface CallRecord {
   runId: string;
-  id: string;
-  parentId?: string;
-  step: string;
+  /** The step's key: stable across runs, unique within its run (`workers/step[2]`). */
+  key: string;
+  parentKey?: string;
+  /** The step's display name: its id, else its agent. */
+  name: string;
   agent: string;
   /** The model that answered (the requested one when the call never finished). */
   model: string;
@@ -53,10 +55,11 @@ export function tokensPerSecond(call: Pick<CallStats, 'usage' | 'timings'>): num
   return ms !== undefined && ms > 0 && n > 0 ? (n * 1000) / ms : undefined;
 }
 
-/** Derives the calls of one run from its events (any order of runs' events is fine if one run is passed). */
+/** Derives the calls of one run from its events (pass one run's events: keys repeat across runs). */
 export function summarizeRun(events: readonly RunEvent[], startedAt?: number): RunSummary {
   const first = events[0];
   const summary: RunSummary = { runId: first?.runId ?? '', startedAt, variants: {}, calls: [], usage: { promptTokens: 0, completionTokens: 0 } };
+  // Keyed by step key alone: one run's events (keys are unique within a run only).
   const open = new Map<string, CallRecord>();
   for (const e of events) {
     switch (e.type) {
@@ -68,10 +71,10 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
         {
           const rec: CallRecord = {
             runId: e.runId,
-            id: e.id,
-            parentId: e.parentId,
-            step: e.step,
-            agent: e.agent ?? e.step,
+            key: e.key,
+            parentKey: e.parentKey,
+            name: e.name,
+            agent: e.agent ?? e.name,
             model: e.model ?? '',
             requestedModel: e.model,
             variant: e.variant,
@@ -82,12 +85,12 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
             retries: 0,
           };
           if (e.variant !== undefined && e.agent !== undefined) summary.variants[e.agent] = e.variant;
-          open.set(e.id, rec);
+          open.set(e.key, rec);
           summary.calls.push(rec);
         }
         break;
       case 'retry': {
-        const rec = open.get(e.id);
+        const rec = open.get(e.key);
         if (!rec) break;
         const last = rec.attempts[rec.attempts.length - 1]!;
         last.endAt = e.at;
@@ -97,9 +100,9 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
         break;
       }
       case 'step.end': {
-        const rec = open.get(e.id);
+        const rec = open.get(e.key);
         if (!rec) break;
-        open.delete(e.id);
+        open.delete(e.key);
         rec.endAt = e.at;
         rec.status = 'succeeded';
         rec.attempts[rec.attempts.length - 1]!.endAt = e.at;
@@ -115,10 +118,10 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
         }
         break;
       }
-      case 'error': {
-        const rec = open.get(e.id);
+      case 'step.error': {
+        const rec = open.get(e.key);
         if (!rec) break;
-        open.delete(e.id);
+        open.delete(e.key);
         rec.endAt = e.at;
         rec.status = 'failed';
         rec.error = e.error;

@@ -28,7 +28,11 @@ export async function readTraceFile(path: string): Promise<TraceFile> {
   return parseTraceFile(path, await readFile(path, 'utf8'));
 }
 
-/** Parses trace-file text; robust to a truncated last line and to stray lines. */
+/**
+ * Parses trace-file text; robust to a truncated last line and to stray lines. Runs written
+ * in format version 1 (span ids) are read into today's events: a span id stands in for the
+ * step key (unique within its run, but not stable across runs) and `error` becomes `step.error`.
+ */
 export function parseTraceFile(path: string, text: string): TraceFile {
   const out: TraceFile = { path, runs: [], truncated: false, skipped: [] };
   const byRun = new Map<string, TraceRun>();
@@ -37,7 +41,7 @@ export function parseTraceFile(path: string, text: string): TraceFile {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
-    let rec: { type?: unknown; runId?: unknown };
+    let rec: { type?: unknown; runId?: unknown; key?: unknown; id?: unknown };
     try {
       rec = JSON.parse(line) as typeof rec;
     } catch (e) {
@@ -57,11 +61,25 @@ export function parseTraceFile(path: string, text: string): TraceFile {
     }
     if (rec.type === 'trace.header') run.header = rec as TraceHeader;
     else {
-      run.events.push(rec as RunEvent);
+      // Only version 1 events have a string `id` without a `key` (step events have a key, run events neither).
+      run.events.push(typeof rec.key !== 'string' && typeof rec.id === 'string' ? fromVersion1(rec as unknown as Version1Event) : (rec as RunEvent));
       if (rec.type === 'run.end') run.complete = true;
     }
   }
   return out;
+}
+
+/** An event as trace format version 1 wrote it. */
+type Version1Event = Record<string, unknown> & { type: string; runId: string; id: string; parentId?: string; step?: string; kind?: string };
+
+function fromVersion1(v1: Version1Event): RunEvent {
+  const { id, parentId, step, ...rest } = v1;
+  if (rest.type === 'run.start' || rest.type === 'run.end') return rest as unknown as RunEvent;
+  const out: Record<string, unknown> = { ...rest, type: rest.type === 'error' ? 'step.error' : rest.type, key: id };
+  // The root step's parent was the run's own span, whose id was the run id.
+  if (parentId !== undefined && parentId !== v1.runId) out['parentKey'] = parentId;
+  if (step !== undefined) out['name'] = step;
+  return out as unknown as RunEvent;
 }
 
 /** Expands directories to the trace files in them (sorted), keeps plain paths. */

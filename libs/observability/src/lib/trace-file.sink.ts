@@ -13,10 +13,12 @@ export interface TraceFileSinkOptions {
   /** Directory for the trace files (created when missing). */
   dir: string;
   /**
-   * - `perRun`: one `<time>-<chain>-<runId>-<pid>.jsonl` per run.
-   * - `shared`: one `<time>-<pid>.jsonl` per sink, every run appended (each starts with its
-   *   header line; the reader splits them). Creating a file costs the kernel far more than
-   *   appending to an open one: choose this for many short runs.
+   * - `perRun`: one `<time>-<chain>-<runId>.jsonl` per run (run ids are unique across
+   *   processes and machines).
+   * - `shared`: one file per sink, named after its first run (`<time>-<runId>.jsonl`), every
+   *   run appended (each starts with its header line; the reader splits them). Creating a
+   *   file costs the kernel far more than appending to an open one: choose this for many
+   *   short runs.
    * @default 'perRun'
    */
   layout?: 'perRun' | 'shared';
@@ -95,7 +97,7 @@ export class TraceFileSink {
     } else if (file.pending.length === this.flushLines) this.schedule(file);
   }
 
-  /** The run's subscriber left before its end: what was received is written, the file stays without `run.end`. */
+  /** The run will not end (its events stopped short): what was received is written, the file stays without `run.end`. */
   abandon(runId: string): void {
     const file = this.runs.get(runId);
     if (!file) return;
@@ -167,12 +169,12 @@ export class TraceFileSink {
     let path: string;
     if (this.shared) {
       if (this.sharedFd === undefined) {
-        path = join(this.options.dir, `${fileStamp(startedAt)}-${process.pid}${TRACE_FILE_EXTENSION}`);
+        path = join(this.options.dir, `${fileStamp(startedAt)}-${safe(event.runId, 128)}${TRACE_FILE_EXTENSION}`);
         this.sharedFd = openSync(path, 'a');
         this.files.push(path);
       } else path = this.files[this.files.length - 1]!;
     } else {
-      path = join(this.options.dir, `${fileStamp(startedAt)}-${safe(event.chain)}-${event.runId}-${process.pid}${TRACE_FILE_EXTENSION}`);
+      path = join(this.options.dir, `${fileStamp(startedAt)}-${safe(event.chain, 40)}-${safe(event.runId, 128)}${TRACE_FILE_EXTENSION}`);
       if (this.files.push(path) > TRACE_FILES_KEPT) this.files.splice(0, this.files.length - TRACE_FILES_KEPT);
     }
     const header: TraceHeader = { type: 'trace.header', version: TRACE_FILE_VERSION, runId: event.runId, chain: event.chain, startedAt, pid: process.pid };
@@ -217,7 +219,7 @@ export class TraceFileSink {
       case 'step.end':
         return JSON.stringify(this.outputs === true || (this.outputs === 'calls' && e.kind === 'call') ? e : { ...e, output: undefined });
       case 'retry':
-      case 'error':
+      case 'step.error':
         return JSON.stringify(redact(e));
       case 'run.end':
         return JSON.stringify(slimEnd(e, this.outputs === true));
@@ -237,6 +239,7 @@ function fileStamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[:.]/g, '-');
 }
 
-function safe(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40) || 'chain';
+/** A file-name part: a caller's run id may hold `:`, which some file systems refuse. */
+function safe(name: string, max: number): string {
+  return name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, max) || '_';
 }

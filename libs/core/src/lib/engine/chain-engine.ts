@@ -161,7 +161,7 @@ class RunExecution<O> implements RunHandle<O> {
     this.ctx = ctx;
     this.hub = new RunEventHub(ctx.trace);
     this.events = new Observable((s) => this.hub.subscribe(s));
-    ctx.emit({ type: 'run.start', runId, at: 0, chain: chain.name, input });
+    ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
     if (invalid === undefined) {
       try {
         engine.validate(chain);

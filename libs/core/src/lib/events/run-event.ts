@@ -33,6 +33,8 @@ export interface RunStartEvent extends EventBase {
   type: 'run.start';
   chain: string;
   input: unknown;
+  /** Wall-clock start (epoch ms): sinks that subscribe late, or read a replay, still know when the run began. */
+  startedAt: number;
 }
 
 export interface StepStartEvent extends StepEventBase {

@@ -45,7 +45,7 @@ export class RunEventsBuilder {
     readonly runId: string,
     readonly chain = 'pipeline',
   ) {
-    this.events.push({ type: 'run.start', runId, at: 0, chain, input: { objective: 'reverse a string' } });
+    this.events.push({ type: 'run.start', runId, at: 0, startedAt: 1_760_000_000_000, chain, input: { objective: 'reverse a string' } });
   }
 
   /** Starts a structural step; returns its key. */

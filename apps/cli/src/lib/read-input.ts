@@ -76,11 +76,16 @@ function jsonOrText(text: string): unknown {
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    size += b.length;
-    if (size > DEFAULT_MAX_BYTES) throw new FlotillaError('config', `--input -: stdin is larger than ${DEFAULT_MAX_BYTES} bytes (the limit input files have)`, { details: { flag: '--input' } });
-    chunks.push(b);
+  try {
+    for await (const chunk of stream) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      size += b.length;
+      if (size > DEFAULT_MAX_BYTES) throw new FlotillaError('config', `--input -: stdin is larger than ${DEFAULT_MAX_BYTES} bytes (the limit input files have)`, { details: { flag: '--input' } });
+      chunks.push(b);
+    }
+  } catch (e) {
+    if (FlotillaError.is(e)) throw e;
+    throw new FlotillaError('config', `--input -: cannot read stdin (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e, details: { flag: '--input' } });
   }
   const bytes = Buffer.concat(chunks);
   if (bytes.includes(0)) throw new FlotillaError('config', '--input -: stdin holds binary content (a NUL byte); expected text or JSON', { details: { flag: '--input' } });

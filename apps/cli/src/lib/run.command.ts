@@ -74,7 +74,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     { input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' },
     io.stdin,
   );
-  checkInput(compiled, input, file);
+  checkInput(compiled, input, file, inputSource(values));
   const backend: Backend = io.client
     ? { client: io.client, description: io.client.name ?? 'injected client', close: async () => undefined }
     : await createBackend({ backend: backendKind, host, cassettes: values.cassette, record: values.record, llamaModels, config: values.config, pace, env: io.env }, file, fleet);
@@ -131,13 +131,20 @@ function checkBackendFlags(f: BackendFlags): void {
   if (f.cassettes?.length && live && !f.record) refuse('--cassette', 'a live backend does not replay cassettes; add --record to record into it, or use --backend fixture to replay it');
 }
 
-function checkInput(compiled: CompiledChain, input: unknown, file: string): void {
+function checkInput(compiled: CompiledChain, input: unknown, file: string, from: string): void {
   if (!compiled.input) return;
-  if (input === undefined) {
-    throw new FlotillaError('config', `${file}: the chain needs an input: ${describeSchemaShape(compiled.input.jsonSchema)}; pass --input, --input-file or --set`);
-  }
+  const at = compiled.inputAt ? `${compiled.inputAt.file}:${compiled.inputAt.line}:${compiled.inputAt.col}` : file;
+  const shape = describeSchemaShape(compiled.input.jsonSchema);
+  if (input === undefined) throw new FlotillaError('config', `${at}: the chain needs an input: ${shape}; pass --input, --input-file or --set`);
   const r = compiled.input.parse(input);
-  if (!r.ok) throw new FlotillaError('config', `${file}: the input does not match the chain's input schema (${describeSchemaShape(compiled.input.jsonSchema)}): ${r.error}`);
+  if (!r.ok) throw new FlotillaError('config', `${from}: the input does not match the chain's input schema (${at}: ${shape}): ${r.error}`);
+}
+
+/** The flag the input came from, for messages. */
+function inputSource(values: { input?: string; 'input-file'?: string; set?: string[] }): string {
+  if (values['input-file'] !== undefined) return `--input-file ${values['input-file']}`;
+  if (values.set?.length) return '--set';
+  return values.input === '-' ? '--input -' : '--input';
 }
 
 function report(result: RunResult, io: CliIo): void {

@@ -48,7 +48,8 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
       failed = true;
       if (json) io.stdout.write(`${JSON.stringify({ file, valid: false, diagnostics })}\n`);
       else {
-        for (const d of diagnostics) io.stdout.write(`${formatDiagnostic(d)}\n`);
+        // Errors first (what run would print), then warnings.
+        for (const d of [...diagnostics.filter((x) => x.severity === 'error'), ...diagnostics.filter((x) => x.severity !== 'error')]) io.stdout.write(`${formatDiagnostic(d)}\n`);
         io.stdout.write(`${file}: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`);
       }
     }

@@ -42,6 +42,8 @@ export interface CompiledChain {
   agents: AgentClass[];
   /** The declared run input schema, to check an input before the run. */
   input?: OutputSchema<unknown>;
+  /** Where the input schema is declared, for messages about a run input. */
+  inputAt?: SourcePosition;
   /** Warnings (unused agents, unreachable steps); errors throw instead. */
   warnings: ChainDiagnostic[];
   /** Where each declared agent is declared (its key in the chain file), for later checks' messages. */
@@ -97,7 +99,8 @@ export async function compileChainSource(text: string, file: string, options: Lo
   const all = [...problems, ...compiled.diagnostics].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
   if (all.some((d) => d.severity === 'error')) throw chainInvalid(all);
   const agentPositions = Object.fromEntries(Object.keys(parsed.data.agents).map((name) => [name, agents.get(name)?.declaredAt ?? parsed.source.position(['agents', name])]));
-  return { file, chain: compiled.chain, agents: compiled.agents, input, warnings: all, agentPositions };
+  const inputAt = parsed.data.input ? parsed.source.position(['input']) : undefined;
+  return { file, chain: compiled.chain, agents: compiled.agents, input, inputAt, warnings: all, agentPositions };
 }
 
 function withoutFile<T extends { file: string }>(decl: T): Omit<T, 'file'> {

@@ -27,7 +27,8 @@ export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: 
     try {
       return key === 'input' ? dataSchema(s, `agent "${name}" input schema`) : jsonSchema(s, `agent "${name}" output schema`);
     } catch (e) {
-      err([...path, key], 'schema', FlotillaError.is(e) ? e.message : String(e), 'keep to the portable subset: every property required, additionalProperties: false (docs/json-schema-subset.md)');
+      const portability = FlotillaError.is(e) && Array.isArray(e.details['violations']);
+      err([...path, key], 'schema', FlotillaError.is(e) ? e.message : String(e), portability ? 'keep to the portable subset: every property required, additionalProperties: false (docs/json-schema-subset.md)' : 'fix the JSON Schema (docs/json-schema-subset.md shows the forms output schemas use)');
       return undefined;
     }
   };

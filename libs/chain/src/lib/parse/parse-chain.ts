@@ -70,7 +70,7 @@ type Check = <T>(schema: z.ZodType<T>, value: unknown, path: PathSegment[], keys
 type Report = (path: readonly PathSegment[], code: string, message: string, hint?: string, key?: string) => void;
 
 function checkAgent(name: string, decl: unknown, path: PathSegment[], check: Check, report: Report): AgentDecl | undefined {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) report(path, 'badName', `agent name "${name}": expected letters, digits, _ and -, not starting with a digit or -`, undefined, name);
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) report(path.slice(0, -1), 'badName', `agent name "${name}": expected letters, digits, _ and -, not starting with a digit or -`, undefined, name);
   if (typeof decl !== 'object' || decl === null || Array.isArray(decl)) {
     report(path, 'schema', `agent "${name}": expected a mapping with "prompt" (inline agent) or "file" (a .prompt file)`);
     return undefined;

@@ -13,8 +13,8 @@ export function parseDataText(text: string, file: string, options: { json?: bool
   if (!options.json) return source.value;
   try {
     return JSON.parse(text);
-  } catch {
-    // YAML accepted what JSON does not (a comment, a trailing comma, an unquoted key): say where JSON ends.
-    throw chainInvalid([{ ...source.position([]), severity: 'error', code: 'syntax', message: 'not valid JSON (the file ends in .json); it reads as YAML only', hint: 'fix the JSON, or rename the file to .yaml' }]);
+  } catch (e) {
+    // YAML accepted what JSON does not (a comment, `{"n": }`, an unquoted key).
+    throw chainInvalid([{ ...source.position([]), severity: 'error', code: 'syntax', message: `not valid JSON (the file ends in .json): ${(e as Error).message}`, hint: 'fix the JSON, or name the file .yaml if it is meant as YAML' }]);
   }
 }

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FlotillaError, closestName, describeValue, expectedFromZodIssue } from '@flotilla/core';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { AgentRouteSchema, EndpointSchema, OnDemandSchema, type RouterConfig, RouterConfigSchema, RoutingSchema } from './router-config.schema';
 
@@ -66,16 +66,22 @@ export function parseRouterConfig(text: string, file = '<config>'): RouterConfig
   }
   const result = RouterConfigSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const p: ConfigProblem = { path: jsonPath(issue.path), expected: expectation(issue) };
-    const node = nodeAt(doc, issue.path);
-    if (node?.range) {
-      const pos = lines.linePos(node.range[0]);
-      p.line = pos.line;
-      p.col = pos.col;
-    }
-    return p;
-  });
+  const issues = result.error.issues;
+  // "endpoints: required" next to "unknown key endpoint (did you mean endpoints?)" says one thing twice: keep the typo.
+  const guessed = new Set(issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => jsonPath([...i.path, closestName(k, knownKeys(i.path)) ?? k])) : [])));
+  const problems = issues
+    .filter((i) => !(i.code === 'invalid_type' && i.input === undefined && guessed.has(jsonPath(i.path))))
+    .map((issue) => {
+      const p: ConfigProblem = { path: jsonPath(issue.path), expected: expectation(issue) };
+      // An unknown key is shown where the key is, not where its mapping starts.
+      const node = issue.code === 'unrecognized_keys' ? (keyNode(doc, issue.path, issue.keys[0]!) ?? nodeAt(doc, issue.path)) : nodeAt(doc, issue.path);
+      if (node?.range) {
+        const pos = lines.linePos(node.range[0]);
+        p.line = pos.line;
+        p.col = pos.col;
+      }
+      return p;
+    });
   throw configError(file, problems);
 }
 
@@ -106,6 +112,13 @@ function nodeAt(doc: ReturnType<typeof parseDocument>, parts: readonly PropertyK
     if (isNode(node)) return node as { range?: [number, number, number] | null };
   }
   return undefined;
+}
+
+function keyNode(doc: ReturnType<typeof parseDocument>, parts: readonly PropertyKey[], key: string): { range?: [number, number, number] | null } | undefined {
+  const map = parts.length === 0 ? doc.contents : doc.getIn(parts as (string | number)[], true);
+  if (!isMap(map)) return undefined;
+  const pair = map.items.find((p) => isScalar(p.key) && p.key.value === key);
+  return pair && isNode(pair.key) ? (pair.key as { range?: [number, number, number] | null }) : undefined;
 }
 
 /** Fields whose values are never echoed: someone may have pasted a key where its variable's name belongs. */

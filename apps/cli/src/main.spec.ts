@@ -180,6 +180,19 @@ describe('the flotilla binary', () => {
   });
 });
 
+describe('run inputs get the limits chain files have', () => {
+  it('an --input-file or stdin over 1 MiB is refused before it is parsed', async () => {
+    const chain = write('one.yaml', 'name: one\nagents:\n  a: { model: m, prompt: "A {{this}}" }\nsteps:\n  - call: a\n');
+    const client = new ScriptedModelClient(() => 'x');
+    const big = write('big.yaml', `text: "${'x'.repeat(1_100_000)}"\n`);
+    const file = await cli(['run', chain, '--input-file', big], { client });
+    expect(file).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/^\S+big\.yaml:1:1: error: input file is 1100009 bytes; expected at most 1048576\n/) });
+    const stdin = await cli(['run', chain, '--input', '-'], { client, stdin: 'y'.repeat(1_100_000) });
+    expect(stdin).toMatchObject({ code: EXIT.usage, stderr: '--input -: stdin is larger than 1048576 bytes (the limit input files have)\n' });
+    expect(client.requests).toHaveLength(0);
+  });
+});
+
 describe('SIGTERM on the flotilla binary', () => {
   jest.setTimeout(60_000);
 

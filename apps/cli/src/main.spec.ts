@@ -69,6 +69,12 @@ describe('flotilla run', () => {
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain("input does not match the chain's input schema");
     expect((await cli(['run', chain], { client: new ScriptedModelClient(() => 'unused') })).stderr).toContain('the chain needs an input');
+    // Text that starts like JSON but does not parse is refused, unless the chain's input schema says string.
+    const broken = await cli(['run', chain, '--input', '{"n": 4'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(broken).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/^--input: the input starts like JSON .* but is not valid JSON/) });
+    const text = write('text.yaml', 'name: text\ninput: { type: string }\nagents: {}\nsteps:\n  - value: "${input}"\n');
+    const asText = await cli(['run', text, '--input', '{"n": 4', '--format', 'text'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(asText).toMatchObject({ code: EXIT.ok, stdout: '{"n": 4\n' });
   });
 
   it('refuses an invalid chain before anything runs: exit 2, file:line:col and a hint', async () => {

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { FlotillaError, type RunEvent, type RunResult, TOKENS, createFlotillaContainer, parseFlags, urlFlag } from '@flotilla/core';
 import { type CompiledChain, bindChain, formatDiagnostic } from '@flotilla/chain';
 import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
@@ -129,6 +130,16 @@ function checkBackendFlags(f: BackendFlags): void {
   if (f.llamaModels && (f.fleet || f.kind !== 'llama-cpp')) refuse('--gguf', f.fleet ? 'not used with a fleet configuration (llama-cpp endpoints list modelPaths)' : `only for --backend llama-cpp (this run uses ${f.kind})`);
   if (f.pace !== undefined && live) refuse('--pace', 'only for replaying cassettes (--backend fixture)');
   if (f.cassettes?.length && live && !f.record) refuse('--cassette', 'a live backend does not replay cassettes; add --record to record into it, or use --backend fixture to replay it');
+  if (!live) for (const c of f.cassettes ?? []) if (!isFile(c)) refuse('--cassette', `${c}: no such file to replay; record one first with --backend ollama|openai|llama-cpp --record --cassette ${c}`);
+  for (const [name, file] of Object.entries(f.llamaModels ?? {})) if (!isFile(file)) refuse('--gguf', `${name}=${file}: no such GGUF file`);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function checkInput(compiled: CompiledChain, input: unknown, file: string, from: string): void {

@@ -17,6 +17,8 @@ export async function readSourceText(file: string, what: string, limits?: Source
   try {
     const stat = await fs.stat(file);
     if (stat.isDirectory()) return problem('missingFile', `cannot read the ${what}: it is a directory`, `name a file inside it`);
+    // A device or a pipe (/dev/zero, /dev/stdin) has no size to check and may never end.
+    if (!stat.isFile()) return problem('missingFile', `cannot read the ${what}: it is not a regular file (a device, pipe or socket)`, 'name a file; pass stdin with --input -');
     if (stat.size > lim.maxBytes) return problem('tooLarge', `${what} is ${stat.size} bytes; expected at most ${lim.maxBytes}`, 'split it, or raise the limit (maxBytes) if the file is trusted');
     bytes = await fs.readFile(file);
   } catch (e) {

@@ -24,7 +24,9 @@ const MAX_ALIAS_COUNT = 100;
 export function loadRouterConfig(file: string): RouterConfig {
   let text: string;
   try {
-    const size = fs.statSync(file).size;
+    const stat = fs.statSync(file);
+    if (!stat.isFile()) throw configError(file, [{ path: '', expected: `a configuration file, got ${stat.isDirectory() ? 'a directory' : 'a device, pipe or socket'}` }]);
+    const size = stat.size;
     if (size > MAX_CONFIG_BYTES) throw configError(file, [{ path: '', line: 1, col: 1, expected: `a configuration file of at most ${MAX_CONFIG_BYTES} bytes, got ${size} bytes` }]);
     text = fs.readFileSync(file, 'utf8');
   } catch (cause) {

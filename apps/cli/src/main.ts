@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { FlotillaError, closestName } from '@flotilla/core';
 import type { CliIo } from './lib/cli-io';
 import { EXIT, exitCodeOf } from './lib/exit-codes';
+import { cancelOnSignals } from './lib/signals';
 import { RUN_USAGE, runCommand } from './lib/run.command';
 import { VALIDATE_USAGE, validateCommand } from './lib/validate.command';
 import { MODELS_USAGE, modelsCommand } from './lib/models.command';
@@ -74,24 +75,12 @@ const CANCELLABLE = new Set(['run', 'models']);
 
 if (require.main === module || process.argv[1] === __filename) {
   const controller = new AbortController();
-  let received: NodeJS.Signals | undefined;
-  const exitCodeOfSignal = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? EXIT.terminated : EXIT.cancelled);
-  // The first SIGINT (Ctrl-C) or SIGTERM cancels the run like cancel(): in-flight requests are
-  // aborted, the trace and the completed steps are written, the exit code says which signal.
-  // A second one of either exits at once.
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (received) process.exit(exitCodeOfSignal(signal));
-    received = signal;
-    process.stderr.write(`\ncancelling on ${signal === 'SIGINT' ? 'Ctrl-C' : signal} (again to quit at once)\n`);
-    controller.abort(new Error(`interrupted (${signal})`));
-  };
-  if (CANCELLABLE.has(process.argv[2] ?? '')) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  const signals = CANCELLABLE.has(process.argv[2] ?? '')
+    ? cancelOnSignals(process, controller, { exit: (code) => process.exit(code), stderr: (t) => process.stderr.write(t) })
+    : undefined;
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: controller.signal }).then(
     (result) => {
-      const code = result === EXIT.cancelled && received ? exitCodeOfSignal(received) : result;
+      const code = signals ? signals.exitCode(result) : result;
       process.exitCode = code;
       // Leave once stdout has drained; a lingering handle (a keep-alive socket) must not hold the process.
       process.stdout.write('', () => setImmediate(() => process.exit(code)));

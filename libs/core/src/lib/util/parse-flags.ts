@@ -47,7 +47,8 @@ function checkFlags(command: string, args: readonly string[], options: FlagOptio
     if (inline) continue;
     const next = args[i + 1];
     if (next === undefined || (next.startsWith('--') && next !== '--')) {
-      throw new FlotillaError('config', `--${name}: expected a value${next === undefined ? '' : `, got the flag ${next}`} (see ${command} --help)`, { details: { flag: `--${name}` } });
+      const hint = next === undefined ? `see ${command} --help` : `a value that starts with -- is written --${name}=${next}`;
+      throw new FlotillaError('config', `--${name}: expected a value${next === undefined ? '' : `, got the flag ${next}`} (${hint})`, { details: { flag: `--${name}` } });
     }
     if (long && next.startsWith('-')) out[out.length - 1] = `${arg}=${next}`;
     else out.push(next);

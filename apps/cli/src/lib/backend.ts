@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FlotillaError, type FlotillaConfig, type ModelClient } from '@flotilla/core';
+import { FlotillaError, type FlotillaConfig, type ModelClient, urlFlag } from '@flotilla/core';
 import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
@@ -87,11 +87,11 @@ function recording(live: Backend, options: BackendOptions): Backend {
 
 export function createLiveClient(kind: Exclude<BackendKind, 'fixture'>, options: Pick<BackendOptions, 'host' | 'llamaModels' | 'env'>): Backend & { raw: OllamaModelClient | OpenAICompatibleModelClient | LlamaCppModelClient } {
   if (kind === 'ollama') {
-    const client = new OllamaModelClient({ host: options.host ?? options.env['OLLAMA_HOST'] });
+    const client = new OllamaModelClient({ host: options.host ?? fromEnv(options.env, 'OLLAMA_HOST') });
     return { client, raw: client, description: `ollama at ${client.endpoint}`, close: async () => undefined };
   }
   if (kind === 'openai') {
-    const client = new OpenAICompatibleModelClient({ baseURL: options.host ?? options.env['OPENAI_BASE_URL'] });
+    const client = new OpenAICompatibleModelClient({ baseURL: options.host ?? fromEnv(options.env, 'OPENAI_BASE_URL') });
     return { client, raw: client, description: `openai-compatible server at ${client.endpoint}`, close: async () => undefined };
   }
   const models = options.llamaModels && Object.keys(options.llamaModels).length ? options.llamaModels : llamaModelsFromEnv(options.env);
@@ -100,6 +100,12 @@ export function createLiveClient(kind: Exclude<BackendKind, 'fixture'>, options:
   }
   const client = new LlamaCppModelClient({ models });
   return { client, raw: client, description: `embedded llama.cpp (${Object.keys(models).join(', ')})`, close: () => client.close() };
+}
+
+/** A server address from the environment, checked like --host (the message names the variable). */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value ? urlFlag(name, value) : undefined;
 }
 
 function llamaModelsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -71,5 +71,10 @@ export { zodSchema } from './lib/schema/zod-schema';
 export { jsonSchema, formatAjvErrors } from './lib/schema/json-schema';
 export type { JsonSchemaOptions } from './lib/schema/json-schema';
 export { portableSchemaViolations, assertPortableSchema } from './lib/schema/portable-subset';
+export { expectedFromZodIssue, describeValue } from './lib/schema/zod-issue';
+export type { ZodIssueTextOptions } from './lib/schema/zod-issue';
 
 export { closestName } from './lib/util/closest-name';
+// Command-line flags, one parser for every command (CLI, demo, reports).
+export { parseFlags, oneOfFlag, numberFlag, urlFlag } from './lib/util/parse-flags';
+export type { NumberFlagOptions } from './lib/util/parse-flags';

@@ -11,6 +11,7 @@ export type { RunResult, RunStatus, CompletedStep } from './lib/engine/run-resul
 export type { RunBudgets } from './lib/engine/run-context';
 export { outputOf, outputsOf } from './lib/engine/output-of';
 export type { FlotillaConfig, AgentConfig, EngineConfig } from './lib/di/flotilla-config';
+export { resolveModel } from './lib/engine/agent-registry';
 
 // Agents
 export { defineAgent } from './lib/agents/agent-spec';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { AgentClass, Chain, OutputSchema } from '@flotilla/core';
+import type { Chain, OutputSchema } from '@flotilla/core';
 import { dataSchema } from './validate/data-schema';
 import { type ChainDiagnostic, chainInvalid } from './parse/chain-diagnostic';
 import { parseChain } from './parse/parse-chain';
@@ -11,6 +11,9 @@ import type { ResolvedAgent } from './agents/resolved-agent';
 import { resolveInlineAgent } from './agents/inline-agent';
 import { loadPromptFileAgent } from './agents/prompt-file-agent';
 import { ChainCompiler } from './compile/chain-compiler';
+import type { TemplateAgentSpec } from './agents/chain-agent';
+import type { FileStepKind } from './kinds/file-step-kind';
+import { BUILT_IN_STEP_KINDS } from './kinds/built-in-kinds';
 
 export interface LoadChainOptions {
   limits?: SourceLimits;
@@ -27,19 +30,21 @@ export interface LoadChainOptions {
    */
   allowDirs?: readonly string[];
   /**
-   * Agents bound in code on the same container (`@Agent` classes) that steps may call by
-   * name besides the file's own; their input and output are not checked statically.
+   * Agents known to the engine by name (given to `createFlotilla({ agents })` in code) that
+   * steps may call besides the file's own; their input and output are not checked statically.
    * @default []
    */
   externalAgents?: readonly string[];
+  /** Step kinds beyond the built-in ones (see `FileStepKind`). @default [] */
+  stepKinds?: readonly FileStepKind[];
 }
 
-/** A chain file compiled into core's structures: bind `agents` and run `chain` on a ChainEngine. */
+/** A chain file compiled into core's structures: run `chain` with `createFlotilla(...).run(chain, input)`. */
 export interface CompiledChain {
   file: string;
   chain: Chain<unknown, unknown>;
-  /** One class per declared agent that a step calls; bind each under TOKENS.Agent. */
-  agents: AgentClass[];
+  /** The spec of every declared agent a step calls (the chain's steps refer to them directly). */
+  agents: TemplateAgentSpec[];
   /** The declared run input schema, to check an input before the run. */
   input?: OutputSchema<unknown>;
   /** Where the input schema is declared, for messages about a run input. */
@@ -59,7 +64,8 @@ export async function loadChain(file: string, options: LoadChainOptions = {}): P
 
 /** Like `loadChain`, from text already read (`file` names it in messages). */
 export async function compileChainSource(text: string, file: string, options: LoadChainOptions = {}): Promise<CompiledChain> {
-  const { chain: parsed, diagnostics } = parseChain(text, file, options.limits);
+  const kinds = options.stepKinds?.length ? BUILT_IN_STEP_KINDS.with(options.stepKinds) : BUILT_IN_STEP_KINDS;
+  const { chain: parsed, diagnostics } = parseChain(text, file, options.limits, kinds);
   if (!parsed) throw chainInvalid(diagnostics);
   const aliases = { ...options.modelAliases, ...parsed.data.modelAliases };
   const agents = new Map<string, ResolvedAgent>();
@@ -94,7 +100,7 @@ export async function compileChainSource(text: string, file: string, options: Lo
       problems.push({ ...parsed.source.position(['agents', name]), severity: 'error', code: 'duplicateAgent', message: `agent "${name}" is declared in the file and also bound in code`, hint: 'rename one of them' });
     }
   }
-  const compiler = new ChainCompiler(parsed, agents, new Set(Object.keys(parsed.data.agents)), new Set(options.externalAgents ?? []));
+  const compiler = new ChainCompiler(parsed, agents, new Set(Object.keys(parsed.data.agents)), new Set(options.externalAgents ?? []), kinds);
   const compiled = compiler.compile();
   const all = [...problems, ...compiled.diagnostics].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
   if (all.some((d) => d.severity === 'error')) throw chainInvalid(all);

@@ -2,11 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Dotprompt } from 'dotprompt';
-import { type ChatMessage, type FlotillaAgent, TOKENS, createFlotillaContainer, readAgentMetadata } from '@flotilla/core';
+import { type ChatMessage, createFlotilla } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { diagnosticsOf } from '../parse/chain-diagnostic';
 import { loadChain } from '../load-chain';
-import { chainAgentClass } from './chain-agent.factory';
+import { chainAgent } from './chain-agent';
 import { loadPromptFileAgent } from './prompt-file-agent';
 
 // A prompt as written for Genkit: provider model id, Genkit config names, Picoschema,
@@ -54,10 +54,10 @@ describe('Dotprompt .prompt files as agents', () => {
   it('loads a Genkit prompt unchanged: model alias, config, Picoschema output, input defaults', async () => {
     const { agent, diagnostics } = await loadPromptFileAgent('outliner', write('outline.prompt', GENKIT_PROMPT), { modelAliases: ALIASES });
     expect(diagnostics).toEqual([]);
-    const meta = readAgentMetadata(chainAgentClass(agent!.spec));
+    const meta = chainAgent(agent!.spec);
     expect(meta).toMatchObject({ name: 'outliner', model: 'qwen2.5:3b' });
-    expect(meta.options.options).toEqual({ temperature: 0.4, maxTokens: 256, stop: ['END'] });
-    expect(meta.options.output!.jsonSchema).toEqual({
+    expect(meta.options).toEqual({ temperature: 0.4, maxTokens: 256, stop: ['END'] });
+    expect(meta.output!.jsonSchema).toEqual({
       type: 'object',
       properties: { title: { type: 'string', description: 'a short title' }, tags: { type: 'array', items: { type: 'string' } } },
       required: ['title', 'tags'],
@@ -69,9 +69,9 @@ describe('Dotprompt .prompt files as agents', () => {
   it('renders the messages Dotprompt.render renders, with the input defaults', async () => {
     const file = write('outline.prompt', GENKIT_PROMPT.replace('tone?: string', 'tone: string'));
     const { agent } = await loadPromptFileAgent('outliner', file, { modelAliases: ALIASES });
-    const Cls = chainAgentClass(agent!.spec) as unknown as new () => FlotillaAgent<unknown, unknown>;
+    const spec = chainAgent(agent!.spec);
     const input = { topic: 'local models', points: ['cost', 'privacy'] };
-    const ours = new Cls().prompt(input, { model: 'qwen2.5:3b', attempt: 0 });
+    const ours = spec.prompt(input, { model: 'qwen2.5:3b', attempt: 0 });
     // Genkit hands the file's input.default to render(); dotprompt alone does not apply it.
     const theirs = await new Dotprompt().render(fs.readFileSync(file, 'utf8'), { input }, { input: { default: { tone: 'friendly' } } });
     const asChat = theirs.messages.map((m): ChatMessage => ({ role: m.role === 'model' ? 'assistant' : (m.role as ChatMessage['role']), content: m.content.map((p) => ('text' in p ? p.text : '')).join('').trim() }));
@@ -122,11 +122,10 @@ steps:
     );
     const compiled = await loadChain(chain);
     const client = new ScriptedModelClient(() => JSON.stringify({ title: 'T', tags: ['a'] }));
-    const engine = createFlotillaContainer({ client, agents: compiled.agents }).get(TOKENS.ChainEngine);
-    const result = await engine.run(compiled.chain, 'fleets');
+    const result = await createFlotilla({ client }).run(compiled.chain, 'fleets').result;
     expect(result.output).toEqual({ title: 'T', tags: ['a'] });
     expect(client.requests[0]!.request).toMatchObject({ model: 'llama3.2:3b', options: { temperature: 0.4, maxTokens: 256 } });
-    expect(readAgentMetadata(compiled.agents[0]!).retries).toBe(0);
+    expect(compiled.agents[0]!.retries).toBe(0);
 
     const missing = write('missing.yaml', 'name: m\nagents:\n  a: { file: nope.prompt }\nsteps:\n  - call: a\n');
     const d = await loadChain(missing).then(() => [], diagnosticsOf);
@@ -146,7 +145,7 @@ steps:
     const file = write('mood.prompt', '---\nmodel: m\ninput:\n  schema:\n    mood(enum): [happy, sad]\noutput:\n  schema:\n    text: string\n    tone(enum, how it sounds): [warm, dry]\n---\nWrite something {{mood}}.\n');
     const { agent, diagnostics } = await loadPromptFileAgent('m', file);
     expect(diagnostics).toEqual([]);
-    expect(readAgentMetadata(chainAgentClass(agent!.spec)).options.output!.jsonSchema).toEqual({
+    expect(chainAgent(agent!.spec).output!.jsonSchema).toEqual({
       type: 'object',
       properties: { text: { type: 'string' }, tone: { type: 'string', enum: ['warm', 'dry'], description: 'how it sounds' } },
       required: ['text', 'tone'],
@@ -175,7 +174,7 @@ steps:
     ]);
     const ok = write('ok.prompt', '---\nmodel: m\nconfig: { temperature: 0.2, numCtx: 4096, stopSequences: [x] }\n---\nSay hi\n');
     const { agent } = await loadPromptFileAgent('o', ok);
-    expect(readAgentMetadata(chainAgentClass(agent!.spec)).options.options).toEqual({ temperature: 0.2, numCtx: 4096, stop: ['x'] });
+    expect(chainAgent(agent!.spec).options).toEqual({ temperature: 0.2, numCtx: 4096, stop: ['x'] });
   });
 
   it('output.format: json without a schema is refused (not silently plain text); wrong front matter types are said', async () => {

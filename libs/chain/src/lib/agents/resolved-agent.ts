@@ -2,7 +2,7 @@ import type { AgentOptions, OutputSchema } from '@flotilla/core';
 import type { ChainDiagnostic, SourcePosition } from '../parse/chain-diagnostic';
 import type { StaticType } from '../validate/static-type';
 import { templateRootNames } from '../template/template-engine';
-import type { ChainAgentSpec } from './chain-agent.factory';
+import type { ChainAgentSpec } from './chain-agent';
 
 /** A declared agent, ready to become a class: its spec and what the validator knows of its types. */
 export interface ResolvedAgent {

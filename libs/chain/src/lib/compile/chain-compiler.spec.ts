@@ -1,4 +1,4 @@
-import { Agent, type FlotillaAgent, TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { createFlotilla, defineAgent } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { type ChainDiagnostic, diagnosticsOf } from '../parse/chain-diagnostic';
 import { type CompiledChain, compileChainSource } from '../load-chain';
@@ -53,7 +53,7 @@ describe('chain validation before anything runs', () => {
   });
 
   it('an undefined reference, with what is available and the closest name', async () => {
-    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plna.steps}", step: { call: writer } }\n';
+    const steps = '  - call: planner\n    id: plan\n  - fanOut: { over: "${plna.steps}", step: { call: writer } }\n';
     const d = (await problems(steps)).find((x) => x.code === 'undefinedReference')!;
     expect(d.line).toBe(lineOf(steps, 'plna'));
     expect(d.message).toContain('undefined reference "plna"; available here: input, plan, value');
@@ -61,40 +61,40 @@ describe('chain validation before anything runs', () => {
   });
 
   it('a reference to a later step (how a cycle shows up in a step tree)', async () => {
-    const steps = '  - call: writer\n    input: { title: "${draft}" }\n    as: notes\n  - call: writer\n    input: { title: "${notes}" }\n    as: draft\n';
+    const steps = '  - call: writer\n    input: { title: "${draft}" }\n    id: notes\n  - call: writer\n    input: { title: "${notes}" }\n    id: draft\n';
     const d = (await problems(steps)).find((x) => x.code === 'forwardReference')!;
     expect(d.line).toBe(lineOf(steps, '${draft}'));
-    expect(d.message).toContain(`bound with as: draft at line ${lineOf(steps, 'as: draft')}`);
+    expect(d.message).toContain(`the step with id: draft at line ${lineOf(steps, 'id: draft')}`);
     expect(d.message).toContain('cycle or a forward reference');
   });
 
   it('a name bound inside a fan-out, read outside it', async () => {
-    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer, as: text } }\n  - value: "${text}"\n';
+    const steps = '  - call: planner\n    id: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer, id: text } }\n  - value: "${text}"\n';
     const d = (await problems(steps)).find((x) => x.code === 'scopedReference')!;
     expect(d.line).toBe(lineOf(steps, '- value'));
     expect(d.message).toContain('"text" is bound inside a fan-out branch');
-    expect(d.hint).toBe('give the fan-out an as: name and read that list');
+    expect(d.hint).toBe('give the fan-out an id and read that list');
   });
 
   it('a path that the producing step\'s output schema does not have', async () => {
-    const steps = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.stepz}", step: { call: writer } }\n';
+    const steps = '  - call: planner\n    id: plan\n  - fanOut: { over: "${plan.stepz}", step: { call: writer } }\n';
     const d = (await problems(steps)).find((x) => x.code === 'badReference')!;
     expect(d.message).toBe('${plan.stepz}: plan has no property "stepz"; it has "steps", "done"');
     expect(d.hint).toBe('did you mean plan.steps?');
   });
 
   it('schema mismatches between connected steps', async () => {
-    const noTitle = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", item: { name: "${item.title}" }, step: { call: writer } }\n';
+    const noTitle = '  - call: planner\n    id: plan\n  - fanOut: { over: "${plan.steps}", item: { name: "${item.title}" }, step: { call: writer } }\n';
     const a = (await problems(noTitle)).filter((x) => x.code === 'schemaMismatch').map((x) => x.message);
     expect(a).toEqual([
       expect.stringContaining('input of agent "writer": missing required property "title"'),
       expect.stringContaining('input of agent "writer": property "name" is not allowed'),
     ]);
-    const wrongType = '  - call: planner\n    as: plan\n  - call: writer\n    input: { title: "${plan.done}" }\n';
+    const wrongType = '  - call: planner\n    id: plan\n  - call: writer\n    input: { title: "${plan.done}" }\n';
     expect((await problems(wrongType)).find((x) => x.code === 'schemaMismatch')!.message).toContain('input of agent "writer".title: expected string, got boolean');
-    const notAList = '  - call: judge\n    as: verdict1\n  - fanOut: { over: "${verdict1}", step: { call: writer } }\n';
+    const notAList = '  - call: judge\n    id: verdict1\n  - fanOut: { over: "${verdict1}", step: { call: writer } }\n';
     expect((await problems(notAList)).find((x) => x.code === 'schemaMismatch')!.message).toContain('expected a list, but ${verdict1} is a object');
-    const fine = '  - call: planner\n    as: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer } }\n';
+    const fine = '  - call: planner\n    id: plan\n  - fanOut: { over: "${plan.steps}", step: { call: writer } }\n';
     expect(await problems(fine)).toEqual([expect.objectContaining({ severity: 'warning', code: 'unusedAgent' })]);
   });
 
@@ -106,9 +106,9 @@ describe('chain validation before anything runs', () => {
   });
 
   it('until sees only the verdict', async () => {
-    const steps = '  - loop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${plan.ok}" }\n';
+    const steps = '  - reviewLoop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${plan.ok}" }\n';
     expect((await problems(steps)).find((x) => x.code === 'undefinedReference' || x.code === 'forwardReference')!.message).toContain("a loop's until sees only ${verdict}");
-    const good = '  - loop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${verdict.okk}" }\n';
+    const good = '  - reviewLoop: { work: { call: planner }, review: { call: judge }, revise: { call: planner }, until: "${verdict.okk}" }\n';
     expect((await problems(good)).find((x) => x.code === 'badReference')!.hint).toBe('did you mean verdict.ok?');
   });
 
@@ -126,7 +126,7 @@ describe('chain validation before anything runs', () => {
   });
 
   it('reserved and duplicate output names', async () => {
-    const list = await problems('  - call: planner\n    as: input\n  - call: planner\n    as: p\n  - call: planner\n    as: p\n');
+    const list = await problems('  - call: planner\n    id: input\n  - call: planner\n    id: p\n  - call: planner\n    id: p\n');
     expect(list.filter((d) => d.severity === 'error').map((d) => d.code)).toEqual(['reservedName', 'duplicateName']);
   });
 
@@ -168,33 +168,26 @@ agents:
 });
 
 describe('compiled chains run on the engine', () => {
-  it('calls agents bound in code next to the file\'s own (externalAgents)', async () => {
-    @Agent({ name: 'shout', model: 'm' })
-    class ShoutAgent implements FlotillaAgent<string, string> {
-      prompt(text: string) {
-        return [{ role: 'user' as const, content: `SHOUT ${text}` }];
-      }
-    }
+  it("calls agents given to createFlotilla by name next to the file's own (externalAgents)", async () => {
+    const shout = defineAgent({ name: 'shout', model: 'm', prompt: (text: string) => `SHOUT ${text}` });
     const text = `${AGENTS}steps:\n  - call: shout\n  - call: writer\n    input: { title: "\${value}" }\n`;
     await expect(compileChainSource(text, 'chain.yaml')).rejects.toThrow('unknown agent "shout"');
     const compiled = await compileChainSource(text, 'chain.yaml', { externalAgents: ['shout'] });
     const client = new ScriptedModelClient((req) => req.messages.at(-1)!.content.toLowerCase());
-    const container = createFlotillaContainer({ client, agents: [ShoutAgent, ...compiled.agents] });
-    const result = await container.get(TOKENS.ChainEngine).run(compiled.chain, 'hi');
+    const result = await createFlotilla({ client, agents: [shout] }).run(compiled.chain, 'hi').result;
     expect(result.output).toBe('write shout hi');
   });
 
   async function run(compiled: CompiledChain, input: unknown, script: (user: string) => string) {
     const client = new ScriptedModelClient((req) => script(req.messages.at(-1)!.content));
-    const engine = createFlotillaContainer({ client, agents: compiled.agents }).get(TOKENS.ChainEngine);
-    return { result: await engine.run(compiled.chain, input), client };
+    return { result: await createFlotilla({ client }).run(compiled.chain, input).result, client };
   }
 
   it('branches on a condition, builds values and renders templates; templates cannot reach prototypes', async () => {
     const compiled = await compileChainSource(
       `${AGENTS}steps:
   - call: judge
-    as: verdict1
+    id: verdict1
   - branch:
       if: { all: ["\${verdict1.ok}", { not: { equals: ["\${input}", "skip"] } }] }
       then: { value: { title: "approved \${input}", n: 3, raw: "\${verdict1}" } }
@@ -222,12 +215,12 @@ describe('compiled chains run on the engine', () => {
       `${AGENTS}output: { plan: "\${plan.steps}", texts: "\${texts}" }
 steps:
   - call: planner
-    as: plan
+    id: plan
   - fanOut:
       over: \${plan.steps}
       step: { call: writer }
       concurrency: 2
-    as: texts
+    id: texts
 `,
       'chain.yaml',
     );

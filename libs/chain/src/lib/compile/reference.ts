@@ -1,4 +1,5 @@
-import type { Scope } from '@flotilla/core';
+/** A run's step outputs and variables by name, as steps see them (`StepContext.vars`). */
+export type Scope = Readonly<Record<string, unknown>>;
 
 /** `${root.a.0.b}`: a name, then property names or list indexes. Nothing else: no calls, no operators. */
 export interface Reference {

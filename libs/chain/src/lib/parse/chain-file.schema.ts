@@ -1,10 +1,15 @@
 import { z } from 'zod';
 
 // The chain file format, declared once: the parser validates with it, and the published
-// JSON Schema (libs/chain/schema/chain.schema.json, for editors) is generated from it by
-// `npm run flotilla -- schema` / the chain-schema spec. Keep descriptions user-facing.
+// JSON Schema (libs/chain/schema/chain.schema.json, for editors) is generated from it and the
+// registered step kinds (kinds/). Keep descriptions user-facing.
 
-export const CHAIN_FILE_VERSION = 1;
+/**
+ * Version 2 speaks the code API's vocabulary: `id` names a step (its key segment and the
+ * name its output is read by), `reviewLoop` is the review loop. Version 1's `as`, `name`
+ * and `loop` are answered with what replaced them.
+ */
+export const CHAIN_FILE_VERSION = 2;
 
 /** Names a scope value can be read by in `${...}` references. */
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -19,12 +24,12 @@ const PositiveMs = z.number().positive();
 export const JsonSchemaObject = z.record(z.string(), z.unknown()).describe('A JSON Schema inside the portable subset (docs/json-schema-subset.md)');
 
 /** Any YAML value; strings may hold `${path}` references. */
-export const ValueTemplate = z.unknown().describe('Any value. A string that is exactly "${path}" is replaced by the value at path (input, value, item, index, or a step\'s "as" name); "${path}" inside a longer string is interpolated.');
+export const ValueTemplate = z.unknown().describe('Any value. A string that is exactly "${path}" is replaced by the value at path (input, value, item, index, or a step\'s id); "${path}" inside a longer string is interpolated.');
 
 export const Reference = z
   .string()
   .regex(/^\$\{[^}]+\}$/, 'a reference such as "${plan.steps}"')
-  .describe('A reference: "${name.path}" where name is input, value, item, index or a step\'s "as" name');
+  .describe('A reference: "${name.path}" where name is input, value, item, index or a step\'s id');
 
 /** The forms a condition may take, for messages. */
 export const CONDITION_FORMS = 'a reference such as "${verdict.approved}" (true when the value is truthy), true or false, { not: <condition> }, { all: [<condition>, ...] }, { any: [<condition>, ...] } or { equals: [<a>, <b>] }';
@@ -91,23 +96,16 @@ export const PromptFileAgentSchema = z.strictObject({
 
 export const AgentDeclSchema = z.union([PromptFileAgentSchema, InlineAgentSchema]);
 
-const stepBase = {
-  name: z.string().min(1).optional().describe('Name in traces; defaults to the agent name or the step kind'),
-  as: Identifier.optional().describe('Stores the output in the scope under this name, for "${name}" references'),
+/** What every step may carry besides its kind. */
+export const stepBase = {
+  id: Identifier.optional().describe('Names the step: its segment of the step key in traces, and the name its output is read by ("${id}"). Default: its place in the chain'),
 };
 
-export type StepDecl =
-  | ({ call: string; input?: unknown } & StepBaseDecl)
-  | ({ sequence: StepOrListDecl[] } & StepBaseDecl)
-  | ({ fanOut: { over: string; item?: unknown; step: StepOrListDecl; concurrency?: number } } & StepBaseDecl)
-  | ({ loop: { work: StepOrListDecl; review: StepOrListDecl; revise: StepOrListDecl; until: ConditionDecl; maxRounds?: number } } & StepBaseDecl)
-  | ({ branch: { if: ConditionDecl; then: StepOrListDecl; else?: StepOrListDecl } } & StepBaseDecl)
-  | ({ template: string } & StepBaseDecl)
-  | ({ value: unknown } & StepBaseDecl);
-export interface StepBaseDecl {
-  name?: string;
-  as?: string;
-}
+/** Keys of version 1 steps, and what replaced them. */
+export const RENAMED_STEP_KEYS: Readonly<Record<string, string>> = { as: 'id', name: 'id', loop: 'reviewLoop' };
+
+/** A step as parsed: its kind's key (exactly one) with its value, and an optional id. */
+export type StepDecl = { id?: string } & Record<string, unknown>;
 export type StepOrListDecl = StepDecl | StepDecl[];
 
 export const CallStepSchema = z.strictObject({
@@ -116,74 +114,32 @@ export const CallStepSchema = z.strictObject({
   input: ValueTemplate.optional().describe('The call input; default: the previous step\'s output'),
 });
 
-/**
- * The schema of each step kind, with `child` for nested steps: the full recursive schema
- * for the published JSON Schema, `z.unknown()` for the parser, which walks children itself
- * so that each error names the step kind it belongs to.
- */
-export function stepKindSchemas(child: z.ZodType) {
-  return {
-    call: CallStepSchema,
-    sequence: z.strictObject({ ...stepBase, sequence: z.array(child).min(1).describe('Steps run in order, each getting the previous output') }),
-    fanOut: z.strictObject({
-      ...stepBase,
-      fanOut: z.strictObject({
-        over: Reference.describe('The list to fan out over'),
-        item: ValueTemplate.optional().describe('Shapes each item (${item}, ${index} and the scope are available); default: the item itself'),
-        step: child,
-        concurrency: z.int().min(1).max(256).optional().describe('Branches in flight at once. Default 4'),
-      }),
-    }),
-    loop: z.strictObject({
-      ...stepBase,
-      loop: z.strictObject({
-        work: child.describe('Produces the first artifact from the loop input'),
-        review: child.describe('Gets {input, artifact, round} as value; returns a verdict'),
-        revise: child.describe('Gets {input, artifact, verdict, round} as value; returns the next artifact'),
-        until: Condition.describe('Evaluated on ${verdict}: the loop ends when true'),
-        maxRounds: z.int().min(1).max(50).optional().describe('Reviews at most. Default 3'),
-      }),
-    }),
-    branch: z.strictObject({
-      ...stepBase,
-      branch: z.strictObject({ if: Condition, then: child, else: child.optional() }),
-    }),
-    template: z.strictObject({ ...stepBase, template: z.string().describe('Renders text: a Handlebars template over the scope and ${value}') }),
-    value: z.strictObject({ ...stepBase, value: ValueTemplate }),
-  } as const;
-}
-
-export const StepSchema: z.ZodType<StepDecl> = z.lazy(() => z.union(Object.values(stepKindSchemas(StepOrList)) as unknown as [z.ZodType<StepDecl>, ...z.ZodType<StepDecl>[]]));
-
-export const StepOrList: z.ZodType<StepOrListDecl> = z.lazy(() => z.union([StepSchema, z.array(StepSchema).min(1)]));
-
-export const ChainFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  version: z.literal(CHAIN_FILE_VERSION).optional().describe('Format version (1)'),
-  name: z.string().min(1).describe('Chain name, in traces'),
-  description: z.string().optional(),
-  input: JsonSchemaObject.optional().describe('JSON Schema of the run input; checked before the run starts'),
-  output: ValueTemplate.optional().describe('The run output, built from the scope; default: the last step\'s output'),
-  modelAliases: z.record(z.string(), z.string().min(1)).optional().describe('Model ids (e.g. googleai/gemini-2.0-flash in .prompt files) -> models of the local fleet'),
-  agents: z.record(AgentName, AgentDeclSchema).describe('Agents by name'),
-  steps: StepOrList.describe('The steps: one step or a list run in sequence'),
-});
-
-export type ChainFile = z.output<typeof ChainFileSchema>;
+export type ChainFile = {
+  $schema?: string;
+  version?: number;
+  name: string;
+  description?: string;
+  input?: Record<string, unknown>;
+  output?: unknown;
+  modelAliases?: Record<string, string>;
+  agents: Record<string, AgentDecl>;
+  steps: StepOrListDecl;
+};
 export type InlineAgentDecl = z.output<typeof InlineAgentSchema>;
 export type PromptFileAgentDecl = z.output<typeof PromptFileAgentSchema>;
 export type AgentDecl = z.output<typeof AgentDeclSchema>;
 
-/** The step kinds a chain file knows, by their key. */
-export const STEP_KINDS = ['call', 'sequence', 'fanOut', 'loop', 'branch', 'template', 'value'] as const;
-
-/** The JSON Schema of chain files, as published for editors. */
-export function chainFileJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(ChainFileSchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }) as Record<string, unknown>;
-  return {
-    $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: 'https://flotilla.dev/schema/chain.schema.json',
-    title: 'Flotilla chain file',
-    ...schema,
-  };
+/** The chain file's top-level schema, with `steps` validated by `steps`. */
+export function chainFileSchema(steps: z.ZodType) {
+  return z.strictObject({
+    $schema: z.string().optional(),
+    version: z.literal(CHAIN_FILE_VERSION).optional().describe(`Format version (${CHAIN_FILE_VERSION})`),
+    name: z.string().min(1).describe('Chain name, in traces'),
+    description: z.string().optional(),
+    input: JsonSchemaObject.optional().describe('JSON Schema of the run input; checked before the run starts'),
+    output: ValueTemplate.optional().describe("The run output, built from the scope; default: the last step's output"),
+    modelAliases: z.record(z.string(), z.string().min(1)).optional().describe('Model ids (e.g. googleai/gemini-2.0-flash in .prompt files) -> models of the local fleet'),
+    agents: z.record(AgentName, AgentDeclSchema).describe('Agents by name'),
+    steps: steps.describe('The steps: one step or a list run in sequence'),
+  });
 }

@@ -48,7 +48,7 @@ describe('parseChain', () => {
   });
 
   it('says what a nested step is missing', () => {
-    const d = first(ok.replace('- call: writer', '- loop: { work: { call: writer }, review: { call: writer }, until: "${verdict.ok}" }'));
+    const d = first(ok.replace('- call: writer', '- reviewLoop: { work: { call: writer }, review: { call: writer }, until: "${verdict.ok}" }'));
     expect(d).toMatchObject({ line: 7, code: 'missingKey' });
     expect(d.message).toContain('missing required key "revise"');
   });
@@ -79,9 +79,9 @@ describe('parseChain', () => {
     expect(bad).toMatchObject({ line: 7, code: 'badCondition' });
     expect(bad.message).toContain('steps.0.branch.if: expected a condition: a reference such as "${verdict.approved}"');
     expect(bad.message).toContain('{ equals: [<a>, <b>] }; got "${input} > 3"');
-    const noUntil = first(ok.replace('- call: writer', '- loop: { work: { call: writer }, review: { call: writer }, revise: { call: writer } }'));
+    const noUntil = first(ok.replace('- call: writer', '- reviewLoop: { work: { call: writer }, review: { call: writer }, revise: { call: writer } }'));
     expect(noUntil).toMatchObject({ line: 7, code: 'missingKey' });
-    expect(noUntil.message).toContain('steps.0.loop: missing required key "until" (a condition: a reference such as');
+    expect(noUntil.message).toContain('steps.0.reviewLoop: missing required key "until" (a condition: a reference such as');
     expect(first(ok.replace('- call: writer', '- branch: { if: { al: [true] }, then: { call: writer } }')).message).toContain('got a mapping');
   });
 

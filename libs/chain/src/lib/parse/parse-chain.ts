@@ -3,14 +3,16 @@ import { closestName, describeValue, expectedFromZodIssue } from '@flotilla/core
 import type { ChainDiagnostic } from './chain-diagnostic';
 import {
   type AgentDecl,
+  CHAIN_FILE_VERSION,
   CONDITION_FORMS,
   type ChainFile,
   InlineAgentSchema,
   PromptFileAgentSchema,
-  STEP_KINDS,
+  RENAMED_STEP_KEYS,
   type StepDecl,
-  stepKindSchemas,
 } from './chain-file.schema';
+import type { FileStepKinds } from '../kinds/file-step-kind';
+import { BUILT_IN_STEP_KINDS } from '../kinds/built-in-kinds';
 import type { SourceLimits } from './source-limits';
 import { type PathSegment, YamlSource } from './yaml-source';
 
@@ -23,7 +25,7 @@ export interface ParsedChain {
 
 const TopLevel = z.strictObject({
   $schema: z.string().optional(),
-  version: z.literal(1).optional(),
+  version: z.literal(CHAIN_FILE_VERSION).optional(),
   name: z.string().min(1),
   description: z.string().optional(),
   input: z.record(z.string(), z.unknown()).optional(),
@@ -32,11 +34,11 @@ const TopLevel = z.strictObject({
   agents: z.record(z.string(), z.unknown()),
   steps: z.unknown(),
 });
-const SHALLOW = stepKindSchemas(z.unknown());
 const TOP_KEYS = Object.keys(TopLevel.shape);
+const ANY = z.unknown();
 
 /** Parses and schema-checks a chain file's text (YAML or JSON). Never throws on bad input. */
-export function parseChain(text: string, file: string, limits?: SourceLimits): { chain?: ParsedChain; diagnostics: ChainDiagnostic[] } {
+export function parseChain(text: string, file: string, limits?: SourceLimits, kinds: FileStepKinds = BUILT_IN_STEP_KINDS): { chain?: ParsedChain; diagnostics: ChainDiagnostic[] } {
   const { source, diagnostics } = YamlSource.parse(text, file, limits);
   if (!source) return { diagnostics };
   const out: ChainDiagnostic[] = [];
@@ -58,10 +60,15 @@ export function parseChain(text: string, file: string, limits?: SourceLimits): {
     report([], 'schema', `a chain file must be a mapping with name, agents and steps; got ${got}`, 'start from: name: my-chain, agents: { ... }, steps: [ ... ] (see libs/chain/README.md)');
     return { diagnostics: out };
   }
+  const version = (source.value as Record<string, unknown>)['version'];
+  if (version === 1) {
+    report(['version'], 'oldVersion', `version 1 chain files are no longer read; version ${CHAIN_FILE_VERSION} renamed a step's "as" and "name" to "id" and "loop" to "reviewLoop"`, `rename those keys and set version: ${CHAIN_FILE_VERSION}`);
+    return { diagnostics: out };
+  }
   const top = check(TopLevel, source.value, [], TOP_KEYS);
   if (!top) return { diagnostics: foldTypos(out) };
   for (const [name, decl] of Object.entries(top.agents)) checkAgent(name, decl, ['agents', name], check, report);
-  checkStepOrList(top.steps, ['steps'], check, report, 0);
+  checkStepOrList(top.steps, ['steps'], check, report, 0, kinds);
   if (out.length > 0) return { diagnostics: foldTypos(out) };
   return { chain: { file, data: top as ChainFile, source }, diagnostics: [] };
 }
@@ -85,47 +92,54 @@ function checkAgent(name: string, decl: unknown, path: PathSegment[], check: Che
 
 const MAX_STEP_DEPTH = 32;
 
-function checkStepOrList(value: unknown, path: PathSegment[], check: Check, report: Report, depth: number): void {
+function checkStepOrList(value: unknown, path: PathSegment[], check: Check, report: Report, depth: number, kinds: FileStepKinds): void {
   if (depth > MAX_STEP_DEPTH) {
     report(path, 'tooDeep', `steps nested deeper than ${MAX_STEP_DEPTH} levels`, 'flatten the chain');
     return;
   }
   if (Array.isArray(value)) {
     if (value.length === 0) report(path, 'schema', 'expected at least one step, got an empty list');
-    value.forEach((s, i) => checkStep(s, [...path, i], check, report, depth + 1));
-  } else checkStep(value, path, check, report, depth + 1);
+    value.forEach((s, i) => checkStep(s, [...path, i], check, report, depth + 1, kinds));
+  } else checkStep(value, path, check, report, depth + 1, kinds);
 }
 
-function checkStep(value: unknown, path: PathSegment[], check: Check, report: Report, depth: number): void {
+function checkStep(value: unknown, path: PathSegment[], check: Check, report: Report, depth: number, kinds: FileStepKinds): void {
+  const known = kinds.keys();
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    report(path, 'schema', `expected a step (a mapping with one of ${STEP_KINDS.join(', ')}), got ${describe(value)}`);
+    report(path, 'schema', `expected a step (a mapping with one of ${known.join(', ')}), got ${describe(value)}`);
     return;
   }
   const keys = Object.keys(value);
-  const kinds = STEP_KINDS.filter((k) => k in value);
-  if (kinds.length !== 1) {
-    const guess = keys.map((k) => closestName(k, STEP_KINDS)).find((k) => k !== undefined);
+  for (const key of keys) {
+    const renamed = RENAMED_STEP_KEYS[key];
+    if (renamed !== undefined) report(path, 'renamedKey', `"${key}" is a version 1 key; version ${CHAIN_FILE_VERSION} calls it "${renamed}"`, `did you mean "${renamed}"?`, key);
+  }
+  const present = keys.filter((k) => kinds.get(k) !== undefined);
+  if (present.length !== 1) {
+    if (present.length === 0 && keys.some((k) => RENAMED_STEP_KEYS[k] !== undefined && kinds.get(RENAMED_STEP_KEYS[k]!) !== undefined)) return;
+    const guess = keys.map((k) => kinds.closest(k)).find((k) => k !== undefined);
     report(
       path,
       'unknownStepKind',
-      kinds.length === 0
-        ? `expected a step with one of ${STEP_KINDS.join(', ')}; got keys ${keys.map((k) => `"${k}"`).join(', ') || '(none)'}`
-        : `a step has exactly one kind; got ${kinds.join(' and ')}`,
-      kinds.length === 0 ? (guess ? `did you mean "${guess}"?` : undefined) : 'split it into a sequence of steps',
+      present.length === 0
+        ? `expected a step with one of ${known.join(', ')}; got keys ${keys.map((k) => `"${k}"`).join(', ') || '(none)'}`
+        : `a step has exactly one kind; got ${present.join(' and ')}`,
+      present.length === 0 ? (guess ? `did you mean "${guess}"?` : undefined) : 'split it into a sequence of steps',
     );
     return;
   }
-  const kind = kinds[0]!;
-  const schema = SHALLOW[kind] as z.ZodObject;
+  if (keys.some((k) => RENAMED_STEP_KEYS[k] !== undefined)) return;
+  const kind = kinds.get(present[0]!)!;
+  const schema = kind.schema(ANY);
   const step = check(schema, value, path, Object.keys(schema.shape)) as StepDecl | undefined;
   if (!step) return;
-  if ('sequence' in step) step.sequence.forEach((s, i) => checkStepOrList(s, [...path, 'sequence', i], check, report, depth));
-  else if ('fanOut' in step) checkStepOrList(step.fanOut.step, [...path, 'fanOut', 'step'], check, report, depth);
-  else if ('loop' in step) for (const k of ['work', 'review', 'revise'] as const) checkStepOrList(step.loop[k], [...path, 'loop', k], check, report, depth);
-  else if ('branch' in step) {
-    checkStepOrList(step.branch.then, [...path, 'branch', 'then'], check, report, depth);
-    if (step.branch.else !== undefined) checkStepOrList(step.branch.else, [...path, 'branch', 'else'], check, report, depth);
-  }
+  for (const child of kind.children(step)) checkStepOrList(valueAt(step, child), [...path, ...child], check, report, depth, kinds);
+}
+
+function valueAt(node: unknown, path: readonly PathSegment[]): unknown {
+  let v = node;
+  for (const seg of path) v = (v as Record<string | number, unknown>)[seg];
+  return v;
 }
 
 function reportIssue(issue: z.core.$ZodIssue, path: PathSegment[], keys: readonly string[], report: Report): void {
@@ -154,7 +168,7 @@ function reportIssue(issue: z.core.$ZodIssue, path: PathSegment[], keys: readonl
 
 /** Whether a path points into a branch's `if` or a loop's `until`. */
 function isConditionPath(path: readonly PathSegment[]): boolean {
-  return path.some((seg, i) => (seg === 'if' && path[i - 1] === 'branch') || (seg === 'until' && path[i - 1] === 'loop'));
+  return path.some((seg, i) => (seg === 'if' && path[i - 1] === 'branch') || (seg === 'until' && path[i - 1] === 'reviewLoop'));
 }
 
 /** "missing steps" next to "unknown stpes (did you mean steps?)" says the same thing twice: keep the typo. */

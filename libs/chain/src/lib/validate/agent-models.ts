@@ -1,4 +1,4 @@
-import { type FlotillaConfig, FlotillaError, readAgentMetadata, resolveModel } from '@flotilla/core';
+import { type FlotillaConfig, FlotillaError, resolveModel } from '@flotilla/core';
 import type { ChainDiagnostic } from '../parse/chain-diagnostic';
 import type { CompiledChain } from '../load-chain';
 
@@ -11,9 +11,9 @@ import type { CompiledChain } from '../load-chain';
 export function checkAgentModels(compiled: Pick<CompiledChain, 'agents' | 'agentPositions' | 'file'>, config: FlotillaConfig = {}): ChainDiagnostic[] {
   const out: ChainDiagnostic[] = [];
   for (const agent of compiled.agents) {
-    const descriptor = readAgentMetadata(agent);
+    const descriptor = agent;
     try {
-      resolveModel(descriptor, config);
+      resolveModel(agent.name, agent.role ?? 'worker', agent.model, config);
     } catch (e) {
       if (!FlotillaError.is(e, 'config')) throw e;
       const at = compiled.agentPositions[descriptor.name] ?? { file: compiled.file, line: 1, col: 1 };

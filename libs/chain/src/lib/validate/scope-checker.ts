@@ -98,17 +98,17 @@ export class ScopeChecker {
       return;
     }
     if (this.scoped.has(root)) {
-      this.report(path, 'scopedReference', `"${root}" is bound inside a fan-out branch (line ${this.scoped.get(root)}) and is visible only there; outside, the fan-out's output is the list of its branches' outputs`, `give the fan-out an as: name and read that list`);
+      this.report(path, 'scopedReference', `"${root}" is bound inside a fan-out branch (line ${this.scoped.get(root)}) and is visible only there; outside, the fan-out's output is the list of its branches' outputs`, `give the fan-out an id and read that list`);
       return;
     }
     const later = this.allNames.get(root);
     if (later !== undefined) {
-      this.report(path, 'forwardReference', `"${root}" is the output of a step that has not run yet at this point (bound with as: ${root} at line ${later}); a step reads only outputs of steps before it, so this is a cycle or a forward reference`, 'move the step that produces it earlier, or read something already available');
+      this.report(path, 'forwardReference', `"${root}" is the output of a step that has not run yet at this point (the step with id: ${root} at line ${later}); a step reads only outputs of steps before it, so this is a cycle or a forward reference`, 'move the step that produces it earlier, or read something already available');
       return;
     }
     const known = [...env.names.keys(), ...(env.only ? [] : ['value'])];
     const guess = closestName(root, known);
-    this.report(path, 'undefinedReference', `undefined reference "${root}"; available here: ${known.join(', ')}`, guess ? `did you mean \${${guess}}?` : `bind a step's output with as: ${root}`);
+    this.report(path, 'undefinedReference', `undefined reference "${root}"; available here: ${known.join(', ')}`, guess ? `did you mean \${${guess}}?` : `give the step whose output you mean id: ${root}`);
   }
 
 }

@@ -36,6 +36,7 @@ export interface BranchOptions<I, T, E> {
 
 export function branch<I, T, E>(options: BranchOptions<I, T, E> & { else: Step<I, E> }): Step<I, T | E>;
 export function branch<I, T>(options: BranchOptions<I, T, never>): Step<I, T | I>;
+export function branch<I, T, E>(options: BranchOptions<I, T, E>): Step<I, T | E | I>;
 export function branch<I, T, E>(options: BranchOptions<I, T, E>): Step<I, T | E | I> {
   return { type: BRANCH, ...options } as unknown as BranchNode as Step<I, T | E | I>;
 }

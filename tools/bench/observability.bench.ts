@@ -1,7 +1,7 @@
 /**
  * Observability overhead (docs/benchmarks.md, "Observability overhead"): the engine
  * benchmark's pipeline (manager -> 5 workers -> reviewer, 7 model calls a run, instant
- * client, ChainOrchestrator.runChain$) with every sink on (spans through a batch processor
+ * client, createFlotilla().run() and its handle) with every sink on (spans through a batch processor
  * to a discarding exporter, prom-client metrics, pino logs to /dev/null, a trace file per
  * run) against the same runs with none; then the same pipeline on the embedded engine
  * (LlamaCppModelClient on synthetic GGUF models).
@@ -11,38 +11,18 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Observable } from 'rxjs';
 import pino from 'pino';
 import { ExportResultCode } from '@opentelemetry/core';
 import { BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { ChatCallOptions, ChatEvent, ChatRequest, FinalEvent, ModelClient, RunEvent } from '@flotilla/core';
-import { ChainOrchestrator } from '@flotilla/agents';
+import { type RunEvent, createFlotilla } from '@flotilla/core';
+import { codingPipeline } from '@flotilla/agents';
+import { InstantClient, OBJECTIVE, runOnce } from './pipeline.workload';
 import { FlotillaObserver, type FlotillaObserverOptions, createLogger } from '@flotilla/observability';
 
 const quick = process.argv.includes('--quick');
 const embedded = !process.argv.includes('--no-embedded');
 const embeddedOnly = process.argv.includes('--embedded-only');
 const gc = (globalThis as { gc?: () => void }).gc;
-
-const PLAN = JSON.stringify({
-  summary: 'reverse a string, with tests',
-  steps: [1, 2, 3, 4, 5].map((i) => ({ id: `s${i}`, title: `Step ${i}`, instructions: `Write part ${i} of the code.` })),
-});
-const VERDICT = JSON.stringify({ approved: true, issues: [], suggestedEdits: [] });
-const CODE = 'export const reverse = (s: string) => [...s].reverse().join("");';
-
-/** The engine benchmark's instant client: answers synchronously. */
-class InstantClient implements ModelClient {
-  readonly name = 'instant';
-  chat(request: ChatRequest, options?: ChatCallOptions): Observable<ChatEvent> {
-    return new Observable((s) => {
-      const content = options?.agent === 'manager' ? PLAN : options?.agent === 'reviewer' ? VERDICT : CODE;
-      const final: FinalEvent = { type: 'final', message: { role: 'assistant', content }, finishReason: 'stop', usage: { promptTokens: 40, completionTokens: 20 }, timings: {}, model: request.model, endpoint: 'local' };
-      s.next(final);
-      s.complete();
-    });
-  }
-}
 
 /** A span exporter that drops what it gets: the SDK's cost without a network. */
 class DiscardingExporter implements SpanExporter {
@@ -56,7 +36,6 @@ class DiscardingExporter implements SpanExporter {
   }
 }
 
-const OBJECTIVE = 'Create a function that reverses a string and tests it';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -86,18 +65,6 @@ async function allSinks(dir: string, only?: 'otel' | 'metrics' | 'logs' | 'trace
 
 type Sinks = Awaited<ReturnType<typeof allSinks>>;
 
-/** One run through the public API, as the engine benchmark does it. */
-function runOnce(o: ChainOrchestrator, observer: FlotillaObserver | undefined, onEnd: (ok: boolean) => void): void {
-  let events = 0;
-  const run$ = o.runChain$(OBJECTIVE);
-  (observer ? observer.observe(run$) : run$).subscribe({
-    next: (e: RunEvent) => {
-      events++;
-      if (e.type === 'run.end') onEnd(e.result.status === 'succeeded' && e.result.modelCalls === 7 && events > 10);
-    },
-  });
-}
-
 const cpuMicros = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -114,12 +81,12 @@ async function engineOverhead(perRun: Sinks, shared: Sinks, sampled: Sinks) {
   type Mode = 'off' | 'perRun' | 'shared' | 'sampled';
   const modes: Mode[] = ['off', 'perRun', 'shared', 'sampled'];
   const sinksOf = (m: Mode) => (m === 'perRun' ? perRun : m === 'shared' ? shared : m === 'sampled' ? sampled : undefined);
-  const o = new ChainOrchestrator({ client: new InstantClient() });
+  const o = createFlotilla({ client: new InstantClient() });
   const block = 500;
   const blocks = quick ? 10 : 30;
   let ok = 0;
   const count = (g: boolean) => (ok += g ? 1 : 0);
-  for (let i = 0; i < 4000; i++) runOnce(o, sinksOf(modes[i % 4]!)?.observer, count); // warm-up
+  for (let i = 0; i < 4000; i++) runOnce(o, count, sinksOf(modes[i % 4]!)?.observer); // warm-up
   for (const s of [perRun, shared, sampled]) await s.flush();
   const cpu: Record<Mode, number[]> = { off: [], perRun: [], shared: [], sampled: [] };
   const wall: Record<Mode, number[]> = { off: [], perRun: [], shared: [], sampled: [] };
@@ -132,7 +99,7 @@ async function engineOverhead(perRun: Sinks, shared: Sinks, sampled: Sinks) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < block; i++) {
       const t = process.hrtime.bigint();
-      runOnce(o, sinks?.observer, count);
+      runOnce(o, count, sinks?.observer);
       perCall[mode].push(Number(process.hrtime.bigint() - t) / 1000 / 7);
     }
     if (sinks) await sinks.flush();
@@ -150,15 +117,13 @@ async function engineOverhead(perRun: Sinks, shared: Sinks, sampled: Sinks) {
  */
 async function perSink(dir: string) {
   const events: RunEvent[] = [];
-  new ChainOrchestrator({ client: new InstantClient() }).runChain$(OBJECTIVE).subscribe((e) => events.push(e));
+  createFlotilla({ client: new InstantClient() }).run((await import('./pipeline.workload')).pipeline, OBJECTIVE).events.subscribe((e) => events.push(e));
   const calls = events.filter((e) => e.type === 'step.start' && e.kind === 'call').length;
   const runs = quick ? 2000 : 5000;
-  const rid = events[0]!.runId;
   const copies = (tag: string) =>
     Array.from({ length: runs }, (_, i) => {
       const id = `${tag}${i}`;
-      const re = (s: string | undefined) => (s === undefined ? s : id + s.slice(rid.length));
-      return events.map((e) => ({ ...e, runId: id, id: re(e.id)!, parentId: re(e.parentId) }) as RunEvent);
+      return events.map((e) => ({ ...e, runId: id }) as RunEvent);
     });
   const out: { sink: string; cpu: number }[] = [];
   const cases = [
@@ -214,26 +179,22 @@ async function embeddedOverhead(sinks: Sinks) {
   });
   try {
     await Promise.all(['synthetic:manager', 'synthetic:worker', 'synthetic:reviewer'].map((m) => client.warm(m)));
-    const o = new ChainOrchestrator({
+    const pipeline = codingPipeline({ maxReviewRounds: 2 });
+    const flotilla = createFlotilla({
       client,
-      managerModel: 'synthetic:manager',
-      workerModel: 'synthetic:worker',
-      reviewerModel: 'synthetic:reviewer',
-      maxReviewRounds: 2,
-      config: { engine: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 }, agents: { manager: { options: { seed: 7 } }, worker: { options: { seed: 8 } }, reviewer: { options: { seed: 9 } } } },
+      config: {
+        engine: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+        agents: { manager: { model: 'synthetic:manager', options: { seed: 7 } }, worker: { model: 'synthetic:worker', options: { seed: 8 } }, reviewer: { model: 'synthetic:reviewer', options: { seed: 9 } } },
+      },
     });
-    const once = (observer: FlotillaObserver | undefined, record?: RunEvent[]) =>
-      new Promise<{ ms: number; calls: number; ok: boolean }>((resolve, reject) => {
-        const t0 = performance.now();
-        const run$ = o.runChain$(OBJECTIVE);
-        (observer ? observer.observe(run$) : run$).subscribe({
-          next: (e) => {
-            record?.push(e);
-            if (e.type === 'run.end') resolve({ ms: performance.now() - t0, calls: e.result.modelCalls, ok: e.result.status === 'succeeded' });
-          },
-          error: reject,
-        });
-      });
+    const once = async (observer: FlotillaObserver | undefined, record?: RunEvent[]) => {
+      const t0 = performance.now();
+      const run = flotilla.run(pipeline, OBJECTIVE);
+      observer?.observe(run);
+      if (record) run.events.subscribe((e) => record.push(e));
+      const result = await run.result;
+      return { ms: performance.now() - t0, calls: result.modelCalls, ok: result.status === 'succeeded' };
+    };
     const recorded: RunEvent[] = [];
     await once(undefined, recorded);
     await once(sinks.observer);
@@ -254,13 +215,11 @@ async function embeddedOverhead(sinks: Sinks) {
     }
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     // The sinks' own cost for one such run, measured directly (immune to the run-time noise).
-    const rid = recorded[0]!.runId;
     const reps = 200;
     const c0 = cpuMicros();
     for (let r = 0; r < reps; r++) {
       const id = `emb${r}`;
-      const re = (x: string | undefined) => (x === undefined ? x : id + x.slice(rid.length));
-      for (const e of recorded) sinks.observer.next({ ...e, runId: id, id: re(e.id)!, parentId: re(e.parentId) } as RunEvent);
+      for (const e of recorded) sinks.observer.next({ ...e, runId: id } as RunEvent);
     }
     await sinks.flush();
     const sinkMsPerRun = (cpuMicros() - c0) / reps / 1000;

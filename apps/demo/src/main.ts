@@ -1,6 +1,6 @@
 import 'reflect-metadata';
-import { FlotillaError, type RunEvent } from '@flotilla/core';
-import { ChainOrchestrator, toPipelineResult, type PipelineResult } from '@flotilla/agents';
+import { type FlotillaConfig, FlotillaError, createFlotilla } from '@flotilla/core';
+import { type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
 import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
 import { type DemoBackend, createBackend } from './lib/backend';
 import { ProgressRenderer } from '@flotilla/observability';
@@ -53,29 +53,16 @@ export async function main(argv: string[], io: DemoIo = { stdout: process.stdout
 }
 
 async function runPipeline(options: DemoOptions, backend: DemoBackend, io: DemoIo): Promise<number> {
-  const orchestrator = new ChainOrchestrator({
-    client: backend.client,
-    config: backend.config,
-    managerModel: options.managerModel,
-    workerModel: options.workerModel,
-    reviewerModel: options.reviewerModel,
-    workerConcurrency: options.concurrency,
-    maxReviewRounds: options.maxRounds,
-  });
+  const pipeline = codingPipeline({ workerConcurrency: options.concurrency, maxReviewRounds: options.maxRounds });
+  const flotilla = createFlotilla({ client: backend.client, config: demoConfig(options, backend.config) });
 
   io.stderr.write(`flotilla demo — ${backend.description}\nobjective: ${options.objective}\n\n`);
   const progress = new ProgressRenderer(io.stderr);
   progress.start();
-
-  const result = await new Promise<PipelineResult>((resolve, reject) => {
-    orchestrator.runChain$(options.objective, { signal: io.signal, deadlineMs: options.deadlineMs }).subscribe({
-      next: (e: RunEvent) => {
-        progress.onEvent(e);
-        if (e.type === 'run.end') resolve(toPipelineResult(options.objective, e.result));
-      },
-      error: reject,
-    });
-  }).finally(() => progress.stop());
+  const run = flotilla.run(pipeline, options.objective, { signal: io.signal, deadlineMs: options.deadlineMs });
+  run.events.subscribe((e) => progress.next(e));
+  const result = pipelineResult(pipeline, options.objective, await run.result);
+  progress.stop();
 
   if (options.json) {
     const { run: _run, ...rest } = result;
@@ -85,6 +72,14 @@ async function runPipeline(options: DemoOptions, backend: DemoBackend, io: DemoI
   }
   if (result.status === 'cancelled') return 130;
   return result.status === 'succeeded' && result.approved ? 0 : 1;
+}
+
+/** Models from the command line (--manager-model, ...) over the fleet file's agents section. */
+function demoConfig(options: DemoOptions, fromFleet: FlotillaConfig | undefined): FlotillaConfig {
+  const agents = { ...fromFleet?.agents };
+  const models = { manager: options.managerModel, worker: options.workerModel, reviewer: options.reviewerModel };
+  for (const [agent, model] of Object.entries(models)) if (model !== undefined) agents[agent] = { ...agents[agent], model };
+  return { ...fromFleet, agents };
 }
 
 function renderReport(r: PipelineResult, instantReplay: boolean): string {

@@ -64,7 +64,7 @@ export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/m
 export { abortableCall } from './lib/model/abortable-call';
 export { isContextWindowAware } from './lib/model/context-window';
 export type { ContextWindowAware } from './lib/model/context-window';
-export { estimatePromptTokens } from './lib/model/token-estimate';
+export { estimatePromptTokens, CHARS_PER_TOKEN } from './lib/model/token-estimate';
 
 // Schemas
 export type { OutputSchema, ParseResult } from './lib/schema/output-schema';

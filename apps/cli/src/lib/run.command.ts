@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { FlotillaError, type RunEvent, type RunResult, TOKENS, createFlotillaContainer, parseFlags, urlFlag } from '@flotilla/core';
-import { type CompiledChain, bindChain, formatDiagnostic } from '@flotilla/chain';
+import { FlotillaError, type RunResult, createFlotilla, parseFlags, urlFlag } from '@flotilla/core';
+import { type CompiledChain, formatDiagnostic } from '@flotilla/chain';
 import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
 import { BACKENDS, type Backend, type BackendKind, createBackend, resolveFleetConfig } from './backend';
 import type { CliIo } from './cli-io';
@@ -80,24 +80,19 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     ? { client: io.client, description: io.client.name ?? 'injected client', close: async () => undefined }
     : await createBackend({ backend: backendKind, host, cassettes: values.cassette, record: values.record, llamaModels, config: values.config, pace, env: io.env }, file, fleet);
   try {
-    const container = createFlotillaContainer({ client: backend.client, config: backend.config });
-    bindChain(container, compiled);
-    const engine = container.get(TOKENS.ChainEngine);
+    const flotilla = createFlotilla({ client: backend.client, config: backend.config });
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
     const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
     const observer = values.trace === undefined ? undefined : new FlotillaObserver({ traceFile: values.trace });
     progress?.start();
-    const run$ = engine.run$(compiled.chain, input, { signal: io.signal, deadlineMs });
-    const result = await new Promise<RunResult>((resolve, reject) => {
-      (observer ? run$.pipe(observer.operator()) : run$).subscribe({
-        next: (e: RunEvent) => {
-          progress?.onEvent(e);
-          if (jsonl) io.stdout.write(`${JSON.stringify(e.type === 'run.end' ? { ...e, result: { ...e.result, trace: undefined } } : e)}\n`);
-          if (e.type === 'run.end') resolve(e.result);
-        },
-        error: reject,
-      });
-    }).finally(() => progress?.stop());
+    const run = flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs });
+    observer?.observe(run);
+    run.events.subscribe((e) => {
+      progress?.next(e);
+      if (jsonl) io.stdout.write(`${JSON.stringify(e.type === 'run.end' ? { ...e, result: { ...e.result, trace: undefined } } : e)}\n`);
+    });
+    const result = await run.result;
+    progress?.stop();
     await observer?.close();
     if (!jsonl) report(result, io);
     if (result.status === 'succeeded') return EXIT.ok;
@@ -168,7 +163,7 @@ function report(result: RunResult, io: CliIo): void {
     const done = result.steps.filter((s) => s.call);
     if (done.length > 0) {
       io.stdout.write(`${result.status} run: the output of the ${done.length} step(s) that completed\n`);
-      for (const s of done) io.stdout.write(`── ${s.step} (agent ${s.call!.agent}, ${s.call!.model}) ──\n${show(s.output)}\n`);
+      for (const s of done) io.stdout.write(`── ${s.key || s.name} (agent ${s.call!.agent}, ${s.call!.model}) ──\n${show(s.output)}\n`);
     }
     if (result.error) io.stderr.write(`run ${result.status}: ${result.error.kind}: ${result.error.message}\n`);
   }

@@ -2,11 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { type ChatRequest, FlotillaError } from '@flotilla/core';
+import { type ChatRequest, FlotillaError, createFlotilla } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { HAND_WRITTEN_NOTE, type ModelPace, pacedReply } from '@flotilla/authoring';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
-import { ChainOrchestrator, MANAGER_SYSTEM_PROMPT, PlanSchema, REVIEWER_SYSTEM_PROMPT, VerdictSchema, type PipelineResult } from '@flotilla/agents';
+import { type PipelineResult, PlanSchema, VerdictSchema, codingPipeline, manager, pipelineResult, reviewer } from '@flotilla/agents';
+import { templateSourceOf } from '@flotilla/chain';
 
 /** Hand-written replies for one objective: what the manager, workers and reviewer say. */
 export const ReplySourceSchema = z.object({
@@ -47,11 +48,13 @@ export async function authorCassette(sourceFile: string, outFile: string, option
   let reviews = 0;
   let revisions = 0;
   const paced = (text: string, role: keyof typeof PACE, request: ChatRequest) => pacedReply(text, request, PACE[role], scale);
+  const managerSystem = templateSourceOf(manager).system;
+  const reviewerSystem = templateSourceOf(reviewer).system;
   const script = new ScriptedModelClient((request) => {
     const system = request.messages[0]?.content ?? '';
     const user = request.messages.at(-1)?.content ?? '';
-    if (system === MANAGER_SYSTEM_PROMPT) return paced(JSON.stringify(source.plan), 'manager', request);
-    if (system === REVIEWER_SYSTEM_PROMPT) {
+    if (system === managerSystem) return paced(JSON.stringify(source.plan), 'manager', request);
+    if (system === reviewerSystem) {
       const verdict = source.reviews[reviews++];
       if (!verdict) throw new Error(`${sourceFile}: the pipeline asked for review ${reviews}, but only ${source.reviews.length} are written`);
       return paced(JSON.stringify(verdict), 'reviewer', request);
@@ -76,7 +79,8 @@ export async function authorCassette(sourceFile: string, outFile: string, option
     note: HAND_WRITTEN_NOTE,
     source: `replies written in apps/demo/cassettes/src/${path.basename(sourceFile)}, run through the real pipeline by npm run demo:author-cassettes, paced like small local models`,
   });
-  const result = await new ChainOrchestrator({ client: recorder, maxReviewRounds: Math.max(2, source.reviews.length) }).runChain(source.objective);
+  const pipeline = codingPipeline({ maxReviewRounds: Math.max(2, source.reviews.length) });
+  const result = pipelineResult(pipeline, source.objective, await createFlotilla({ client: recorder }).run(pipeline, source.objective).result);
   if (result.status !== 'succeeded') throw new Error(`${sourceFile}: authoring run ${result.status}: ${result.error?.message}`);
   if (reviews !== source.reviews.length || revisions !== source.revisions.length) {
     throw new Error(`${sourceFile}: ${source.reviews.length - reviews} review(s) and ${source.revisions.length - revisions} revision(s) written but never asked for`);

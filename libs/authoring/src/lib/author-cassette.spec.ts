@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { createFlotilla } from '@flotilla/core';
 import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
-import { bindChain, loadChain } from '@flotilla/chain';
+import { loadChain } from '@flotilla/chain';
 import { authorCassette } from './author-cassette';
 import { chainCases, exampleCases } from './chain-cases';
 import { HAND_WRITTEN_NOTE } from './reply-source';
 
-const CHAIN = `version: 1
+const CHAIN = `version: 2
 name: echo
 agents:
   echoer: { model: tiny, prompt: "Say {{value}}" }
@@ -38,9 +38,7 @@ describe('authorCassette', () => {
     expect(cassette).toMatchObject({ note: HAND_WRITTEN_NOTE, source: 'replies written in src/hello.yaml, run through the chain by a spec' });
 
     const compiled = await loadChain(c!.chain);
-    const container = createFlotillaContainer({ client: new FixtureModelClient({ cassette: c!.cassette }) });
-    bindChain(container, compiled);
-    const replayed = await container.get(TOKENS.ChainEngine).run(compiled.chain, { word: 'hello' });
+    const replayed = await createFlotilla({ client: new FixtureModelClient({ cassette: c!.cassette }) }).run(compiled.chain, { word: 'hello' }).result;
     expect(replayed).toMatchObject({ status: 'succeeded', output: 'hello' });
   });
 

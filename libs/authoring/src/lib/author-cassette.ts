@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Observable, defer } from 'rxjs';
-import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ModelClient, type RunResult, TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ModelClient, type RunResult, createFlotilla } from '@flotilla/core';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { SMALL_MODEL_PACE, pacedReply } from './paced-reply';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
-import { bindChain, loadChain } from '@flotilla/chain';
+import { loadChain } from '@flotilla/chain';
 import { HAND_WRITTEN_NOTE, loadReplySource } from './reply-source';
 
 /** Pace of the simulated small models (per 1000 prompt/completion chars), so recorded pace looks real. */
@@ -48,9 +48,7 @@ export async function authorCassette(chainFile: string, sourceFile: string, outF
     source: `replies written in ${path.relative(path.dirname(outFile), sourceFile)}, run through the chain by ${options.by ?? DEFAULT_AUTHORED_BY}`,
   });
   const compiled = await loadChain(chainFile);
-  const container = createFlotillaContainer({ client: recorder });
-  bindChain(container, compiled);
-  const result = await container.get(TOKENS.ChainEngine).run(compiled.chain, source.input);
+  const result = await createFlotilla({ client: recorder }).run(compiled.chain, source.input).result;
   if (result.status !== 'succeeded') throw new Error(`${sourceFile}: authoring run ${result.status}: ${result.error?.message}`);
   if (unused.length > 0) throw new Error(`${sourceFile}: replies written but never asked for: ${unused.map((r) => `#${r.i + 1} (${r.agent})`).join(', ')}`);
   return result;

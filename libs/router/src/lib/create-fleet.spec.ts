@@ -1,12 +1,19 @@
 import 'reflect-metadata';
 import * as path from 'node:path';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the real pipeline through the router
-import { ChainOrchestrator } from '@flotilla/agents';
+import { type CodingPipelineOptions, type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
+import { type FlotillaConfig, type ModelClient, type RunOptions, createFlotilla } from '@flotilla/core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the OpenAI-compatible test server
 import { OpenAITestServer } from '@flotilla/testing';
 import { RouterConfigSchema } from './config/router-config.schema';
 import { createFleetFromConfig } from './create-fleet';
 import { events, finalOf, userMessage } from '../spec/sim-fleet';
+
+/** The coding pipeline on `client`, read as the pipeline's result. */
+async function runPipeline(client: ModelClient, objective: string, config?: FlotillaConfig, options: CodingPipelineOptions & RunOptions = {}): Promise<PipelineResult> {
+  const pipeline = codingPipeline(options);
+  return pipelineResult(pipeline, objective, await createFlotilla({ client, config }).run(pipeline, objective, options).result);
+}
 
 const DEMO_CASSETTE = path.resolve(__dirname, '../../../../apps/demo/cassettes/reverse-string.json');
 
@@ -25,7 +32,7 @@ describe('createFleetFromConfig: every backend kind by configuration alone', () 
   it('replays the demo pipeline from a fixture endpoint', async () => {
     const fleet = createFleetFromConfig(RouterConfigSchema.parse({ endpoints: [{ name: 'replay', kind: 'fixture', cassettes: [DEMO_CASSETTE], slots: 5 }] }));
     await fleet.start();
-    const result = await new ChainOrchestrator({ client: fleet.router, config: fleet.flotillaConfig }).runChain('Create a function that reverses a string and tests it');
+    const result = await runPipeline(fleet.router, 'Create a function that reverses a string and tests it', fleet.flotillaConfig);
     expect(result.status).toBe('succeeded');
     expect(result.approved).toBe(true);
     expect(new Set(result.run.steps.map((s) => s.call?.endpoint).filter(Boolean))).toEqual(new Set(['replay']));

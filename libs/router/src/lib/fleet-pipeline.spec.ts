@@ -1,8 +1,15 @@
 import 'reflect-metadata';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the real pipeline through the router
-import { ChainOrchestrator, DEFAULT_MANAGER_MODEL, DEFAULT_REVIEWER_MODEL, DEFAULT_WORKER_MODEL } from '@flotilla/agents';
+import { type CodingPipelineOptions, DEFAULT_MANAGER_MODEL, DEFAULT_REVIEWER_MODEL, DEFAULT_WORKER_MODEL, type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
+import { type FlotillaConfig, type ModelClient, type RunOptions, createFlotilla } from '@flotilla/core';
 import { type OllamaSimServer, fleet, startSim } from '../spec/sim-fleet';
 import type { Fleet } from './create-fleet';
+
+/** The coding pipeline on `client`, read as the pipeline's result. */
+async function runPipeline(client: ModelClient, objective: string, config?: FlotillaConfig, options: CodingPipelineOptions & RunOptions = {}): Promise<PipelineResult> {
+  const pipeline = codingPipeline(options);
+  return pipelineResult(pipeline, objective, await createFlotilla({ client, config }).run(pipeline, objective, options).result);
+}
 
 const MODELS = [DEFAULT_MANAGER_MODEL, DEFAULT_WORKER_MODEL, DEFAULT_REVIEWER_MODEL];
 
@@ -30,8 +37,7 @@ describe('the manager -> workers -> reviewer pipeline through the router', () =>
   });
 
   it('completes runs on both servers, failing over past injected 503s, within the slots', async () => {
-    const orchestrator = new ChainOrchestrator({ client: f.router, config: f.flotillaConfig, maxReviewRounds: 1 });
-    const results = await Promise.all([1, 2, 3].map((i) => orchestrator.runChain(`Create function number ${i} and test it`)));
+    const results = await Promise.all([1, 2, 3].map((i) => runPipeline(f.router, `Create function number ${i} and test it`, f.flotillaConfig, { maxReviewRounds: 1 })));
     for (const r of results) expect(r.status).toBe('succeeded');
     const endpoints = new Set(results.flatMap((r) => r.run.steps.map((s) => s.call?.endpoint).filter(Boolean)));
     expect([...endpoints].sort()).toEqual(['a', 'b']);

@@ -1,9 +1,16 @@
 import 'reflect-metadata';
 import { FlotillaError } from '@flotilla/core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the real pipeline through the router
-import { ChainOrchestrator, DEFAULT_MANAGER_MODEL, DEFAULT_REVIEWER_MODEL, DEFAULT_WORKER_MODEL } from '@flotilla/agents';
+import { type CodingPipelineOptions, DEFAULT_MANAGER_MODEL, DEFAULT_REVIEWER_MODEL, DEFAULT_WORKER_MODEL, type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
+import { type FlotillaConfig, type ModelClient, type RunOptions, createFlotilla } from '@flotilla/core';
 import { type SimProcess, events, finalOf, fleet, freePort, spawnSim, startSim, userMessage, waitUntil } from '../spec/sim-fleet';
 import type { Fleet } from './create-fleet';
+
+/** The coding pipeline on `client`, read as the pipeline's result. */
+async function runPipeline(client: ModelClient, objective: string, config?: FlotillaConfig, options: CodingPipelineOptions & RunOptions = {}): Promise<PipelineResult> {
+  const pipeline = codingPipeline(options);
+  return pipelineResult(pipeline, objective, await createFlotilla({ client, config }).run(pipeline, objective, options).result);
+}
 
 const MODELS = [DEFAULT_MANAGER_MODEL, DEFAULT_WORKER_MODEL, DEFAULT_REVIEWER_MODEL];
 
@@ -26,9 +33,8 @@ describe('reliability: servers that die and come back', () => {
     });
     fleets.push(f);
     await f.start();
-    const orchestrator = new ChainOrchestrator({ client: f.router, config: f.flotillaConfig, maxReviewRounds: 1 });
     const victim = f.router.endpoint('s1')!;
-    const runs = Promise.all([1, 2, 3, 4, 5, 6].map((i) => orchestrator.runChain(`Create function number ${i} and test it`)));
+    const runs = Promise.all([1, 2, 3, 4, 5, 6].map((i) => runPipeline(f.router, `Create function number ${i} and test it`, f.flotillaConfig, { maxReviewRounds: 1 })));
     await waitUntil(() => victim.dispatched - victim.inFlight >= 3 && victim.inFlight > 0, 20_000, 's1 to have answered and to be serving');
     const completedBefore = f.router.report().endpoints.reduce((n, e) => n + e.dispatched - e.inFlight, 0);
     await procs[1]!.kill('SIGKILL');
@@ -37,10 +43,10 @@ describe('reliability: servers that die and come back', () => {
       expect(r.status).toBe('succeeded');
       expect(r.run.steps.filter((s) => s.call?.agent === 'manager')).toHaveLength(1);
       expect(r.stepOutputs).toHaveLength(r.plan!.steps.length);
-      const ids = r.run.steps.map((s) => s.id);
+      const ids = r.run.steps.map((s) => s.key);
       expect(new Set(ids).size).toBe(ids.length);
       // Each planned task ran to completion exactly once in the first round.
-      expect(r.run.steps.filter((s) => s.call?.agent === 'worker' && s.step !== 'revise')).toHaveLength(r.plan!.steps.length);
+      expect(r.run.steps.filter((s) => s.call?.agent === 'worker' && s.id !== 'revise')).toHaveLength(r.plan!.steps.length);
     }
     expect(completedBefore).toBeGreaterThan(0);
     expect(f.router.report().endpoints[1]).toMatchObject({ circuit: 'open', inFlight: 0 });
@@ -58,7 +64,7 @@ describe('reliability: servers that die and come back', () => {
     const e = (await events(f.router.chat({ model: DEFAULT_WORKER_MODEL, messages: userMessage('hi') })).catch((x: unknown) => x)) as FlotillaError;
     expect(FlotillaError.is(e, 'circuitOpen')).toBe(true);
     expect(e.details['endpoints']).toEqual(['d0', 'd1']);
-    const run = await new ChainOrchestrator({ client: f.router }).runChain('Create a function', { deadlineMs: 3_000 });
+    const run = await runPipeline(f.router, 'Create a function', undefined, { deadlineMs: 3_000 });
     expect(run.status).toBe('failed');
     expect(['circuitOpen', 'unavailable']).toContain(run.error?.kind);
     expect(Date.now() - started).toBeLessThan(3_000);

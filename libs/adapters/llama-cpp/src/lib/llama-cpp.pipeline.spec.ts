@@ -1,9 +1,9 @@
 import Ajv from 'ajv';
-import type { RunEndEvent, RunEvent } from '@flotilla/core';
+import { type FlotillaConfig, type RunEvent, createFlotilla } from '@flotilla/core';
 // End to end: the agents' real pipeline on the embedded engine (a spec-only import).
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { ChainOrchestrator, PLAN, VERDICT, toPipelineResult } from '@flotilla/agents';
-import { type Subscription, lastValueFrom, toArray } from 'rxjs';
+import { PLAN, VERDICT, codingPipeline, pipelineResult } from '@flotilla/agents';
+import { lastValueFrom, toArray } from 'rxjs';
 import { type SyntheticModels, writeSyntheticModels } from '../testing/synthetic-models';
 import type { LlamaCppEvent } from './llama-cpp.events';
 import { LlamaCppModelClient } from './llama-cpp.model-client';
@@ -13,7 +13,7 @@ import { LlamaCppModelClient } from './llama-cpp.model-client';
  * they say is meaningless, the mechanics are real (grammar-constrained plans and verdicts,
  * fan-out over sequences, cancellation, deadlines, retries).
  */
-describe('ChainOrchestrator on the embedded engine', () => {
+describe('the coding pipeline on the embedded engine', () => {
   let models: SyntheticModels;
   let client: LlamaCppModelClient;
   const events: LlamaCppEvent[] = [];
@@ -44,15 +44,23 @@ describe('ChainOrchestrator on the embedded engine', () => {
     await models?.remove();
   });
 
-  const orchestrator = (over: { workerModel?: string; config?: ConstructorParameters<typeof ChainOrchestrator>[0]['config'] } = {}) =>
-    new ChainOrchestrator({
-      client,
-      managerModel: 'synthetic:manager',
-      workerModel: over.workerModel ?? 'synthetic:worker',
-      reviewerModel: 'synthetic:reviewer',
-      maxReviewRounds: 2,
-      config: { engine: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 }, ...over.config },
-    });
+  const OBJECTIVE = 'Write a function that reverses a string.';
+  /** The coding pipeline on the synthetic models; `config` adds per-agent settings. */
+  const start = (over: { workerModel?: string; config?: FlotillaConfig } = {}) => {
+    const pipeline = codingPipeline({ maxReviewRounds: 2 });
+    const agents = over.config?.agents ?? {};
+    const config: FlotillaConfig = {
+      engine: { retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+      agents: {
+        ...agents,
+        manager: { ...agents['manager'], model: 'synthetic:manager' },
+        worker: { ...agents['worker'], model: over.workerModel ?? 'synthetic:worker' },
+        reviewer: { ...agents['reviewer'], model: 'synthetic:reviewer' },
+      },
+    };
+    const run = createFlotilla({ client, config }).run(pipeline, OBJECTIVE);
+    return { run, view: async () => pipelineResult(pipeline, OBJECTIVE, await run.result) };
+  };
 
   /** Most sequences of `model` generating at once among `evs`. */
   const peak = (evs: LlamaCppEvent[], model: string) => {
@@ -67,7 +75,7 @@ describe('ChainOrchestrator on the embedded engine', () => {
 
   it('runs manager -> parallel workers -> reviewer with schema-valid plans and verdicts', async () => {
     const from = events.length;
-    const result = await orchestrator({ config: { agents: { manager: { options: { seed: 7 } } } } }).runChain('Write a function that reverses a string.');
+    const result = await start({ config: { agents: { manager: { options: { seed: 7 } } } } }).view();
     expect(result.error).toBeUndefined();
     expect(result.status).toBe('succeeded');
     expect(ajv.validate(PLAN.jsonSchema, result.plan)).toBe(true);
@@ -87,20 +95,19 @@ describe('ChainOrchestrator on the embedded engine', () => {
 
   it('cancelling the run mid-generation aborts every worker and frees its sequence', async () => {
     const from = events.length;
-    const run$ = orchestrator({
+    const { run } = start({
       workerModel: 'synthetic:endless',
       config: { agents: { manager: { options: { seed: 7 } }, worker: { options: { maxTokens: 1500 } } } },
-    }).runChain$('Write a function that reverses a string.');
+    });
     let ended = false;
-    let sub: Subscription | undefined = run$.subscribe({ complete: () => (ended = true), error: () => (ended = true) });
+    void run.result.then(() => (ended = true));
     const deadline0 = Date.now() + 10_000;
     const startedNow = () => events.slice(from).filter((e) => e.type === 'started' && e.model === 'synthetic:endless').length;
     while (startedNow() < 2 && !ended && Date.now() < deadline0) await sleep(5);
     expect(ended).toBe(false);
     expect(startedNow()).toBeGreaterThanOrEqual(2);
     await sleep(30);
-    sub.unsubscribe();
-    sub = undefined;
+    await run.cancel();
     const deadline = Date.now() + 3000;
     while (client.activeSequences > 0 && Date.now() < deadline) await sleep(5);
     expect(client.activeSequences).toBe(0);
@@ -114,13 +121,12 @@ describe('ChainOrchestrator on the embedded engine', () => {
 
   it('a worker deadline cancels the generation, retries, then fails the run with timeout', async () => {
     const from = events.length;
-    const o = orchestrator({
+    const o = start({
       workerModel: 'synthetic:endless',
       config: { agents: { manager: { options: { seed: 7 } }, worker: { retries: 1, timeouts: { totalMs: 120 }, options: { maxTokens: 1500 } } } },
     });
-    const trace = await lastValueFrom(o.runChain$('Write a function that reverses a string.').pipe(toArray()));
-    const end = trace.find((e): e is RunEndEvent => e.type === 'run.end')!;
-    const result = toPipelineResult('x', end.result);
+    const trace = await lastValueFrom(o.run.events.pipe(toArray()));
+    const result = await o.view();
     expect(result.status).toBe('failed');
     expect(result.error?.kind).toBe('timeout');
     const retries = trace.filter((e) => e.type === 'retry');
@@ -136,11 +142,9 @@ describe('ChainOrchestrator on the embedded engine', () => {
 
   it('a plan cut off by maxTokens is a schema violation: retried, then the run fails with badOutput', async () => {
     const trace: RunEvent[] = [];
-    const o = orchestrator({ config: { agents: { manager: { retries: 2, options: { maxTokens: 12 } } } } });
-    const sub = o.runChain$('Write a function that reverses a string.').subscribe((e) => trace.push(e));
-    const deadline = Date.now() + 20_000;
-    while (!trace.some((e) => e.type === 'run.end') && Date.now() < deadline) await sleep(10);
-    sub.unsubscribe();
+    const o = start({ config: { agents: { manager: { retries: 2, options: { maxTokens: 12 } } } } });
+    o.run.events.subscribe((e) => trace.push(e));
+    await o.run.result;
     const end = trace.find((e) => e.type === 'run.end');
     expect(end?.type === 'run.end' && end.result.status).toBe('failed');
     expect(end?.type === 'run.end' && end.result.error?.kind).toBe('badOutput');

@@ -72,9 +72,9 @@ export class ChainEngine implements EngineCore {
     this.traceTokens = cfg.engine?.traceTokens ?? false;
   }
 
-  /** Starts a run; see `RunHandle`. */
-  run<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}): RunHandle<O> {
-    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, input, options);
+  /** Starts a run; see `RunHandle`. `onEnd` is told synchronously when it ends (before `result` settles). */
+  run<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}, onEnd?: (handle: RunHandle<O>) => void): RunHandle<O> {
+    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, input, options, onEnd);
   }
 
   /**
@@ -147,6 +147,7 @@ class RunExecution<O> implements RunHandle<O> {
     private readonly chain: Chain<unknown, unknown>,
     input: unknown,
     private readonly options: RunOptions,
+    private readonly onEnd: ((handle: RunHandle<O>) => void) | undefined,
   ) {
     this.result = new Promise((resolve) => (this.resolve = resolve));
     const runId = options.runId ?? newRunId();
@@ -238,6 +239,7 @@ class RunExecution<O> implements RunHandle<O> {
     };
     ctx.emit({ type: 'run.end', runId: this.runId, at: result.durationMs, result });
     this.work = undefined;
+    this.onEnd?.(this);
     this.resolve(result);
   }
 }

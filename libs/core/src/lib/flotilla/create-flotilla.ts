@@ -67,7 +67,13 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
 }
 
 class FlotillaRuntime implements Flotilla {
+  /** Runs in flight, cancelled by close(). */
   private readonly live = new Set<RunHandle<unknown>>();
+  /** Runs that ended before run() returned them (never added to `live`). */
+  private readonly finished = new Set<RunHandle<unknown>>();
+  private readonly ended = (handle: RunHandle<unknown>): void => {
+    if (!this.live.delete(handle)) this.finished.add(handle);
+  };
   private readonly single = new WeakMap<object, Chain<unknown, unknown>>();
   private closing: Promise<void> | undefined;
 
@@ -83,9 +89,9 @@ class FlotillaRuntime implements Flotilla {
   run<I, O>(target: Chain<I, O> | AgentSpec<I, O>, input: I, options?: RunOptions): RunHandle<O> {
     if (this.closing) throw Errors.config('flotilla.run()', 'a Flotilla that is not closed');
     const chain = isChain(target) ? (target as Chain<unknown, unknown>) : this.chainOf(target as AgentSpec<unknown, unknown>);
-    const handle = this.engine.run(chain, input, options) as RunHandle<O>;
-    this.live.add(handle);
-    void handle.result.then(() => this.live.delete(handle));
+    const handle = this.engine.run(chain, input, options, this.ended) as RunHandle<O>;
+    // A run that ended synchronously (an instant client) has already been dropped.
+    if (!this.finished.delete(handle)) this.live.add(handle);
     return handle;
   }
 

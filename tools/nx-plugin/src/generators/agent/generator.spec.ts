@@ -10,18 +10,19 @@ function workspace(): Tree {
 }
 
 describe('agent generator (in-memory tree)', () => {
-  it('writes a decorated agent class and its spec, and exports it from the index', async () => {
+  it('writes an agent spec (defineAgent) and its test, and exports it from the index', async () => {
     const tree = workspace();
     await agentGenerator(tree, { name: 'CodeReviewer', role: 'reviewer', model: 'mistral:latest' });
     const source = tree.read('libs/agents/src/lib/code-reviewer.agent.ts', 'utf-8')!;
     expect(source).toContain("name: 'code-reviewer'");
     expect(source).toContain("role: 'reviewer'");
     expect(source).toContain("model: 'mistral:latest'");
-    expect(source).toContain('export class CodeReviewerAgent implements FlotillaAgent<string, string>');
+    expect(source).toContain('export const codeReviewerAgent = defineAgent({');
+    expect(source).not.toContain('@Agent');
     expect(source).not.toContain('zodSchema');
     expect(tree.exists('libs/agents/src/lib/code-reviewer.agent.spec.ts')).toBe(true);
     expect(tree.read('libs/agents/src/index.ts', 'utf-8')).toBe(
-      "export { ManagerAgent } from './lib/manager.agent';\nexport { CodeReviewerAgent } from './lib/code-reviewer.agent';\n",
+      "export { ManagerAgent } from './lib/manager.agent';\nexport { codeReviewerAgent } from './lib/code-reviewer.agent';\n",
     );
   });
 
@@ -30,10 +31,10 @@ describe('agent generator (in-memory tree)', () => {
     await agentGenerator(tree, { name: 'triage', structured: true, directory: 'support' });
     const source = tree.read('libs/agents/src/lib/support/triage.agent.ts', 'utf-8')!;
     expect(source).toContain('output: zodSchema(TriageOutput');
-    expect(source).toContain('implements FlotillaAgent<string, TriageResult>');
+    expect(source).toContain('export const triageAgent = defineAgent({');
     expect(source).not.toContain('model:');
     expect(tree.read('libs/agents/src/lib/support/triage.agent.spec.ts', 'utf-8')).toContain("kind: 'badOutput'");
-    expect(tree.read('libs/agents/src/index.ts', 'utf-8')).toContain("export { TriageAgent } from './lib/support/triage.agent';");
+    expect(tree.read('libs/agents/src/index.ts', 'utf-8')).toContain("export { triageAgent } from './lib/support/triage.agent';");
   });
 
   it('is idempotent for the index export', async () => {
@@ -41,7 +42,7 @@ describe('agent generator (in-memory tree)', () => {
     await agentGenerator(tree, { name: 'summarizer' });
     await agentGenerator(tree, { name: 'summarizer' });
     const index = tree.read('libs/agents/src/index.ts', 'utf-8')!;
-    expect(index.match(/SummarizerAgent/g)).toHaveLength(1);
+    expect(index.match(/summarizerAgent/g)).toHaveLength(1);
   });
 
   it('rejects bad options with the option named', async () => {

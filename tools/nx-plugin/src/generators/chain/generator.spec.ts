@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { type Tree, addProjectConfiguration, readJson } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { parse as parseYaml } from 'yaml';
-import { TOKENS, createFlotillaContainer } from '@flotilla/core';
+import { createFlotilla } from '@flotilla/core';
 import { FixtureModelClient, parseCassette } from '@flotilla/adapter-fixture';
-import { bindChain, compileChainSource } from '@flotilla/chain';
+import { compileChainSource } from '@flotilla/chain';
 import { HAND_WRITTEN_NOTE, ReplySourceSchema } from '@flotilla/authoring';
 import { chainGenerator } from './generator';
 
@@ -20,11 +20,9 @@ async function replay(tree: Tree, dir: string, name: string) {
     const cassette = path.join(tmp, `${name}.json`);
     fs.writeFileSync(cassette, read(tree, `${dir}/cassettes/${name}.json`));
     const client = new FixtureModelClient({ cassette });
-    const container = createFlotillaContainer({ client });
-    bindChain(container, compiled);
     const input = parseYaml(read(tree, `${dir}/input.yaml`));
     expect(compiled.input!.parse(input).ok).toBe(true);
-    return { compiled, result: await container.get(TOKENS.ChainEngine).run(compiled.chain, input) };
+    return { compiled, result: await createFlotilla({ client }).run(compiled.chain, input).result };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -66,7 +66,7 @@ describe('chain files on the embedded llama.cpp backend', () => {
     const plan = result.steps.find((s: { call?: { agent: string } }) => s.call?.agent === 'manager').output;
     expect(plan.steps.length).toBeGreaterThanOrEqual(1);
     expect(plan.steps.length).toBeLessThanOrEqual(8);
-    const workers = result.steps.find((s: { step: string }) => s.step === 'workers').output;
+    const workers = result.steps.find((s: { id?: string }) => s.id === 'workers').output;
     expect(workers).toHaveLength(plan.steps.length);
     for (const round of result.output.rounds) expect(typeof round.verdict.approved).toBe('boolean');
   });

@@ -41,7 +41,7 @@ describe('flotilla run', () => {
     expect(code).toBe(EXIT.ok);
     expect(JSON.parse(stdout).approved).toBe(true);
     expect(stderr).toContain('hand-written, not recorded from a real model');
-    expect(stderr).toMatch(/✓ reviewLoop\/workers\/worker #3\s+worker\s+qwen2.5-coder:7b-q4_0/);
+    expect(stderr).toMatch(/✓ loop\/work\/workers\/step\[2\]\s+worker\s+qwen2.5-coder:7b-q4_0/);
     expect(stderr).toMatch(/succeeded — 7 model call\(s\)/);
   });
 
@@ -146,7 +146,7 @@ describe('flotilla validate', () => {
     const ok = await cli(['validate', PIPELINE]);
     expect(ok).toMatchObject({ code: EXIT.ok });
     expect(ok.stdout).toContain('ok (chain "manager-worker-reviewer", 3 agent(s))');
-    const chain = write('bad.yaml', 'name: bad\nagents:\n  writer: { prompt: "hi" }\nsteps:\n  - call: writer\n    as: text\n  - value: "${txet}"\n  - fanOut: { over: "${text}", step: { call: writer } }\n');
+    const chain = write('bad.yaml', 'name: bad\nagents:\n  writer: { prompt: "hi" }\nsteps:\n  - call: writer\n    id: text\n  - value: "${txet}"\n  - fanOut: { over: "${text}", step: { call: writer } }\n');
     const bad = await cli(['validate', chain, '--format', 'json']);
     expect(bad.code).toBe(EXIT.failed);
     const report = JSON.parse(bad.stdout);
@@ -236,7 +236,7 @@ describe('SIGTERM on the flotilla binary', () => {
       expect(stderr).toContain('cancelling on SIGTERM');
       expect(stderr).toContain('run cancelled: aborted');
       // The step that completed is on stdout, with its output.
-      expect(stdout).toMatch(/^cancelled run: the output of the 1 step\(s\) that completed\n── quick \(agent quick, fast:1b\) ──\n\S/);
+      expect(stdout).toMatch(/^cancelled run: the output of the 1 step\(s\) that completed\n── step 0 · agent quick \(fast:1b\) ──\n\S/);
       const [trace] = fs.readdirSync(traces).filter((f) => f.endsWith('.jsonl'));
       const lines = fs.readFileSync(path.join(traces, trace!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
       expect(lines.find((l) => l.type === 'step.end' && l.call?.agent === 'quick')).toBeDefined();
@@ -257,7 +257,7 @@ describe('nothing lost silently', () => {
     const client = new ScriptedModelClient((req) => (req.messages.at(-1)!.content.startsWith('A') ? 'first part, done' : { error: new FlotillaError('badOutput', 'nonsense') }));
     const { code, stdout, stderr } = await cli(['run', chain, '--input', 'x', '--format', 'text'], { client });
     expect(code).toBe(EXIT.failed);
-    expect(stdout).toBe('failed run: the output of the 1 step(s) that completed\n── a (agent a, m) ──\nfirst part, done\n');
+    expect(stdout).toBe('failed run: the output of the 1 step(s) that completed\n── step 0 · agent a (m) ──\nfirst part, done\n');
     expect(stderr).toContain('run failed: badOutput: ');
   });
 

@@ -48,7 +48,7 @@ describe('demo', () => {
     const { code, stdout } = await runDemo(['--objective', objective]);
     expect(code).toBe(0);
     expect(stdout).toMatch(/succeeded, approved — \d model calls/);
-    expect(stdout).toMatch(/manager\s+manager\s+neural-chat:latest/);
+    expect(stdout).toMatch(/plan\s+manager\s+neural-chat:latest/);
   });
 
   it('labels every shipped cassette as hand-written', () => {

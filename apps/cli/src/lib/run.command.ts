@@ -163,7 +163,7 @@ function report(result: RunResult, io: CliIo): void {
     const done = result.steps.filter((s) => s.call);
     if (done.length > 0) {
       io.stdout.write(`${result.status} run: the output of the ${done.length} step(s) that completed\n`);
-      for (const s of done) io.stdout.write(`── ${s.key || s.name} (agent ${s.call!.agent}, ${s.call!.model}) ──\n${show(s.output)}\n`);
+      for (const s of done) io.stdout.write(`── step ${s.key || '(root)'} · agent ${s.call!.agent} (${s.call!.model}) ──\n${show(s.output)}\n`);
     }
     if (result.error) io.stderr.write(`run ${result.status}: ${result.error.kind}: ${result.error.message}\n`);
   }

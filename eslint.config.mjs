@@ -23,7 +23,7 @@ export default [
             { sourceTag: 'scope:transport', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:router', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:adapter'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain'] },
             { sourceTag: 'scope:chain', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:observability', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:authoring', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain', 'scope:adapter', 'scope:transport'] },

@@ -1,11 +1,9 @@
-import { type Unsubscribable } from 'rxjs';
+import { Subscription } from 'rxjs';
 import type { Step, StepContext, StepNode, StepType } from './step';
 
 export interface MapNode extends StepNode {
   readonly fn: (value: unknown, ctx: StepContext) => unknown;
 }
-
-const DONE: Unsubscribable = { unsubscribe() {} };
 
 /** A function of the user's over the value (no model call). */
 export const MAP: StepType<MapNode> = {
@@ -13,7 +11,7 @@ export const MAP: StepType<MapNode> = {
   start(node, value, exec) {
     exec.next(exec.call(node.fn, value, 'map function'));
     exec.complete();
-    return DONE;
+    return Subscription.EMPTY;
   },
   children: () => [],
 };

@@ -1,4 +1,4 @@
-import type { Subscription, Unsubscribable } from 'rxjs';
+import { Subscription, type Unsubscribable } from 'rxjs';
 import type { ChildStep, Step, StepExecution, StepNode, StepType } from './step';
 
 export interface SequenceNode extends StepNode {
@@ -12,7 +12,7 @@ export const SEQUENCE: StepType<SequenceNode> = {
     if (node.steps.length === 0) {
       exec.next(value);
       exec.complete();
-      return { unsubscribe() {} };
+      return Subscription.EMPTY;
     }
     return new SequenceRun(node.steps, exec).step(0, value);
   },

@@ -59,7 +59,12 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sentAt = 0;
   private firstAt = 0;
   private finished = false;
-  private readonly callOptions: ChatCallOptions;
+  /** Whether the current attempt waits for its context-window lookup. */
+  private fitting = false;
+  /** Learned from the client's events: the router's queue ticket and the endpoint of the last attempt. */
+  private ticket: number | undefined;
+  private endpoint: string | undefined;
+  private callOptions: ChatCallOptions;
 
   constructor(
     private readonly agent: ResolvedAgent,
@@ -96,9 +101,21 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       return this;
     }
     if (fitted instanceof Promise) {
+      // The lookup is a network call: it runs under this attempt's first-token deadline,
+      // and a timeout there is a retryable timeout of the attempt.
+      const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
+      this.tracker = tracker;
+      this.fitting = true;
+      tracker.begin();
       fitted.then(
-        (f) => this.finished || this.admit(f),
-        (e) => this.finished || this.fail(e),
+        (f) => {
+          if (this.tracker !== tracker) return; // this attempt ended meanwhile
+          this.fitting = false;
+          this.admit(f);
+        },
+        (e) => {
+          if (this.tracker === tracker) this.fail(e);
+        },
       );
     } else this.admit(fitted);
     return this;
@@ -138,12 +155,14 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private queue(which: 'agent' | 'run'): this {
     this.waitingFor = which;
     this.enqueuedAt = performance.now();
+    this.tracker?.suspend(); // armed for a lookup: the limiter's wait does not count
     return this;
   }
 
   private send(): void {
-    const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
-    this.tracker = tracker;
+    let tracker = this.tracker;
+    if (tracker) tracker.resume();
+    else this.tracker = tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
     this.final = undefined;
     this.firstAt = 0;
     this.sentAt = performance.now();
@@ -159,13 +178,20 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   next(event: ChatEvent): void {
     if (this.finished || !this.tracker) return;
     this.tracker.observe(event);
-    if (this.firstAt === 0 && (event.type === 'delta' || event.type === 'toolCall')) this.firstAt = performance.now();
-    if (event.type === 'delta') {
+    const type = event.type;
+    if (type === 'delta') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
       this.ctx.emit({ type: 'token', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), text: event.text });
-    } else if (event.type === 'final') {
+    } else if (type === 'final') {
       // Acted on at completion: the call holds its slots until the client's stream ends.
       this.final = event;
-    }
+    } else if (type === 'toolCall') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
+    } else if (type === 'dispatched') {
+      this.endpoint = event.endpoint;
+      if (event.ticket !== undefined) this.ticket = event.ticket;
+    } else if (type === 'queued') this.ticket = event.ticket;
+    else if (event.endpoint !== undefined) this.endpoint = event.endpoint; // loading
   }
 
   error(e: unknown): void {
@@ -183,8 +209,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   onTimeout(error: FlotillaError): void {
+    const during = this.fitting ? { during: 'contextWindowLookup' } : undefined;
     this.settle();
-    this.retryOrFail(error);
+    this.retryOrFail(during || this.endpoint ? error.with({ details: { ...during, ...(this.endpoint === undefined ? {} : { endpoint: this.endpoint }) } }) : error);
   }
 
   onDeadline(tag: number): void {
@@ -250,10 +277,22 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     const delayMs = retryDelay(error, n, this.agent.retryPolicy);
     if (delayMs === undefined) return this.fail(error);
     this.attempt = n;
+    this.hintRetry(error);
     if (error.kind === 'badOutput') this.feedback = feedbackFor(error);
     this.ctx.emit({ type: 'retry', runId: this.ctx.runId, id: this.spanId, at: this.ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
     if (delayMs === 0) this.start();
     else this.retryTimer = sharedDeadlineClock.schedule(this, RETRY_TAG, delayMs);
+  }
+
+  /** Tells a router what the retried attempt was: its queue place, where it ran, why it failed. */
+  private hintRetry(error: FlotillaError): void {
+    const at = error.details['endpoint'];
+    const endpoint = typeof at === 'string' ? at : this.endpoint;
+    const { retry: _previous, ...options } = this.callOptions;
+    this.callOptions = {
+      ...options,
+      retry: { kind: error.kind, ...(this.ticket === undefined ? {} : { ticket: this.ticket }), ...(endpoint === undefined ? {} : { endpoint }) },
+    };
   }
 
   private fail(error: unknown): void {
@@ -266,6 +305,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private settle(): void {
     this.tracker?.stop();
     this.tracker = undefined;
+    this.fitting = false;
     const sub = this.sub;
     this.sub = undefined;
     sub?.unsubscribe();

@@ -48,13 +48,13 @@ export class HostileServer {
   }
 
   static async start(options: HostileServerOptions): Promise<HostileServer> {
-    let self: HostileServer | undefined;
-    const server = createServer((socket) => self!.accept(socket));
+    const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
-    self = new HostileServer(server, options);
+    const self = new HostileServer(server, options);
+    server.on('connection', (socket) => self.accept(socket));
     return self;
   }
 

@@ -72,7 +72,7 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): NodeHtt
         req.on('error', (err: NodeJS.ErrnoException) => {
           signal?.removeEventListener('abort', onAbort);
           if (resendOnStale && !responded && !retried && req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted) resolve(attempt(true));
-          else reject(err);
+          else reject(signal?.aborted ? err : fetchFailed(err));
         });
         req.on('response', (res) => {
           responded = true;
@@ -95,6 +95,16 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): NodeHtt
     agents.https.destroy();
   };
   return Object.assign(nodeFetch as FetchLike, { close });
+}
+
+/**
+ * A network failure as fetch reports one (a TypeError whose cause is the system error),
+ * with the system error's `code` kept on it. Made here rather than passed on as is: an
+ * error from Node's own realm is not `instanceof Error` inside a VM context (Jest), and
+ * SDKs that rebuild such errors drop the code.
+ */
+function fetchFailed(err: NodeJS.ErrnoException): Error {
+  return Object.assign(new TypeError(err.message, { cause: err }), err.code === undefined ? {} : { code: err.code });
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -27,8 +27,9 @@ export class RequestTimeoutError extends Error {
  * whole response body before it settles: aborting destroys the socket mid-body, so a server
  * that trickles its answer cannot stretch the deadline. On the deadline it rejects with a
  * `RequestTimeoutError` (whatever `request` itself threw becomes its cause); on the caller's
- * abort, with what `request` threw (an AbortError). The one deadline mechanism of every
- * metadata call (model lists, probes, context-window lookups, embeddings).
+ * abort, with an `AbortError` (however the abort surfaced: a socket torn down mid-body
+ * reads as a reset). The one deadline mechanism of every metadata call (model lists,
+ * probes, context-window lookups, embeddings).
  */
 export async function withRequestDeadline<T>(
   path: string,
@@ -48,6 +49,9 @@ export async function withRequestDeadline<T>(
     if (controller.signal.reason === timeout) {
       if (error !== timeout) Object.defineProperty(timeout, 'cause', { value: error, configurable: true });
       throw timeout;
+    }
+    if (signal?.aborted && (error as { name?: unknown })?.name !== 'AbortError') {
+      throw Object.assign(new Error('This operation was aborted', { cause: error }), { name: 'AbortError' });
     }
     throw error;
   } finally {

@@ -68,9 +68,11 @@ function networkCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('HPE_'))) return code;
-    const name = (e as { name?: unknown }).name;
-    const msg = (e as { message?: unknown }).message;
-    if (name === 'TypeError' && (msg === 'terminated' || msg === 'fetch failed')) return 'ECONNRESET';
+  }
+  // undici (a caller's own fetch) says only "fetch failed" / "terminated" when it has no code.
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, message } = e as { name?: unknown; message?: unknown };
+    if (name === 'TypeError' && (message === 'terminated' || message === 'fetch failed')) return 'ECONNRESET';
   }
   return undefined;
 }

@@ -25,10 +25,16 @@ export interface HostileServerOptions {
   bytes?: number;
   /**
    * Only requests for these paths (exact, without the query) are treated with `mode`; others
-   * get `404 {"error":"not found"}`. Ignored by `blackHole`, which never reads a request.
+   * go to `upstream`, or get `404 {"error":"not found"}` without one. Without `paths`,
+   * `blackHole` never even reads the request.
    * @default every path
    */
   paths?: readonly string[];
+  /**
+   * A real server (`http://host:port`) that answers the requests outside `paths`: a server
+   * whose probes and metadata answer while its chat misbehaves.
+   */
+  upstream?: string;
   /** @default 0 (any free port) */
   port?: number;
 }

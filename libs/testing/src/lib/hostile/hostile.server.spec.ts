@@ -83,6 +83,19 @@ describe('HostileServer', () => {
     expect(await get(`${s.url}/api/chat`, 200)).toMatchObject({ status: 200, timedOut: true });
   });
 
+  it('passes requests outside `paths` to an upstream server, and is hostile on them', async () => {
+    const upstream = http.createServer((req, res) => res.end(`upstream saw ${req.url} (${req.headers.connection})`));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    try {
+      const s = await start({ mode: 'blackHole', paths: ['/api/chat'], upstream: `http://127.0.0.1:${(upstream.address() as { port: number }).port}` });
+      expect(await get(`${s.url}/api/tags?x=1`, 2_000)).toMatchObject({ status: 200, body: 'upstream saw /api/tags?x=1 (close)' });
+      expect(await get(`${s.url}/api/chat`, 200)).toMatchObject({ timedOut: true, body: '' });
+      expect(s.requests).toEqual(['GET /api/tags', 'GET /api/chat']);
+    } finally {
+      await new Promise<void>((r) => upstream.close(() => r()));
+    }
+  });
+
   it('close() destroys the connections it holds', async () => {
     const s = await HostileServer.start({ mode: 'blackHole' });
     const pending = get(`${s.url}/`, 5_000);

@@ -1,4 +1,4 @@
-import { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
+import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
 import {
   DEFAULT_RESET_AFTER_BYTES,
   DEFAULT_TRICKLE_INTERVAL_MS,
@@ -76,24 +76,50 @@ export class HostileServer {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => undefined);
-    if (this.options.mode === 'blackHole') {
+    if (this.options.mode === 'blackHole' && !this.options.paths) {
       socket.resume(); // read and drop whatever comes, write nothing
       return;
     }
-    let head = '';
+    const received: Buffer[] = [];
     const onData = (chunk: Buffer) => {
-      head += chunk.toString('latin1');
-      const end = head.indexOf('\r\n\r\n');
-      if (end < 0) return;
+      received.push(chunk);
+      const head = Buffer.concat(received).toString('latin1');
+      if (head.indexOf('\r\n\r\n') < 0) return;
       socket.off('data', onData);
-      socket.resume();
       const [method = '', target = ''] = head.slice(0, head.indexOf('\r\n')).split(' ');
       const path = target.split('?')[0]!;
       this.requests.push(`${method} ${path}`);
-      if (this.options.paths && !this.options.paths.includes(path)) return this.notFound(socket);
+      if (this.options.paths && !this.options.paths.includes(path)) return this.passOn(socket, Buffer.concat(received));
+      socket.resume();
       this.misbehave(socket);
     };
     socket.on('data', onData);
+  }
+
+  /** Hands a request outside `paths` to `upstream` (all bytes read so far, then both ways), else 404. */
+  private passOn(socket: Socket, received: Buffer): void {
+    if (!this.options.upstream) {
+      socket.resume();
+      return this.notFound(socket);
+    }
+    const { hostname, port } = new URL(this.options.upstream);
+    // One request per connection: a kept-alive connection would carry the client's next
+    // request (perhaps to a hostile path) straight to the upstream.
+    const text = received.toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    const head = text.slice(0, end).split('\r\n').filter((line) => !/^connection:/i.test(line));
+    const request = Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\nConnection: close\r\n\r\n`, 'latin1'), received.subarray(end + 4)]);
+    const up = connect(Number(port), hostname, () => {
+      up.write(request);
+      socket.pipe(up).pipe(socket);
+    });
+    this.sockets.add(up);
+    up.on('close', () => {
+      this.sockets.delete(up);
+      socket.destroy();
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('close', () => up.destroy());
   }
 
   private notFound(socket: Socket): void {
@@ -104,6 +130,7 @@ export class HostileServer {
   private misbehave(socket: Socket): void {
     const { mode } = this.options;
     const format = this.options.format ?? 'ndjson';
+    if (mode === 'blackHole') return; // read, never answered
     if (mode === 'garbage') {
       socket.end(GARBAGE);
       return;

@@ -210,8 +210,13 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
 
   onTimeout(error: FlotillaError): void {
     const during = this.fitting ? { during: 'contextWindowLookup' } : undefined;
+    const endpoint = this.endpoint;
     this.settle();
-    this.retryOrFail(during || this.endpoint ? error.with({ details: { ...during, ...(this.endpoint === undefined ? {} : { endpoint: this.endpoint }) } }) : error);
+    if (!during && endpoint === undefined) return this.retryOrFail(error);
+    // A router said where the call went: a retry goes to another endpoint (see RetryHint),
+    // so a timeout while that one loaded the model is worth retrying there.
+    const retryable = error.retryable || endpoint !== undefined;
+    this.retryOrFail(error.with({ retryable, details: { ...during, ...(endpoint === undefined ? {} : { endpoint }) } }));
   }
 
   onDeadline(tag: number): void {

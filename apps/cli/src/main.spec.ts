@@ -69,6 +69,12 @@ describe('flotilla run', () => {
     expect(bad.code).toBe(EXIT.usage);
     expect(bad.stderr).toContain("input does not match the chain's input schema");
     expect((await cli(['run', chain], { client: new ScriptedModelClient(() => 'unused') })).stderr).toContain('the chain needs an input');
+    // Text that starts like JSON but does not parse is refused, unless the chain's input schema says string.
+    const broken = await cli(['run', chain, '--input', '{"n": 4'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(broken).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/^--input: the input starts like JSON .* but is not valid JSON/) });
+    const text = write('text.yaml', 'name: text\ninput: { type: string }\nagents: {}\nsteps:\n  - value: "${input}"\n');
+    const asText = await cli(['run', text, '--input', '{"n": 4', '--format', 'text'], { client: new ScriptedModelClient(() => 'unused') });
+    expect(asText).toMatchObject({ code: EXIT.ok, stdout: '{"n": 4\n' });
   });
 
   it('refuses an invalid chain before anything runs: exit 2, file:line:col and a hint', async () => {
@@ -177,6 +183,105 @@ describe('the flotilla binary', () => {
     } finally {
       await sim.close();
     }
+  });
+});
+
+describe('run inputs get the limits chain files have', () => {
+  it('an --input-file or stdin over 1 MiB is refused before it is parsed', async () => {
+    const chain = write('one.yaml', 'name: one\nagents:\n  a: { model: m, prompt: "A {{this}}" }\nsteps:\n  - call: a\n');
+    const client = new ScriptedModelClient(() => 'x');
+    const big = write('big.yaml', `text: "${'x'.repeat(1_100_000)}"\n`);
+    const file = await cli(['run', chain, '--input-file', big], { client });
+    expect(file).toMatchObject({ code: EXIT.usage, stderr: expect.stringMatching(/^\S+big\.yaml:1:1: error: input file is 1100009 bytes; expected at most 1048576\n/) });
+    const stdin = await cli(['run', chain, '--input', '-'], { client, stdin: 'y'.repeat(1_100_000) });
+    expect(stdin).toMatchObject({ code: EXIT.usage, stderr: '--input -: stdin is larger than 1048576 bytes (the limit input files have)\n' });
+    expect(client.requests).toHaveLength(0);
+  });
+});
+
+describe('SIGTERM on the flotilla binary', () => {
+  jest.setTimeout(60_000);
+
+  it('cancels the run like Ctrl-C: in-flight requests aborted, the trace and the completed steps written, exit 143', async () => {
+    const sim = new OllamaSimServer({
+      models: [
+        { name: 'fast:1b', tokensPerSec: 5000, loadMs: 0, firstTokenMs: 0 },
+        { name: 'slow:1b', tokensPerSec: 1, loadMs: 0 },
+      ],
+      numParallel: 4,
+    });
+    await sim.start();
+    try {
+      const chain = write(
+        'chain.yaml',
+        'name: two\nagents:\n  quick: { model: "fast:1b", prompt: "Outline {{this}}", options: { maxTokens: 6 } }\n  slow: { model: "slow:1b", prompt: "Write {{this}}" }\nsteps:\n  - call: quick\n  - call: slow\n',
+      );
+      const traces = path.join(dir, 'traces');
+      const child = spawn(
+        process.execPath,
+        [path.join(ROOT, 'tools/scripts/run-ts.cjs'), path.join(ROOT, 'apps/cli/src/main.ts'), 'run', chain, '--backend', 'ollama', '--host', sim.url, '--input', 'ships', '--format', 'text', '--trace', traces],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += String(d)));
+      child.stderr.on('data', (d) => (stderr += String(d)));
+      const deadline = Date.now() + 30_000;
+      while (!sim.requests.some((r) => r.path === '/api/chat' && JSON.stringify(r.body ?? '').includes('slow:1b')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (sim.activeGenerations < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(sim.activeGenerations).toBe(1);
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(EXIT.terminated);
+      expect(stderr).toContain('cancelling on SIGTERM');
+      expect(stderr).toContain('run cancelled: aborted');
+      // The step that completed is on stdout, with its output.
+      expect(stdout).toMatch(/^cancelled run: the output of the 1 step\(s\) that completed\n── quick \(agent quick, fast:1b\) ──\n\S/);
+      const [trace] = fs.readdirSync(traces).filter((f) => f.endsWith('.jsonl'));
+      const lines = fs.readFileSync(path.join(traces, trace!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.find((l) => l.type === 'step.end' && l.call?.agent === 'quick')).toBeDefined();
+      expect(lines.at(-1)).toMatchObject({ type: 'run.end', result: { status: 'cancelled' } });
+      const until = Date.now() + 5_000;
+      while (sim.activeGenerations > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(sim.activeGenerations).toBe(0);
+      expect(sim.requests.filter((r) => r.path === '/api/chat').at(-1)!.clientDisconnected).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('nothing lost silently', () => {
+  it('--format text: a failed run prints the outputs of the steps that completed on stdout, the error on stderr', async () => {
+    const chain = write('two.yaml', 'name: two\nagents:\n  a: { model: m, prompt: "A {{this}}", retries: 0 }\n  b: { model: m, prompt: "B {{this}}", retries: 0 }\nsteps:\n  - call: a\n  - call: b\n');
+    const client = new ScriptedModelClient((req) => (req.messages.at(-1)!.content.startsWith('A') ? 'first part, done' : { error: new FlotillaError('badOutput', 'nonsense') }));
+    const { code, stdout, stderr } = await cli(['run', chain, '--input', 'x', '--format', 'text'], { client });
+    expect(code).toBe(EXIT.failed);
+    expect(stdout).toBe('failed run: the output of the 1 step(s) that completed\n── a (agent a, m) ──\nfirst part, done\n');
+    expect(stderr).toContain('run failed: badOutput: ');
+  });
+
+  it('--trace that cannot be written fails the command before the run starts', async () => {
+    const chain = write('one.yaml', 'name: one\nagents:\n  a: { model: m, prompt: "A {{this}}" }\nsteps:\n  - call: a\n');
+    const client = new ScriptedModelClient(() => 'x');
+    const notADir = write('file.txt', 'x');
+    for (const trace of [notADir, path.join(notADir, 'sub')]) {
+      const { code, stderr } = await cli(['run', chain, '--input', 'x', '--trace', trace], { client });
+      expect(code).toBe(EXIT.usage);
+      expect(stderr).toMatch(new RegExp(`^--trace ${trace.replace(/[/.]/g, '\\$&')}: .*expected a directory the trace files can be written to`));
+    }
+    expect(client.requests).toHaveLength(0);
+  });
+
+  it('a bug in Flotilla says it is one (with the stack to report); a user mistake never prints a stack', async () => {
+    const chain = write('one.yaml', 'name: one\nagents:\n  a: { model: m, prompt: "A" }\nsteps:\n  - call: a\n');
+    const mistake = await cli(['run', chain, '--input', 'x', '--deadline-ms', 'soon']);
+    expect(mistake).toMatchObject({ code: EXIT.usage, stderr: '--deadline-ms: expected a number > 0, got "soon"\n' });
+    // Something that is not a FlotillaError escaping a command is ours: here, a client whose name getter throws.
+    const broken = Object.defineProperty(new ScriptedModelClient(() => 'x'), 'name', { get: () => { throw new TypeError('name is broken'); } });
+    const bug = await cli(['run', chain, '--input', 'x'], { client: broken });
+    expect(bug.code).toBe(EXIT.failed);
+    expect(bug.stderr).toMatch(/^flotilla run: this is a bug in Flotilla, please report it with the command line and this trace:\nTypeError: name is broken\n\s+at /);
   });
 });
 

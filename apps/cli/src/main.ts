@@ -1,8 +1,8 @@
 import 'reflect-metadata';
-import { FlotillaError } from '@flotilla/core';
-import { diagnosticsOf } from '@flotilla/chain';
+import { FlotillaError, closestName } from '@flotilla/core';
 import type { CliIo } from './lib/cli-io';
-import { EXIT } from './lib/exit-codes';
+import { EXIT, exitCodeOf } from './lib/exit-codes';
+import { cancelOnSignals } from './lib/signals';
 import { RUN_USAGE, runCommand } from './lib/run.command';
 import { VALIDATE_USAGE, validateCommand } from './lib/validate.command';
 import { MODELS_USAGE, modelsCommand } from './lib/models.command';
@@ -43,13 +43,15 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       case 'help':
         io.stdout.write(USAGE);
         return command === undefined ? EXIT.usage : EXIT.ok;
-      default:
-        io.stderr.write(`flotilla: unknown command "${command}"; expected run, validate, models or report\n`);
+      default: {
+        const guess = closestName(command, COMMANDS);
+        io.stderr.write(`flotilla: unknown command "${command}"${guess ? `; did you mean ${guess}?` : ''}; expected ${COMMANDS.join(', ')} (see flotilla --help)\n`);
         return EXIT.usage;
+      }
     }
   } catch (e) {
-    if (diagnosticsOf(e).length > 0 || FlotillaError.is(e, 'config')) {
-      io.stderr.write(`${(e as Error).message}\n`);
+    if (FlotillaError.is(e, 'config')) {
+      io.stderr.write(`${e.message}\n`);
       return EXIT.usage;
     }
     if ((e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -58,28 +60,33 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     }
     if (FlotillaError.is(e)) {
       io.stderr.write(`flotilla ${command}: ${e.kind}: ${e.message}\n`);
-      return e.kind === 'aborted' ? EXIT.cancelled : ['unavailable', 'modelNotFound', 'circuitOpen'].includes(e.kind) ? EXIT.unavailable : EXIT.failed;
+      return exitCodeOf(e.kind);
     }
-    throw e;
+    // Not a FlotillaError: nothing the user did; a bug of ours, said as such, with the stack to report.
+    io.stderr.write(`flotilla ${command}: this is a bug in Flotilla, please report it with the command line and this trace:\n${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.failed;
   }
 }
 
+const COMMANDS = ['run', 'validate', 'models', 'report'];
+
+/** Commands that cancel on the first SIGINT / SIGTERM (their work takes the signal); the others end at once as usual. */
+const CANCELLABLE = new Set(['run', 'models']);
+
 if (require.main === module || process.argv[1] === __filename) {
   const controller = new AbortController();
-  // First Ctrl-C cancels the run (in-flight requests included) and lets it report; a second one exits at once.
-  process.once('SIGINT', () => {
-    process.stderr.write('\ncancelling (Ctrl-C again to quit at once)\n');
-    controller.abort(new Error('interrupted (Ctrl-C)'));
-    process.once('SIGINT', () => process.exit(EXIT.cancelled));
-  });
+  const signals = CANCELLABLE.has(process.argv[2] ?? '')
+    ? cancelOnSignals(process, controller, { exit: (code) => process.exit(code), stderr: (t) => process.stderr.write(t) })
+    : undefined;
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: controller.signal }).then(
-    (code) => {
+    (result) => {
+      const code = signals ? signals.exitCode(result) : result;
       process.exitCode = code;
       // Leave once stdout has drained; a lingering handle (a keep-alive socket) must not hold the process.
       process.stdout.write('', () => setImmediate(() => process.exit(code)));
     },
     (e) => {
-      process.stderr.write(`flotilla: ${(e as Error).stack ?? e}\n`);
+      process.stderr.write(`flotilla: this is a bug in Flotilla, please report it:\n${(e as Error).stack ?? e}\n`);
       process.exit(EXIT.failed);
     },
   );

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -86,8 +87,57 @@ describe('demo', () => {
     expect(await runDemo(['--backend', 'gpt'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--backend: expected one of fixture, ollama, openai, llama-cpp, got "gpt"') });
     expect(await runDemo(['--concurrency', '0'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--concurrency: expected a whole number > 0') });
     expect(await runDemo(['--record'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--record: records a live backend') });
-    expect(await runDemo(['--frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--frobnicate'") });
+    expect(await runDemo(['--frobnicate'])).toMatchObject({ code: 2, stderr: expect.stringContaining('--frobnicate: unknown flag') });
+    expect(await runDemo(['--objectiv', 'x'])).toMatchObject({ code: 2, stderr: expect.stringContaining('did you mean --objective?') });
+    for (const host of ['not a url', 'http://127.0.0.1:0', 'http://127.0.0.1:99999']) {
+      const { code, stderr } = await runDemo(['--backend', 'ollama', '--host', host]);
+      expect(code).toBe(2);
+      expect(stderr.split('\n')[0]).toMatch(new RegExp(`^--host: .*${host.includes(':0') ? 'port 0' : host.includes('99999') ? 'port 99999' : '"not a url"'}`));
+    }
   });
+
+  it('replays the cassettes FLOTILLA_CASSETTES names (docs/deployment.md), and says so', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-demo-env-'));
+    try {
+      const only = path.join(dir, 'only.json');
+      fs.copyFileSync(SHIPPED_CASSETTES[1]!, only);
+      const { objective } = loadReplySource(path.join(SHIPPED_CASSETTES_DIR, 'src', 'fizzbuzz.yaml'));
+      const viaEnv = await runDemo(['--json', '--objective', objective], { FLOTILLA_CASSETTES: only });
+      expect(JSON.parse(viaEnv.stdout)).toMatchObject({ status: 'succeeded', backend: expect.stringContaining('replaying 1 cassette(s)') });
+      // The default objective was recorded in another cassette: with FLOTILLA_CASSETTES naming only this one, it misses.
+      const miss = await runDemo(['--json'], { FLOTILLA_CASSETTES: only });
+      expect(JSON.parse(miss.stdout).error.message).toContain('fixture miss');
+      expect((await runDemo(['--json'], { FLOTILLA_CASSETTES: path.join(dir, 'none.json') })).code).toBe(2);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says "instant replay" only when it replays cassettes at instant pace', async () => {
+    const { stdout } = await runDemo(['--pace', 'instant']);
+    expect(stdout).toContain('(instant replay; model timings as recorded');
+  });
+
+  it('npm run -s demo -- --json prints JSON alone on stdout; without -s it says how to get that', async () => {
+    const root = path.resolve(__dirname, '../../..');
+    const npm = (args: string[]) =>
+      new Promise<Captured>((resolve, reject) => {
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|FLOTILLA_)/i.test(k)));
+        const child = spawn('npm', args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += String(d)));
+        child.stderr.on('data', (d) => (stderr += String(d)));
+        child.on('error', reject);
+        child.on('exit', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    const quiet = await npm(['run', '-s', 'demo', '--', '--json']);
+    expect(quiet.code).toBe(0);
+    expect(JSON.parse(quiet.stdout)).toMatchObject({ status: 'succeeded', approved: true });
+    const loud = await npm(['run', 'demo', '--', '--json']);
+    expect(loud.stdout).toMatch(/^\s*> /);
+    expect(loud.stderr).toContain('run `npm run -s demo -- --json` for JSON alone');
+  }, 120_000);
 
   describe('against an Ollama server (the simulator, over HTTP)', () => {
     const sim = new OllamaSimServer({
@@ -164,6 +214,12 @@ describe('demo', () => {
         expect(code).toBe(result.approved ? 0 : 1);
       }
       expect(sims.reduce((n, s) => n + s.generationRequests().length, 0)).toBeGreaterThan(0);
+    });
+
+    it('a live run through the fleet does not claim an instant replay', async () => {
+      const { stdout } = await runDemo(['--config', file, '--max-rounds', '1']);
+      expect(stdout).toMatch(/model calls in \d+\.\d+ s\n/);
+      expect(stdout).not.toContain('replay');
     });
 
     it('runs on llama.cpp in the process from FLOTILLA_BACKEND and FLOTILLA_LLAMA_MODELS alone (synthetic GGUF)', async () => {

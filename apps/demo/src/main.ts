@@ -14,7 +14,7 @@ export interface DemoIo {
   signal?: AbortSignal;
 }
 
-/** Exit codes: 0 approved run, 1 run failed or not approved, 2 bad usage or configuration, 130 cancelled. */
+/** Exit codes: 0 approved run, 1 run failed or not approved, 2 bad usage or configuration, 130 cancelled (143 when by SIGTERM, set by the binary). */
 export async function main(argv: string[], io: DemoIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   let options: DemoOptions;
   try {
@@ -26,6 +26,10 @@ export async function main(argv: string[], io: DemoIo = { stdout: process.stdout
   if (options.help) {
     io.stdout.write(USAGE);
     return 0;
+  }
+  // npm prints its "> demo" banner on stdout unless run with -s; --json output is then not JSON alone.
+  if (options.json && io.env['npm_lifecycle_event'] === 'demo' && io.env['npm_config_loglevel'] !== 'silent') {
+    io.stderr.write('note: npm printed its banner on stdout before the JSON; run `npm run -s demo -- --json` for JSON alone\n');
   }
 
   let backend;
@@ -77,7 +81,7 @@ async function runPipeline(options: DemoOptions, backend: DemoBackend, io: DemoI
     const { run: _run, ...rest } = result;
     io.stdout.write(`${JSON.stringify({ ...rest, backend: backend.description })}\n`);
   } else {
-    io.stdout.write(`\n${renderReport(result, options.backend === 'fixture' && options.pace === 'instant')}`);
+    io.stdout.write(`\n${renderReport(result, backend.replay === 'instant')}`);
   }
   if (result.status === 'cancelled') return 130;
   return result.status === 'succeeded' && result.approved ? 0 : 1;
@@ -108,11 +112,20 @@ function renderReport(r: PipelineResult, instantReplay: boolean): string {
 
 if (require.main === module || process.argv[1] === __filename) {
   const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort(new Error('interrupted (Ctrl-C)')));
+  let received: NodeJS.Signals | undefined;
+  const codeOf = (signal: NodeJS.Signals) => (signal === 'SIGTERM' ? 143 : 130);
+  // As in the flotilla CLI: the first SIGINT or SIGTERM cancels the run and lets it report; a second exits at once.
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) process.exit(codeOf(signal));
+    received = signal;
+    controller.abort(new Error(`interrupted (${signal})`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal }).then(
-    (code) => process.exit(code),
+    (code) => process.exit(code === 130 && received ? codeOf(received) : code),
     (e) => {
-      process.stderr.write(`flotilla demo: ${FlotillaError.is(e) ? `${e.kind}: ` : ''}${(e as Error).stack ?? e}\n`);
+      process.stderr.write(`flotilla demo: this is a bug in Flotilla, please report it with the command line and this trace:\n${FlotillaError.is(e) ? `${e.kind}: ` : ''}${(e as Error).stack ?? e}\n`);
       process.exit(1);
     },
   );

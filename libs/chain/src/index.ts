@@ -17,3 +17,8 @@ export type { ChainAgentSpec } from './lib/agents/chain-agent.factory';
 export { compileTemplate, checkTemplate, TEMPLATE_HELPERS } from './lib/template/template-engine';
 export type { CompiledTemplate } from './lib/template/template-engine';
 export { bindChain } from './lib/bind-chain';
+export { checkAgentModels } from './lib/validate/agent-models';
+export { readSourceText } from './lib/parse/read-source';
+export { resolveFileReference } from './lib/parse/file-reference';
+export { parseDataText } from './lib/parse/parse-data';
+export { DOTPROMPT_KEYS } from './lib/agents/prompt-file-agent';

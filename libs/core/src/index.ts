@@ -33,6 +33,8 @@ export { zodSchema } from './lib/schema/zod-schema';
 export { jsonSchema, formatAjvErrors } from './lib/schema/json-schema';
 export type { JsonSchemaOptions } from './lib/schema/json-schema';
 export { portableSchemaViolations, assertPortableSchema } from './lib/schema/portable-subset';
+export { expectedFromZodIssue, describeValue } from './lib/schema/zod-issue';
+export type { ZodIssueTextOptions } from './lib/schema/zod-issue';
 
 export { Agent } from './lib/agents/agent.decorator';
 export { METADATA_KEYS } from './lib/agents/metadata-keys';
@@ -88,6 +90,8 @@ export { reviewLoop } from './lib/engine/operators/review-loop.operator';
 export type { ReviewLoopOptions } from './lib/engine/operators/review-loop.operator';
 export { branch } from './lib/engine/operators/branch.operator';
 export { closestName } from './lib/util/closest-name';
+export { parseFlags, oneOfFlag, numberFlag, urlFlag } from './lib/util/parse-flags';
+export type { NumberFlagOptions } from './lib/util/parse-flags';
 
 export type {
   RunEvent,

@@ -22,6 +22,7 @@ export type {
 export { loadRouterConfig, parseRouterConfig, validateRouterConfig } from './lib/config/load-router-config';
 export type { ConfigProblem } from './lib/config/load-router-config';
 export { resolveRouterConfig, singleEndpointConfig } from './lib/config/router-config-from-env';
+export { flotillaConfigOf } from './lib/config/flotilla-config-of';
 export type { ResolveRouterConfigOptions } from './lib/config/router-config-from-env';
 
 export { FleetRouter } from './lib/fleet-router';

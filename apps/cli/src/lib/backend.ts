@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FlotillaError, type FlotillaConfig, type ModelClient } from '@flotilla/core';
+import { FlotillaError, type FlotillaConfig, type ModelClient, urlFlag } from '@flotilla/core';
 import { FixtureModelClient, loadCassette } from '@flotilla/adapter-fixture';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
 import { LlamaCppModelClient } from '@flotilla/adapter-llama-cpp';
-import { createFleetFromConfig, resolveRouterConfig } from '@flotilla/router';
+import { type RouterConfig, createFleetFromConfig, resolveRouterConfig } from '@flotilla/router';
 
 export const BACKENDS = ['fixture', 'ollama', 'openai', 'llama-cpp'] as const;
 export type BackendKind = (typeof BACKENDS)[number];
@@ -35,6 +35,15 @@ export interface Backend {
   close(): Promise<void>;
 }
 
+/**
+ * The fleet a command runs on, when there is one: `--config`, else FLOTILLA_CONFIG /
+ * FLOTILLA_BACKEND (the router's conventions); `--backend` wins over the environment.
+ * Read without starting anything, so `validate` checks a chain against it as `run` does.
+ */
+export function resolveFleetConfig(options: Pick<BackendOptions, 'config' | 'backend' | 'env'>): RouterConfig | undefined {
+  return options.config || !options.backend ? resolveRouterConfig({ file: options.config, env: options.env }) : undefined;
+}
+
 /** Cassettes next to a chain file (`<dir>/cassettes/*.json`), the fixture default. */
 export function cassettesBeside(chainFile: string): string[] {
   const dir = path.join(path.dirname(chainFile), 'cassettes');
@@ -42,43 +51,47 @@ export function cassettesBeside(chainFile: string): string[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(dir, f));
 }
 
-/** The model client a command runs on: a fleet from `--config`, else one backend. */
-export async function createBackend(options: BackendOptions, chainFile?: string): Promise<Backend> {
-  // --config, else FLOTILLA_CONFIG / FLOTILLA_BACKEND (the router's conventions); --backend wins over the environment.
-  const fleetConfig = options.config || !options.backend ? resolveRouterConfig({ file: options.config, env: options.env }) : undefined;
+/** The model client a command runs on: a fleet (`fleetConfig`, see resolveFleetConfig), else one backend. */
+export async function createBackend(options: BackendOptions, chainFile?: string, fleetConfig: RouterConfig | undefined = resolveFleetConfig(options)): Promise<Backend> {
   if (fleetConfig) {
     const fleet = createFleetFromConfig(fleetConfig, { env: options.env });
     await fleet.start();
-    return { client: fleet.router, description: fleet.describe(), config: fleet.flotillaConfig, close: () => fleet.close() };
+    const routed: Backend = { client: fleet.router, description: fleet.describe(), config: fleet.flotillaConfig, close: () => fleet.close() };
+    return options.record ? recording(routed, options) : routed;
   }
   const kind = options.backend ?? 'fixture';
   const live = kind === 'fixture' ? undefined : createLiveClient(kind, options);
   if (!live) {
-    const cassettes = options.cassettes?.length ? options.cassettes : chainFile ? cassettesBeside(chainFile) : [];
+    const fromEnv = (options.env['FLOTILLA_CASSETTES'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const cassettes = options.cassettes?.length ? options.cassettes : fromEnv.length ? fromEnv : chainFile ? cassettesBeside(chainFile) : [];
     if (cassettes.length === 0) {
-      throw new FlotillaError('config', '--backend fixture: no cassettes; pass --cassette <file>, put them in cassettes/ next to the chain, or choose --backend ollama|openai|llama-cpp');
+      throw new FlotillaError('config', '--backend fixture: no cassettes; pass --cassette <file>, set FLOTILLA_CASSETTES, put them in cassettes/ next to the chain, or choose --backend ollama|openai|llama-cpp');
     }
     const notes = [...new Set(cassettes.map((f) => loadCassette(f).note).filter(Boolean))];
     const client = new FixtureModelClient({ cassette: cassettes, pace: options.pace, speed: options.speed });
     return { client, description: `fixture: replaying ${cassettes.length} cassette(s)${notes.length ? ` (${notes.join('; ')})` : ''}`, close: async () => undefined };
   }
-  if (!options.record) return live;
+  return options.record ? recording(live, options) : live;
+}
+
+/** A live backend whose every call is also written into the cassette `--cassette` names. */
+function recording(live: Backend, options: BackendOptions): Backend {
   const file = options.cassettes?.[0];
-  if (!file) throw new FlotillaError('config', '--record: expected --cassette <file> to write the recordings to');
+  if (!file) throw new FlotillaError('config', '--record: expected --cassette <file> to write the recordings to', { details: { flag: '--record' } });
   return {
+    ...live,
     client: new FixtureModelClient({ cassette: file, mode: 'record', inner: live.client, source: live.description }),
     description: `${live.description}, recording every call into ${file}`,
-    close: live.close,
   };
 }
 
 export function createLiveClient(kind: Exclude<BackendKind, 'fixture'>, options: Pick<BackendOptions, 'host' | 'llamaModels' | 'env'>): Backend & { raw: OllamaModelClient | OpenAICompatibleModelClient | LlamaCppModelClient } {
   if (kind === 'ollama') {
-    const client = new OllamaModelClient({ host: options.host ?? options.env['OLLAMA_HOST'] });
+    const client = new OllamaModelClient({ host: options.host ?? fromEnv(options.env, 'OLLAMA_HOST') });
     return { client, raw: client, description: `ollama at ${client.endpoint}`, close: async () => undefined };
   }
   if (kind === 'openai') {
-    const client = new OpenAICompatibleModelClient({ baseURL: options.host ?? options.env['OPENAI_BASE_URL'] });
+    const client = new OpenAICompatibleModelClient({ baseURL: options.host ?? fromEnv(options.env, 'OPENAI_BASE_URL') });
     return { client, raw: client, description: `openai-compatible server at ${client.endpoint}`, close: async () => undefined };
   }
   const models = options.llamaModels && Object.keys(options.llamaModels).length ? options.llamaModels : llamaModelsFromEnv(options.env);
@@ -87,6 +100,12 @@ export function createLiveClient(kind: Exclude<BackendKind, 'fixture'>, options:
   }
   const client = new LlamaCppModelClient({ models });
   return { client, raw: client, description: `embedded llama.cpp (${Object.keys(models).join(', ')})`, close: () => client.close() };
+}
+
+/** A server address from the environment, checked like --host (the message names the variable). */
+function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name];
+  return value ? urlFlag(name, value) : undefined;
 }
 
 function llamaModelsFromEnv(env: NodeJS.ProcessEnv): Record<string, string> {

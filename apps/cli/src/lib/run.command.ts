@@ -1,95 +1,84 @@
-import { parseArgs } from 'node:util';
-import { FlotillaError, type RunEvent, type RunResult, TOKENS, createFlotillaContainer } from '@flotilla/core';
-import { type CompiledChain, bindChain, formatDiagnostic, loadChain } from '@flotilla/chain';
-import { BACKENDS, type Backend, type BackendKind, createBackend } from './backend';
+import * as fs from 'node:fs';
+import { FlotillaError, type RunEvent, type RunResult, TOKENS, createFlotillaContainer, parseFlags, urlFlag } from '@flotilla/core';
+import { type CompiledChain, bindChain, formatDiagnostic } from '@flotilla/chain';
+import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
+import { BACKENDS, type Backend, type BackendKind, createBackend, resolveFleetConfig } from './backend';
 import type { CliIo } from './cli-io';
 import { EXIT, exitCodeOf } from './exit-codes';
-import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
 import { readInput } from './read-input';
-import { oneOf, parseAliases, parsePairs, positiveNumber } from './flags';
+import { checkTraceDir, oneOf, parseAliases, parseAllowDirs, parsePairs, positiveNumber } from './flags';
+import { CHAIN_FLAGS, CHAIN_FLAGS_USAGE, prepareChain } from './prepare-chain';
+import { describeSchemaShape } from './schema-shape';
 
 export const RUN_USAGE = `flotilla run <chain.yaml> [options]
-
 Input (one of):
-  --input <text|json>     the run input; "-" reads stdin
-  --input-file <file>     .json / .yaml parsed, anything else as text
+  --input <text|json>     the run input; "-" reads stdin (text starting with { [ or " must be valid JSON)
+  --input-file <file>     .json / .yaml parsed, anything else as text (at most 1 MiB, no binary files)
   --set key=value         builds an object input (repeatable)
-
 Backend:
   --backend <name>        fixture (default) | ollama | openai | llama-cpp  (env FLOTILLA_BACKEND)
-  --config <file>         a fleet configuration (@flotilla/router); wins over --backend (env FLOTILLA_CONFIG)
-  --host <url>            ollama / openai server
-  --cassette <file>       fixture cassettes (repeatable; default: cassettes/ next to the chain)
-  --record                call the live backend and record every call into --cassette
+  --host <url>            ollama / openai server (env OLLAMA_HOST / OPENAI_BASE_URL)
+  --cassette <file>       fixture cassettes (repeatable; env FLOTILLA_CASSETTES; default: cassettes/ next to the chain)
+  --record                call the live backend (or --config fleet) and record every call into --cassette
   --gguf name=path        llama-cpp model (repeatable; env FLOTILLA_LLAMA_MODELS)
   --pace instant|recorded fixture replay speed (default instant)
-  --model-alias from=to   model id -> local model, for .prompt files (repeatable)
-
+Chain:
+${CHAIN_FLAGS_USAGE}
 Output:
-  --format auto|text|jsonl  auto: progress and the output on a terminal, JSON lines when piped
+  --format auto|text|jsonl  auto: progress and the output on a terminal, JSON lines when piped;
+                          text: a failed or cancelled run still prints the outputs of the steps that completed
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
-  --trace <dir>           write the run's JSON-lines trace file there (read it with flotilla report)
-
-Exit codes: 0 succeeded, 1 run failed, 2 bad usage / invalid chain or input, 3 no model reachable, 130 cancelled.
+  --trace <dir>           write the run's JSON-lines trace file there (read it with flotilla report);
+                          checked before the run starts
+Exit codes: 0 succeeded, 1 run failed, 2 bad usage / invalid chain, configuration or input,
+3 no model reachable, 130 cancelled (Ctrl-C), 143 cancelled (SIGTERM). docs/errors.md maps each error kind.
 `;
 
 export async function runCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      input: { type: 'string' },
-      'input-file': { type: 'string' },
-      set: { type: 'string', multiple: true },
-      backend: { type: 'string' },
-      config: { type: 'string' },
-      host: { type: 'string' },
-      cassette: { type: 'string', multiple: true },
-      record: { type: 'boolean', default: false },
-      gguf: { type: 'string', multiple: true },
-      pace: { type: 'string' },
-      'model-alias': { type: 'string', multiple: true },
-      format: { type: 'string' },
-      trace: { type: 'string' },
-      'deadline-ms': { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
+  const { values, positionals } = parseFlags('flotilla run', argv, {
+    ...CHAIN_FLAGS,
+    input: { type: 'string' },
+    'input-file': { type: 'string' },
+    set: { type: 'string', multiple: true },
+    host: { type: 'string' },
+    cassette: { type: 'string', multiple: true },
+    record: { type: 'boolean', default: false },
+    gguf: { type: 'string', multiple: true },
+    pace: { type: 'string' },
+    format: { type: 'string' },
+    trace: { type: 'string' },
+    'deadline-ms': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     io.stdout.write(RUN_USAGE);
     return EXIT.ok;
   }
   const file = positionals[0];
-  if (!file || positionals.length > 1) throw new FlotillaError('config', 'flotilla run: expected one chain file. See flotilla run --help.');
+  if (!file || positionals.length > 1) {
+    throw new FlotillaError('config', `flotilla run: expected one chain file, got ${positionals.length === 0 ? 'none' : positionals.length} (see flotilla run --help)`);
+  }
   const format = oneOf('--format', values.format ?? 'auto', ['auto', 'text', 'jsonl'] as const);
   const jsonl = format === 'jsonl' || (format === 'auto' && !io.stdout.isTTY);
-  const backendKind = values.backend === undefined ? undefined : oneOf('--backend', values.backend, BACKENDS);
+  const backendKind = values.backend === undefined ? undefined : (oneOf('--backend', values.backend, BACKENDS) as BackendKind);
   const deadlineMs = values['deadline-ms'] === undefined ? undefined : positiveNumber('--deadline-ms', values['deadline-ms']);
+  const pace = values.pace === undefined ? undefined : oneOf('--pace', values.pace, ['instant', 'recorded'] as const);
+  const host = values.host === undefined ? undefined : urlFlag('--host', values.host);
+  const llamaModels = parsePairs('--gguf', values.gguf);
+  const fleet = io.client ? undefined : resolveFleetConfig({ config: values.config, backend: backendKind, env: io.env });
+  checkBackendFlags({ fleet: fleet !== undefined, kind: backendKind ?? 'fixture', host, record: values.record, cassettes: values.cassette, llamaModels, pace, injected: io.client !== undefined });
+  if (values.trace !== undefined) checkTraceDir(values.trace);
 
-  const compiled = await loadChain(file, { modelAliases: parseAliases(values['model-alias']) });
+  const compiled = await prepareChain(file, { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet });
   for (const w of compiled.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
   const input = await readInput(
     { input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' },
     io.stdin,
   );
-  checkInput(compiled, input, file);
-
+  checkInput(compiled, input, file, inputSource(values));
   const backend: Backend = io.client
     ? { client: io.client, description: io.client.name ?? 'injected client', close: async () => undefined }
-    : await createBackend(
-        {
-          backend: backendKind as BackendKind | undefined,
-          host: values.host,
-          cassettes: values.cassette,
-          record: values.record,
-          llamaModels: parsePairs('--gguf', values.gguf),
-          config: values.config,
-          pace: values.pace === undefined ? undefined : oneOf('--pace', values.pace, ['instant', 'recorded'] as const),
-          env: io.env,
-        },
-        file,
-      );
+    : await createBackend({ backend: backendKind, host, cassettes: values.cassette, record: values.record, llamaModels, config: values.config, pace, env: io.env }, file, fleet);
   try {
     const container = createFlotillaContainer({ client: backend.client, config: backend.config });
     bindChain(container, compiled);
@@ -118,20 +107,74 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function checkInput(compiled: CompiledChain, input: unknown, file: string): void {
+interface BackendFlags {
+  fleet: boolean;
+  kind: BackendKind;
+  host?: string;
+  record: boolean;
+  cassettes?: string[];
+  llamaModels?: Record<string, string>;
+  pace?: string;
+  injected: boolean;
+}
+
+/** A flag the chosen backend would ignore is refused: a run must not quietly do something else than asked. */
+function checkBackendFlags(f: BackendFlags): void {
+  if (f.injected) return;
+  const refuse = (flag: string, why: string) => {
+    throw new FlotillaError('config', `${flag}: ${why}`, { details: { flag } });
+  };
+  const live = f.fleet || f.kind !== 'fixture';
+  if (f.record && !live) refuse('--record', 'records the calls of a live backend, and this run replays cassettes (fixture); add --backend ollama|openai|llama-cpp (or --config <fleet file>) and --cassette <file to write>');
+  if (f.host !== undefined && (f.fleet || (f.kind !== 'ollama' && f.kind !== 'openai'))) refuse('--host', f.fleet ? 'not used with a fleet configuration (its endpoints name their servers)' : `only for --backend ollama or openai (this run uses ${f.kind})`);
+  if (f.llamaModels && (f.fleet || f.kind !== 'llama-cpp')) refuse('--gguf', f.fleet ? 'not used with a fleet configuration (llama-cpp endpoints list modelPaths)' : `only for --backend llama-cpp (this run uses ${f.kind})`);
+  if (f.pace !== undefined && live) refuse('--pace', 'only for replaying cassettes (--backend fixture)');
+  if (f.cassettes?.length && live && !f.record) refuse('--cassette', 'a live backend does not replay cassettes; add --record to record into it, or use --backend fixture to replay it');
+  if (!live) for (const c of f.cassettes ?? []) if (!isFile(c)) refuse('--cassette', `${c}: no such file to replay; record one first with --backend ollama|openai|llama-cpp --record --cassette ${c}`);
+  for (const [name, file] of Object.entries(f.llamaModels ?? {})) if (!isFile(file)) refuse('--gguf', `${name}=${file}: no such GGUF file`);
+}
+
+function isFile(file: string): boolean {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function checkInput(compiled: CompiledChain, input: unknown, file: string, from: string): void {
   if (!compiled.input) return;
-  if (input === undefined) throw new FlotillaError('config', `${file}: the chain needs an input (${JSON.stringify(compiled.input.jsonSchema)}); pass --input, --input-file or --set`);
+  const at = compiled.inputAt ? `${compiled.inputAt.file}:${compiled.inputAt.line}:${compiled.inputAt.col}` : file;
+  const shape = describeSchemaShape(compiled.input.jsonSchema);
+  if (input === undefined) throw new FlotillaError('config', `${at}: the chain needs an input: ${shape}; pass --input, --input-file or --set`);
   const r = compiled.input.parse(input);
-  if (!r.ok) throw new FlotillaError('config', `input does not match the chain's input schema (${file}): ${r.error}`);
+  if (!r.ok) throw new FlotillaError('config', `${from}: the input does not match the chain's input schema (${at}: ${shape}): ${r.error}`);
+}
+
+/** The flag the input came from, for messages. */
+function inputSource(values: { input?: string; 'input-file'?: string; set?: string[] }): string {
+  if (values['input-file'] !== undefined) return `--input-file ${values['input-file']}`;
+  if (values.set?.length) return '--set';
+  return values.input === '-' ? '--input -' : '--input';
 }
 
 function report(result: RunResult, io: CliIo): void {
   const calls = result.steps.filter((s) => s.call).length;
   if (result.status === 'succeeded') {
     const out = result.output;
-    if (out !== undefined) io.stdout.write(`${typeof out === 'string' ? out : JSON.stringify(out, null, 2)}\n`);
-  } else if (result.error) {
-    io.stderr.write(`run ${result.status}: ${result.error.kind}: ${result.error.message}\n`);
+    if (out !== undefined) io.stdout.write(`${show(out)}\n`);
+  } else {
+    // What the run produced before it failed is kept: each agent call that completed, in order.
+    const done = result.steps.filter((s) => s.call);
+    if (done.length > 0) {
+      io.stdout.write(`${result.status} run: the output of the ${done.length} step(s) that completed\n`);
+      for (const s of done) io.stdout.write(`── ${s.step} (agent ${s.call!.agent}, ${s.call!.model}) ──\n${show(s.output)}\n`);
+    }
+    if (result.error) io.stderr.write(`run ${result.status}: ${result.error.kind}: ${result.error.message}\n`);
   }
   io.stderr.write(`${result.status} — ${calls} model call(s), ${result.usage.promptTokens + result.usage.completionTokens} tokens, ${(result.durationMs / 1000).toFixed(2)} s\n`);
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value, null, 2);
 }

@@ -1,34 +1,42 @@
-import { parseArgs } from 'node:util';
-import { FlotillaError } from '@flotilla/core';
-import { diagnosticsOf, formatDiagnostic, loadChain } from '@flotilla/chain';
+import { FlotillaError, parseFlags } from '@flotilla/core';
+import { diagnosticsOf, formatDiagnostic } from '@flotilla/chain';
+import { BACKENDS, type BackendKind, resolveFleetConfig } from './backend';
 import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
-import { oneOf, parseAliases } from './flags';
+import { oneOf, parseAliases, parseAllowDirs } from './flags';
+import { CHAIN_FLAGS, CHAIN_FLAGS_USAGE, prepareChain } from './prepare-chain';
 
-export const VALIDATE_USAGE = `flotilla validate <chain.yaml>... [--format text|json] [--model-alias from=to]
-
-Checks chain files without running them: schema, agents, references, cycles, unreachable
-steps, schema mismatches between connected steps. Every problem as file:line:col.
-Exit codes: 0 valid (warnings allowed), 1 problems found, 2 bad usage.
+export const VALIDATE_USAGE = `flotilla validate <chain.yaml>... [options]
+Checks chain files without running them, with the options and environment \`run\` takes:
+schema, agents, references, cycles, unreachable steps, schema mismatches between connected
+steps, template variables, .prompt front matter and sampling values, file: references,
+and that every agent has a model under the configuration. Refuses exactly what \`run\` with
+the same options refuses before its first model call. Every problem as file:line:col.
+  --format text|json      json: one object per chain file
+  --backend <name>        as for run (env FLOTILLA_BACKEND)
+${CHAIN_FLAGS_USAGE}
+Exit codes: 0 valid (warnings allowed), 1 problems found, 2 bad usage or configuration.
 `;
 
 export async function validateCommand(argv: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: { format: { type: 'string' }, 'model-alias': { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } },
+  const { values, positionals } = parseFlags('flotilla validate', argv, {
+    ...CHAIN_FLAGS,
+    format: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
     io.stdout.write(VALIDATE_USAGE);
     return EXIT.ok;
   }
-  if (positionals.length === 0) throw new FlotillaError('config', 'flotilla validate: expected at least one chain file');
+  if (positionals.length === 0) throw new FlotillaError('config', 'flotilla validate: expected at least one chain file (see flotilla validate --help)');
   const json = oneOf('--format', values.format ?? 'text', ['text', 'json'] as const) === 'json';
+  const backend = values.backend === undefined ? undefined : oneOf('--backend', values.backend, BACKENDS);
+  const fleet = resolveFleetConfig({ config: values.config, backend: backend as BackendKind | undefined, env: io.env });
+  const options = { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet };
   let failed = false;
   for (const file of positionals) {
     try {
-      const compiled = await loadChain(file, { modelAliases: parseAliases(values['model-alias']) });
+      const compiled = await prepareChain(file, options);
       if (json) io.stdout.write(`${JSON.stringify({ file, valid: true, chain: compiled.chain.name, agents: compiled.agents.length, diagnostics: compiled.warnings })}\n`);
       else {
         for (const w of compiled.warnings) io.stdout.write(`${formatDiagnostic(w)}\n`);
@@ -40,7 +48,8 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
       failed = true;
       if (json) io.stdout.write(`${JSON.stringify({ file, valid: false, diagnostics })}\n`);
       else {
-        for (const d of diagnostics) io.stdout.write(`${formatDiagnostic(d)}\n`);
+        // Errors first (what run would print), then warnings.
+        for (const d of [...diagnostics.filter((x) => x.severity === 'error'), ...diagnostics.filter((x) => x.severity !== 'error')]) io.stdout.write(`${formatDiagnostic(d)}\n`);
         io.stdout.write(`${file}: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)\n`);
       }
     }

@@ -17,6 +17,8 @@ export interface DemoBackend {
   description: string;
   /** Per-agent models from a fleet configuration file. */
   config?: FlotillaConfig;
+  /** Set when the calls are replayed from cassettes (not a live model), at this pace. */
+  replay?: DemoOptions['pace'];
   /** Probes the fleet before the run; stops what it started after. */
   start?(): Promise<void>;
   close?(): Promise<void>;
@@ -43,7 +45,7 @@ export function createBackend(options: DemoOptions): DemoBackend {
     const notes = [...new Set(cassettes.map((f) => loadCassette(f).note).filter(Boolean))];
     const client = new FixtureModelClient({ cassette: cassettes, pace: options.pace, speed: options.speed });
     const what = notes.length ? notes.join('; ') : 'recorded cassettes';
-    return { client, description: `fixture: replaying ${cassettes.length} cassette(s), ${options.pace} pace (${what})` };
+    return { client, replay: options.pace, description: `fixture: replaying ${cassettes.length} cassette(s), ${options.pace} pace (${what})` };
   }
   const live = createLiveClient(options);
   if (!options.record) return live;

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { FlotillaError } from '@flotilla/core';
+import { FlotillaError, numberFlag, oneOfFlag, parseFlags, urlFlag } from '@flotilla/core';
 
 export const BACKENDS = ['fixture', 'ollama', 'openai', 'llama-cpp'] as const;
 export type Backend = (typeof BACKENDS)[number];
@@ -38,6 +37,7 @@ export interface DemoOptions {
 export const USAGE = `flotilla demo: the manager -> workers -> reviewer pipeline
 
 Usage: npm run demo -- [options]
+       npm run -s demo -- --json    (-s: npm prints no banner, so stdout is the JSON alone)
 
   --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
   --backend <name>        fixture (default) | ollama | openai | llama-cpp   (env FLOTILLA_BACKEND)
@@ -45,7 +45,8 @@ Usage: npm run demo -- [options]
                           (or FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,... for several)
   --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
   --config <file>         fleet configuration (YAML/JSON): route through several servers (env FLOTILLA_CONFIG)
-  --cassette <file>       cassette to replay or record (repeatable; default: the shipped ones)
+  --cassette <file>       cassette to replay or record (repeatable; env FLOTILLA_CASSETTES=a.json,b.json;
+                          default: the shipped ones)
   --record                call the live backend and record every call into --cassette
   --pace <instant|recorded>  replay speed for fixtures (default: recorded on a terminal)
   --speed <factor>        speed-up for recorded pace (default 4)
@@ -55,49 +56,46 @@ Usage: npm run demo -- [options]
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
   --json                  one JSON object on stdout; progress goes to stderr
   -h, --help
+Exit codes: 0 approved run, 1 failed or not approved, 2 bad usage or configuration,
+130 cancelled (Ctrl-C), 143 cancelled (SIGTERM).
 `;
 
 /** Parses and checks the command line; every problem is a `config` FlotillaError naming the flag. */
 export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = process.env, isTty = false): DemoOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        objective: { type: 'string' },
-        backend: { type: 'string' },
-        host: { type: 'string' },
-        config: { type: 'string' },
-        model: { type: 'string' },
-        cassette: { type: 'string', multiple: true },
-        record: { type: 'boolean', default: false },
-        pace: { type: 'string' },
-        speed: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'manager-model': { type: 'string' },
-        'worker-model': { type: 'string' },
-        'reviewer-model': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-rounds': { type: 'string' },
-        'deadline-ms': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }));
-  } catch (cause) {
-    throw new FlotillaError('config', `command line: ${(cause as Error).message}. See --help.`, { cause });
-  }
+  const { values } = parseFlags(
+    'npm run demo --',
+    argv,
+    {
+      objective: { type: 'string' },
+      backend: { type: 'string' },
+      host: { type: 'string' },
+      config: { type: 'string' },
+      model: { type: 'string' },
+      cassette: { type: 'string', multiple: true },
+      record: { type: 'boolean', default: false },
+      pace: { type: 'string' },
+      speed: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'manager-model': { type: 'string' },
+      'worker-model': { type: 'string' },
+      'reviewer-model': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-rounds': { type: 'string' },
+      'deadline-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
   const backend = oneOf('--backend', values.backend ?? env['FLOTILLA_BACKEND'] ?? 'fixture', BACKENDS);
   const json = values.json ?? false;
   const options: DemoOptions = {
     objective: values.objective ?? DEFAULT_OBJECTIVE,
     backend,
-    host: values.host ?? (backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined),
+    host: values.host !== undefined ? urlFlag('--host', values.host) : backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined,
     config: values.config ?? (values.backend === undefined ? env['FLOTILLA_CONFIG'] || undefined : undefined),
     llamaModels: env['FLOTILLA_LLAMA_MODELS'],
     llamaModel: values.model,
-    cassettes: values.cassette,
+    cassettes: values.cassette ?? (values.record ? undefined : cassettesFromEnv(env)),
     record: values.record ?? false,
     pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),
     speed: number('--speed', values.speed, 4),
@@ -107,7 +105,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     reviewerModel: values['reviewer-model'],
     concurrency: number('--concurrency', values.concurrency, 5, true),
     maxRounds: number('--max-rounds', values['max-rounds'], 2, true),
-    deadlineMs: values['deadline-ms'] === undefined ? undefined : number('--deadline-ms', values['deadline-ms'], 0),
+    deadlineMs: values['deadline-ms'] === undefined ? undefined : numberFlag('--deadline-ms', values['deadline-ms']),
     help: values.help ?? false,
   };
   if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
@@ -131,16 +129,14 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
   return options;
 }
 
-function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new FlotillaError('config', `${flag}: expected one of ${allowed.join(', ')}, got "${value}"`);
-}
+const oneOf = oneOfFlag;
 
 function number(flag: string, raw: string | undefined, fallback: number, integer = false): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new FlotillaError('config', `${flag}: expected a ${integer ? 'whole ' : ''}number > 0, got "${raw}"`);
-  }
-  return n;
+  return raw === undefined ? fallback : numberFlag(flag, raw, { integer });
+}
+
+/** FLOTILLA_CASSETTES=a.json,b.json (docs/deployment.md): the cassettes to replay when --cassette is not given. */
+function cassettesFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  const list = (env['FLOTILLA_CASSETTES'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return list.length > 0 ? list : undefined;
 }

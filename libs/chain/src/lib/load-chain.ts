@@ -1,10 +1,12 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { AgentClass, Chain, OutputSchema } from '@flotilla/core';
 import { dataSchema } from './validate/data-schema';
 import { type ChainDiagnostic, chainInvalid } from './parse/chain-diagnostic';
 import { parseChain } from './parse/parse-chain';
-import { type SourceLimits, resolveSourceLimits } from './parse/source-limits';
+import type { SourceLimits } from './parse/source-limits';
+import type { SourcePosition } from './parse/chain-diagnostic';
+import { readSourceText } from './parse/read-source';
+import { resolveFileReference } from './parse/file-reference';
 import type { ResolvedAgent } from './agents/resolved-agent';
 import { resolveInlineAgent } from './agents/inline-agent';
 import { loadPromptFileAgent } from './agents/prompt-file-agent';
@@ -14,8 +16,16 @@ export interface LoadChainOptions {
   limits?: SourceLimits;
   /** Model aliases from the configuration; the chain file's own `modelAliases` take precedence. */
   modelAliases?: Readonly<Record<string, string>>;
-  /** Directory `.prompt` files resolve against. @default the chain file's directory */
+  /**
+   * Directory `file:` references resolve against, and must stay inside (after `..` and
+   * symbolic links). @default the chain file's directory
+   */
   baseDir?: string;
+  /**
+   * Further directories `file:` references may point into, named explicitly by the user
+   * (`flotilla --allow-dir`). Nothing outside `baseDir` and these is read. @default []
+   */
+  allowDirs?: readonly string[];
   /**
    * Agents bound in code on the same container (`@Agent` classes) that steps may call by
    * name besides the file's own; their input and output are not checked statically.
@@ -32,25 +42,19 @@ export interface CompiledChain {
   agents: AgentClass[];
   /** The declared run input schema, to check an input before the run. */
   input?: OutputSchema<unknown>;
+  /** Where the input schema is declared, for messages about a run input. */
+  inputAt?: SourcePosition;
   /** Warnings (unused agents, unreachable steps); errors throw instead. */
   warnings: ChainDiagnostic[];
+  /** Where each declared agent is declared (its key in the chain file), for later checks' messages. */
+  agentPositions: Readonly<Record<string, SourcePosition>>;
 }
 
 /** Reads, checks and compiles a chain file. Throws a `config` FlotillaError listing every problem with file:line:col. */
 export async function loadChain(file: string, options: LoadChainOptions = {}): Promise<CompiledChain> {
-  const lim = resolveSourceLimits(options.limits);
-  let text: string;
-  try {
-    const stat = await fs.stat(file);
-    if (stat.size > lim.maxBytes) {
-      throw chainInvalid([{ file, line: 1, col: 1, severity: 'error', code: 'tooLarge', message: `file is ${stat.size} bytes; expected at most ${lim.maxBytes}`, hint: 'split the chain, or raise the limit if the file is trusted' }]);
-    }
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as { kind?: string }).kind === 'config') throw e;
-    throw chainInvalid([{ file, line: 1, col: 1, severity: 'error', code: 'missingFile', message: `cannot read the chain file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }]);
-  }
-  return compileChainSource(text, file, { baseDir: path.dirname(file), ...options });
+  const read = await readSourceText(file, 'chain file', options.limits);
+  if ('diagnostic' in read) throw chainInvalid([read.diagnostic]);
+  return compileChainSource(read.text, file, { baseDir: path.dirname(file), ...options });
 }
 
 /** Like `loadChain`, from text already read (`file` names it in messages). */
@@ -63,15 +67,15 @@ export async function compileChainSource(text: string, file: string, options: Lo
   const baseDir = options.baseDir ?? path.dirname(file);
   await Promise.all(
     Object.entries(parsed.data.agents).map(async ([name, decl]) => {
-      const r =
-        'file' in decl
-          ? await loadPromptFileAgent(name, path.resolve(baseDir, decl.file), {
-              modelAliases: aliases,
-              limits: options.limits,
-              overrides: withoutFile(decl),
-              referencedAt: parsed.source.position(['agents', name, 'file']),
-            })
-          : resolveInlineAgent(name, decl, parsed.source, aliases);
+      let r;
+      if ('file' in decl) {
+        const referencedAt = parsed.source.position(['agents', name, 'file']);
+        const target = await resolveFileReference(decl.file, baseDir, options.allowDirs);
+        r =
+          'problem' in target
+            ? { diagnostics: [{ ...referencedAt, severity: 'error' as const, code: 'fileOutside', message: `agent "${name}": file: ${target.problem}`, hint: target.hint }] }
+            : await loadPromptFileAgent(name, target.file, { modelAliases: aliases, limits: options.limits, overrides: withoutFile(decl), referencedAt });
+      } else r = resolveInlineAgent(name, decl, parsed.source, aliases);
       problems.push(...r.diagnostics);
       if (r.agent) agents.set(name, r.agent);
     }),
@@ -94,7 +98,9 @@ export async function compileChainSource(text: string, file: string, options: Lo
   const compiled = compiler.compile();
   const all = [...problems, ...compiled.diagnostics].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
   if (all.some((d) => d.severity === 'error')) throw chainInvalid(all);
-  return { file, chain: compiled.chain, agents: compiled.agents, input, warnings: all };
+  const agentPositions = Object.fromEntries(Object.keys(parsed.data.agents).map((name) => [name, agents.get(name)?.declaredAt ?? parsed.source.position(['agents', name])]));
+  const inputAt = parsed.data.input ? parsed.source.position(['input']) : undefined;
+  return { file, chain: compiled.chain, agents: compiled.agents, input, inputAt, warnings: all, agentPositions };
 }
 
 function withoutFile<T extends { file: string }>(decl: T): Omit<T, 'file'> {

@@ -88,7 +88,17 @@ describe('variant report', () => {
     expect((page.match(/class="run"/g) ?? []).length).toBe(6);
     expect(await reportCommand([], io)).toBe(2);
     expect(await reportCommand(['--min-runs', 'x', files[0]!], io)).toBe(2);
-    expect(err.join('')).toContain('--min-runs: expected a whole number > 0, got "x"');
+    expect(err.join('')).toContain('--min-runs: expected a whole number >= 1, got "x"');
+    // --flag=value as flotilla run takes it; values out of range and unknown flags refused, naming the flag.
+    out.length = 0;
+    expect(await reportCommand([dir, '--json', '--min-runs=3', '--alpha=0.1'], io)).toBe(0);
+    expect(JSON.parse(out.join('')).agents[0].comparisons[0].latency.alpha).toBeCloseTo(0.1);
+    expect(await reportCommand([dir, '--alpha', '7'], io)).toBe(2);
+    expect(err.join('')).toContain('--alpha: expected a number > 0 and < 1, got "7"');
+    expect(await reportCommand([dir, '--jsno'], io)).toBe(2);
+    expect(err.join('')).toContain('--jsno: unknown flag for flotilla report; did you mean --json?');
+    expect(await reportCommand([dir, '--html', dir], io)).toBe(2);
+    expect(err.join('')).toContain(`--html ${dir}: is a directory; expected the path of an .html file to write`);
 
     const child = spawn(process.execPath, [join(ROOT, 'tools/scripts/run-ts.cjs'), 'libs/observability/src/bin/flotilla-report.ts', ...files], { cwd: ROOT });
     let stdout = '';

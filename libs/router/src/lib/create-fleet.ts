@@ -1,5 +1,6 @@
 import type { FlotillaConfig } from '@flotilla/core';
 import type { EndpointConfig, RouterConfig } from './config/router-config.schema';
+import { flotillaConfigOf } from './config/flotilla-config-of';
 import { EndpointState } from './endpoints/endpoint-state';
 import { createEndpointClient } from './endpoints/create-endpoint-client';
 import { FleetRouter } from './fleet-router';
@@ -44,9 +45,7 @@ export function createFleetFromConfig(config: RouterConfig, options: CreateFleet
       router.attachStarter(instance);
       return instance;
     });
-  const flotillaConfig: FlotillaConfig = {
-    agents: Object.fromEntries(Object.entries(config.agents).map(([name, a]) => [name, { model: a.model }])),
-  };
+  const flotillaConfig = flotillaConfigOf(config);
   return {
     router,
     flotillaConfig,

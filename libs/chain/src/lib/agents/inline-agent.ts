@@ -5,7 +5,7 @@ import type { PathSegment, YamlSource } from '../parse/yaml-source';
 import { checkTemplate, compileTemplate } from '../template/template-engine';
 import { STRING } from '../validate/static-type';
 import { dataSchema } from '../validate/data-schema';
-import { type AgentResolution, agentOptions } from './resolved-agent';
+import { type AgentResolution, agentOptions, templateReads } from './resolved-agent';
 
 /** An agent declared inline in a chain file: templates checked, schemas checked against the portable subset. */
 export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: YamlSource, aliases: Readonly<Record<string, string>>): AgentResolution {
@@ -27,13 +27,20 @@ export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: 
     try {
       return key === 'input' ? dataSchema(s, `agent "${name}" input schema`) : jsonSchema(s, `agent "${name}" output schema`);
     } catch (e) {
-      err([...path, key], 'schema', FlotillaError.is(e) ? e.message : String(e), 'keep to the portable subset: every property required, additionalProperties: false (docs/json-schema-subset.md)');
+      const portability = FlotillaError.is(e) && Array.isArray(e.details['violations']);
+      err([...path, key], 'schema', FlotillaError.is(e) ? e.message : String(e), portability ? 'keep to the portable subset: every property required, additionalProperties: false (docs/json-schema-subset.md)' : 'fix the JSON Schema (docs/json-schema-subset.md shows the forms output schemas use)');
       return undefined;
     }
   };
   const input = schema('input');
   const output = schema('output');
   if (diagnostics.length > 0) return { diagnostics };
+  const reads = (['system', 'prompt'] as const).flatMap((key) => {
+    const text = decl[key];
+    if (text === undefined) return [];
+    const start = source.position([...path, key]);
+    return templateReads(text, (line) => (line === 1 && blockLine(source, [...path, key], 1) === 0 ? start : { ...start, line: start.line + blockLine(source, [...path, key], line), col: 1 }));
+  });
   const model = decl.model === undefined ? undefined : (aliases[decl.model] ?? decl.model);
   return {
     agent: {
@@ -48,6 +55,7 @@ export function resolveInlineAgent(name: string, decl: InlineAgentDecl, source: 
       inputType: input?.jsonSchema,
       outputType: output?.jsonSchema ?? STRING,
       declaredAt: source.position(path),
+      templateReads: reads,
     },
     diagnostics,
   };

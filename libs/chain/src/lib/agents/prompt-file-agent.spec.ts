@@ -141,4 +141,66 @@ steps:
     expect(d[0]).toMatchObject({ line: 7, code: 'schemaMismatch' });
     expect(d[0]!.message).toContain('missing required property "points"');
   });
+
+  it('Picoschema (enum) fields are string enums, in input and output schemas', async () => {
+    const file = write('mood.prompt', '---\nmodel: m\ninput:\n  schema:\n    mood(enum): [happy, sad]\noutput:\n  schema:\n    text: string\n    tone(enum, how it sounds): [warm, dry]\n---\nWrite something {{mood}}.\n');
+    const { agent, diagnostics } = await loadPromptFileAgent('m', file);
+    expect(diagnostics).toEqual([]);
+    expect(readAgentMetadata(chainAgentClass(agent!.spec)).options.output!.jsonSchema).toEqual({
+      type: 'object',
+      properties: { text: { type: 'string' }, tone: { type: 'string', enum: ['warm', 'dry'], description: 'how it sounds' } },
+      required: ['text', 'tone'],
+      additionalProperties: false,
+    });
+    expect(agent!.spec.input!.parse({ mood: 'happy' }).ok).toBe(true);
+    expect(agent!.spec.input!.parse({ mood: 'angry' }).ok).toBe(false);
+  });
+
+  it('every key Dotprompt reserves, and namespaced extension keys, are accepted; an unknown key is refused where it is', async () => {
+    const all = write('all.prompt', '---\nname: n\nvariant: v\nversion: "1"\ndescription: d\nmodel: m\ntools: []\ntoolDefs: []\nconfig: {}\ninput: { schema: { x: string } }\noutput: { format: text }\nraw: {}\next: {}\nmyorg.owner: ada\n---\nSay {{x}}\n');
+    expect((await loadPromptFileAgent('a', all)).diagnostics).toEqual([]);
+    const typo = write('typo.prompt', '---\nmodle: m\n---\nSay hi\n');
+    expect((await loadPromptFileAgent('t', typo)).diagnostics).toEqual([
+      expect.objectContaining({ file: typo, line: 2, col: 1, code: 'unknownKey', message: expect.stringContaining('unknown key "modle"'), hint: 'did you mean "model"?' }),
+    ]);
+  });
+
+  it('sampling values are checked and config keys must map to Flotilla options', async () => {
+    const bad = write('bad.prompt', '---\nmodel: m\nconfig:\n  temperature: hot\n  maxOutputTokens: -5\n  safetySettings: []\n---\nSay hi\n');
+    const d = (await loadPromptFileAgent('b', bad)).diagnostics;
+    expect(d.map((x) => `${x.line}:${x.col} ${x.message}`).sort()).toEqual([
+      '4:16 config.temperature: expected a number, got "hot"',
+      '5:20 config.maxOutputTokens: expected a number >= 1, got -5',
+      expect.stringMatching(/^6:3 config: "safetySettings" is not a sampling option Flotilla knows; expected one of temperature, /),
+    ]);
+    const ok = write('ok.prompt', '---\nmodel: m\nconfig: { temperature: 0.2, numCtx: 4096, stopSequences: [x] }\n---\nSay hi\n');
+    const { agent } = await loadPromptFileAgent('o', ok);
+    expect(readAgentMetadata(chainAgentClass(agent!.spec)).options.options).toEqual({ temperature: 0.2, numCtx: 4096, stop: ['x'] });
+  });
+
+  it('output.format: json without a schema is refused (not silently plain text); wrong front matter types are said', async () => {
+    const file = write('json.prompt', '---\nmodel: m\noutput:\n  format: json\n---\nSay hi\n');
+    expect((await loadPromptFileAgent('j', file)).diagnostics).toEqual([expect.objectContaining({ line: 4, code: 'schema', message: expect.stringContaining('output.format: json needs output.schema') })]);
+    const typed = write('typed.prompt', '---\nmodel: 5\noutput: { format: yaml }\n---\nSay hi\n');
+    expect((await loadPromptFileAgent('t', typed)).diagnostics.map((x) => x.message)).toEqual([
+      'front matter model: expected a string, got 5',
+      'front matter output.format: expected one of "json", "text", got "yaml"',
+    ]);
+  });
+
+  it('an invalid schema is reported as invalid, not as a portability problem', async () => {
+    const file = write('schema.prompt', '---\nmodel: m\noutput:\n  schema: { type: object, required: text, properties: { text: { type: string } } }\n---\nSay hi\n');
+    const [d] = (await loadPromptFileAgent('s', file)).diagnostics;
+    expect(d).toMatchObject({ line: 4, col: 3, message: expect.stringContaining('invalid JSON Schema: #/required must be array, got "text"') });
+    expect(d!.message + d!.hint).not.toContain('portable');
+    const pico = write('pico.prompt', '---\nmodel: m\ninput:\n  schema: { topic: string }\noutput:\n  schema: { text: strin }\n---\nSay {{topic}}\n');
+    expect((await loadPromptFileAgent('p', pico)).diagnostics).toEqual([expect.objectContaining({ line: 6, col: 3, message: "front matter output.schema: Picoschema: could not find schema with name 'strin'" })]);
+  });
+
+  it('a template variable that is not in the prompt\'s input schema is refused at its line; {{#if}}-guarded names are allowed', async () => {
+    const file = write('vars.prompt', '---\nmodel: m\ninput:\n  schema:\n    topic: string\n---\nWrite about {{topc}}.\n{{#if extra}}Also {{extra}}{{/if}}\n');
+    const chain = write('chain.yaml', 'name: c\nagents:\n  w: { file: vars.prompt }\nsteps:\n  - call: w\n    input: { topic: "${input}" }\n');
+    const d = await loadChain(chain).then(() => [], diagnosticsOf);
+    expect(d).toEqual([expect.objectContaining({ file, line: 7, code: 'templateInput', message: 'agent "w" reads {{topc}}, which is not in its input schema; it has "topic"', hint: 'did you mean {{topic}}?' })]);
+  });
 });

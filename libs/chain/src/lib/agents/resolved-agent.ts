@@ -1,6 +1,7 @@
 import type { AgentOptions, OutputSchema } from '@flotilla/core';
 import type { ChainDiagnostic, SourcePosition } from '../parse/chain-diagnostic';
 import type { StaticType } from '../validate/static-type';
+import { templateRootNames } from '../template/template-engine';
 import type { ChainAgentSpec } from './chain-agent.factory';
 
 /** A declared agent, ready to become a class: its spec and what the validator knows of its types. */
@@ -12,6 +13,25 @@ export interface ResolvedAgent {
   /** The reply: the output schema, or a string. */
   outputType: StaticType;
   declaredAt: SourcePosition;
+  /** Names the agent's templates read from the call input (`{{topic}}`), where each is read; `{{#if name}}` guards left out. */
+  templateReads: TemplateRead[];
+}
+
+export interface TemplateRead {
+  name: string;
+  at: SourcePosition;
+}
+
+/** The names a template reads from its input that the template does not guard with `{{#if}}`. */
+export function templateReads(source: string, at: (templateLine: number) => SourcePosition): TemplateRead[] {
+  let roots: { name: string; line: number; guarded: boolean }[];
+  try {
+    roots = templateRootNames(source);
+  } catch {
+    return []; // a template that does not parse is reported by checkTemplate
+  }
+  const seen = new Set<string>();
+  return roots.filter((r) => !r.guarded && r.name !== 'this' && !seen.has(r.name) && seen.add(r.name)).map((r) => ({ name: r.name, at: at(r.line) }));
 }
 
 export interface AgentResolution {

@@ -2,6 +2,7 @@ import { Agent, type FlotillaAgent, TOKENS, createFlotillaContainer } from '@flo
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { type ChainDiagnostic, diagnosticsOf } from '../parse/chain-diagnostic';
 import { type CompiledChain, compileChainSource } from '../load-chain';
+import { checkAgentModels } from '../validate/agent-models';
 
 const AGENTS = `
 name: test
@@ -132,6 +133,37 @@ describe('chain validation before anything runs', () => {
   it('reports every problem at once, in file order', async () => {
     const list = await problems('  - call: nope\n  - value: "${missing}"\n');
     expect(list.map((d) => d.code)).toEqual(['unknownAgent', 'undefinedReference']);
+  });
+});
+
+describe('template variables and models, checked before the first model call', () => {
+  const ONE = `name: t
+agents:
+  w: { model: m, prompt: "Write about {{topic}} for {{audience}}" }
+  s: { prompt: "Say {{this}}" }
+`;
+  it('a template variable that the step does not pass is refused at the step (today it would render empty)', async () => {
+    const steps = '  - call: w\n    input: { title: "${input}", audience: kids }\n';
+    const list = await problems(steps, ONE);
+    expect(list).toEqual([
+      expect.objectContaining({ line: 7, code: 'templateInput', message: 'agent "w" reads {{topic}} (chain.yaml:3), but the input this step passes has no "topic"; it has "title", "audience"' }),
+    ]);
+    const scalar = await problems('  - value: hello\n  - call: w\n', ONE);
+    expect(scalar.map((d) => d.message)).toEqual([
+      expect.stringContaining('reads {{topic}} (chain.yaml:3), but the input this step passes has no "topic"; it is a string; a template reads such an input as {{this}}'),
+      expect.stringContaining('reads {{audience}}'),
+    ]);
+    expect(await problems('  - call: w\n    input: { topic: x, audience: y }\n', ONE)).toEqual([expect.objectContaining({ code: 'unusedAgent' })]);
+  });
+
+  it('an agent with no model under the configuration is refused where it is declared, saying where to set one', async () => {
+    const compiled = await compileChainSource(`${ONE}steps:\n  - call: s\n  - call: w\n    input: { topic: x, audience: y }\n`, 'chain.yaml');
+    const [d, ...rest] = checkAgentModels(compiled);
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ file: 'chain.yaml', line: 4, col: 3, code: 'noModel', message: 'agent "s" has no model: none is declared for it, and the configuration gives none' });
+    expect(d!.hint).toContain('agents.s.model to the fleet configuration');
+    expect(checkAgentModels(compiled, { agents: { s: { model: 'qwen2.5:3b' } } })).toEqual([]);
+    expect(checkAgentModels(compiled, { defaults: { roles: { worker: 'qwen2.5:3b' } } })).toEqual([]);
   });
 });
 

@@ -29,6 +29,8 @@ export interface CompiledChainParts {
 export class ChainCompiler {
   private readonly diagnostics: ChainDiagnostic[] = [];
   private readonly used = new Set<string>();
+  /** Agents whose template reads were checked against their declared input schema. */
+  private readonly readsChecked = new Set<string>();
   private readonly check = new ScopeChecker((path, code, message, hint) => this.error(path, code, message, hint));
 
   constructor(
@@ -103,6 +105,7 @@ export class ChainCompiler {
       input = (v, s) => fn(ctx(s, v));
       inputType = inferValueType(decl.input, (t) => this.check.refType(t, [...path, 'input'], env, false));
     }
+    if (agent) this.checkTemplateReads(agent, inputType, [...path, decl.input !== undefined ? 'input' : 'call']);
     if (agent?.inputType) {
       for (const m of mismatches(inputType, agent.inputType, `input of agent "${agent.name}"`)) {
         this.error([...path, decl.input !== undefined ? 'input' : 'call'], 'schemaMismatch', `${m} (the agent's input schema, line ${agent.declaredAt.line})`, decl.input === undefined ? 'the previous step\'s output does not fit; map it with input: {...}' : 'make the input fit the agent\'s input schema');
@@ -110,6 +113,35 @@ export class ChainCompiler {
     }
     const step = core.call(decl.call, { ...opts, ...(input && { input }) });
     return { step, type: agent?.outputType };
+  }
+
+  /**
+   * A name an agent's template reads must be in its input, or the model gets a prompt with
+   * a hole ("Write about "). Against the declared input schema (once per agent, at the
+   * template), else against what this step passes (at the step), when that is known.
+   */
+  private checkTemplateReads(agent: ResolvedAgent, passed: StaticType, at: PathSegment[]): void {
+    if (agent.templateReads.length === 0) return;
+    const declared = agent.inputType !== undefined;
+    if (declared && this.readsChecked.has(agent.name)) return;
+    this.readsChecked.add(agent.name);
+    const type = agent.inputType ?? passed;
+    const kind = type?.['type'];
+    if (typeof kind !== 'string') return;
+    const props = kind === 'object' ? (type!['properties'] as Record<string, unknown> | undefined) : undefined;
+    if (kind === 'object' && !props) return;
+    for (const read of agent.templateReads) {
+      if (props && Object.hasOwn(props, read.name)) continue;
+      const names = props ? Object.keys(props) : [];
+      const guess = closestName(read.name, names);
+      const has = props ? `it has ${names.map((n) => `"${n}"`).join(', ') || 'no properties'}` : `it is a ${kind}; a template reads such an input as {{this}}`;
+      const readAt = `${read.at.file}:${read.at.line}`;
+      if (declared) {
+        this.diagnostics.push({ ...read.at, severity: 'error', code: 'templateInput', message: `agent "${agent.name}" reads {{${read.name}}}, which is not in its input schema; ${has}`, hint: guess ? `did you mean {{${guess}}}?` : `add "${read.name}" to the agent's input schema, or guard it with {{#if ${read.name}}}` });
+      } else {
+        this.error(at, 'templateInput', `agent "${agent.name}" reads {{${read.name}}} (${readAt}), but the input this step passes has no "${read.name}"; ${has}`, guess ? `did you mean {{${guess}}}?` : `pass it with input: { ${read.name}: ... }, or guard it in the template with {{#if ${read.name}}}`);
+      }
+    }
   }
 
   private fanOut(decl: Extract<StepDecl, { fanOut: unknown }>['fanOut'], path: PathSegment[], env: Env, opts: { name?: string; as?: string }) {

@@ -26,6 +26,9 @@ export const Reference = z
   .regex(/^\$\{[^}]+\}$/, 'a reference such as "${plan.steps}"')
   .describe('A reference: "${name.path}" where name is input, value, item, index or a step\'s "as" name');
 
+/** The forms a condition may take, for messages. */
+export const CONDITION_FORMS = 'a reference such as "${verdict.approved}" (true when the value is truthy), true or false, { not: <condition> }, { all: [<condition>, ...] }, { any: [<condition>, ...] } or { equals: [<a>, <b>] }';
+
 export type ConditionDecl = string | boolean | { not: ConditionDecl } | { all: ConditionDecl[] } | { any: ConditionDecl[] } | { equals: [unknown, unknown] };
 
 export const Condition: z.ZodType<ConditionDecl> = z.lazy(() =>

@@ -59,9 +59,35 @@ describe('parseChain', () => {
     expect(d.hint).toContain('file: ./name.prompt');
   });
 
+  it('a key with a wrong type says the key, what was expected and what was given (not "missing")', () => {
+    const r = parseChain(ok.replace('prompt: "Write about {{topic}}"', 'prompt: x\n    retries: "two"\n    concurrency: 1.5\n    options: { temperature: hot }'), 'chain.yaml');
+    expect(r.diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`)).toEqual([
+      '6:14 agents.writer.retries: expected a number, got "two"',
+      '7:18 agents.writer.concurrency: expected a whole number, got 1.5',
+      '8:29 agents.writer.options.temperature: expected a number, got "hot"',
+    ]);
+  });
+
+  it('an empty, list or scalar file says what a chain file must be', () => {
+    for (const [text, got] of [['', 'an empty file'], ['# nothing\n', 'an empty file'], ['- a\n', 'a list'], ['hello\n', '"hello"'], ['42\n', '42']] as const) {
+      expect(first(text)).toMatchObject({ line: 1, col: 1, code: 'schema', message: `a chain file must be a mapping with name, agents and steps; got ${got}` });
+    }
+  });
+
+  it('a bad condition, and a loop without until, list the forms a condition may take', () => {
+    const bad = first(ok.replace('- call: writer', '- branch: { if: "${input} > 3", then: { call: writer } }'));
+    expect(bad).toMatchObject({ line: 7, code: 'badCondition' });
+    expect(bad.message).toContain('steps.0.branch.if: expected a condition: a reference such as "${verdict.approved}"');
+    expect(bad.message).toContain('{ equals: [<a>, <b>] }; got "${input} > 3"');
+    const noUntil = first(ok.replace('- call: writer', '- loop: { work: { call: writer }, review: { call: writer }, revise: { call: writer } }'));
+    expect(noUntil).toMatchObject({ line: 7, code: 'missingKey' });
+    expect(noUntil.message).toContain('steps.0.loop: missing required key "until" (a condition: a reference such as');
+    expect(first(ok.replace('- call: writer', '- branch: { if: { al: [true] }, then: { call: writer } }')).message).toContain('got a mapping');
+  });
+
   it('reports bad values with the expected type', () => {
     const d = first(ok.replace('- call: writer', '- fanOut: { over: "${input}", step: { call: writer }, concurrency: 0 }'));
-    expect(d.message).toMatch(/steps\.0\.fanOut\.concurrency: Too small: expected number to be >=1/);
+    expect(d.message).toBe('steps.0.fanOut.concurrency: expected a number >= 1, got 0');
     expect(d.line).toBe(7);
   });
 

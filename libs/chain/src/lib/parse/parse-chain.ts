@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { closestName } from '@flotilla/core';
+import { closestName, describeValue, expectedFromZodIssue } from '@flotilla/core';
 import type { ChainDiagnostic } from './chain-diagnostic';
 import {
   type AgentDecl,
+  CONDITION_FORMS,
   type ChainFile,
   InlineAgentSchema,
   PromptFileAgentSchema,
@@ -42,7 +43,7 @@ export function parseChain(text: string, file: string, limits?: SourceLimits): {
   const report = (path: readonly PathSegment[], code: string, message: string, hint?: string, key?: string) =>
     out.push({ ...source.position(path, key), severity: 'error', code, message, hint });
   const check = <T>(schema: z.ZodType<T>, value: unknown, path: PathSegment[], keys: readonly string[], skip: (p: PathSegment[]) => boolean = () => false): T | undefined => {
-    const r = schema.safeParse(value);
+    const r = schema.safeParse(value, { reportInput: true });
     if (r.success) return r.data;
     for (const issue of r.error.issues) {
       const at = [...path, ...(issue.path as PathSegment[])];
@@ -52,6 +53,11 @@ export function parseChain(text: string, file: string, limits?: SourceLimits): {
     return undefined;
   };
 
+  if (typeof source.value !== 'object' || source.value === null || Array.isArray(source.value)) {
+    const got = source.value === null || source.value === undefined ? 'an empty file' : describeValue(source.value);
+    report([], 'schema', `a chain file must be a mapping with name, agents and steps; got ${got}`, 'start from: name: my-chain, agents: { ... }, steps: [ ... ] (see libs/chain/README.md)');
+    return { diagnostics: out };
+  }
   const top = check(TopLevel, source.value, [], TOP_KEYS);
   if (!top) return { diagnostics: foldTypos(out) };
   for (const [name, decl] of Object.entries(top.agents)) checkAgent(name, decl, ['agents', name], check, report);
@@ -64,7 +70,7 @@ type Check = <T>(schema: z.ZodType<T>, value: unknown, path: PathSegment[], keys
 type Report = (path: readonly PathSegment[], code: string, message: string, hint?: string, key?: string) => void;
 
 function checkAgent(name: string, decl: unknown, path: PathSegment[], check: Check, report: Report): AgentDecl | undefined {
-  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) report(path, 'badName', `agent name "${name}": expected letters, digits, _ and -, not starting with a digit or -`, undefined, name);
+  if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(name)) report(path.slice(0, -1), 'badName', `agent name "${name}": expected letters, digits, _ and -, not starting with a digit or -`, undefined, name);
   if (typeof decl !== 'object' || decl === null || Array.isArray(decl)) {
     report(path, 'schema', `agent "${name}": expected a mapping with "prompt" (inline agent) or "file" (a .prompt file)`);
     return undefined;
@@ -131,12 +137,24 @@ function reportIssue(issue: z.core.$ZodIssue, path: PathSegment[], keys: readonl
     }
     return;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    const name = path.at(-1);
-    report(path.slice(0, -1), 'missingKey', `${path.slice(0, -1).join('.') || 'chain file'}: missing required key "${String(name)}" (${issue.expected})`, `add ${String(name)}: ...`);
+  const input = 'input' in issue ? issue.input : undefined;
+  const condition = isConditionPath(path);
+  if (input === undefined && path.length > 0 && issue.code !== 'custom') {
+    const name = String(path.at(-1));
+    const expected = condition ? `a condition: ${CONDITION_FORMS}` : expectedFromZodIssue(issue).replace(/ \(required\)$/, '');
+    report(path.slice(0, -1), 'missingKey', `${path.slice(0, -1).join('.') || 'chain file'}: missing required key "${name}" (${expected})`, `add ${name}: ...`);
     return;
   }
-  report(path, 'schema', `${where}: ${issue.message}`);
+  if (condition) {
+    report(path, 'badCondition', `${where}: expected a condition: ${CONDITION_FORMS}; got ${describeValue(input)}`, 'conditions compare or test values; they are not expressions (no >, <, && or ||)');
+    return;
+  }
+  report(path, 'schema', `${where}: expected ${expectedFromZodIssue(issue)}`);
+}
+
+/** Whether a path points into a branch's `if` or a loop's `until`. */
+function isConditionPath(path: readonly PathSegment[]): boolean {
+  return path.some((seg, i) => (seg === 'if' && path[i - 1] === 'branch') || (seg === 'until' && path[i - 1] === 'loop'));
 }
 
 /** "missing steps" next to "unknown stpes (did you mean steps?)" says the same thing twice: keep the typo. */

@@ -38,4 +38,13 @@ describe('templates: dotprompt\'s Handlebars, used synchronously', () => {
     expect(checkTemplate('{{#if x}}open')?.message).toContain('does not parse');
     expect(checkTemplate('{{#each steps}}{{inc @index}}. {{title}}{{/each}}')).toBeUndefined();
   });
+
+  it('a template that does not parse says what is wrong, not only where', () => {
+    expect(checkTemplate('Hello {{#if x}}open')).toEqual({ message: 'template does not parse: a block is not closed: {{#if}} needs its {{/if}}', line: 1 });
+    expect(checkTemplate('one\nHello {{name}')).toEqual({ message: 'template does not parse: a tag is not closed: expected }} after {{', line: 2 });
+    expect(checkTemplate('{{/each}}')?.message).toBe('template does not parse: a closing {{/...}} has no opening {{#...}} before it');
+    expect(checkTemplate('{{#if a}}x{{/each}}')?.message).toBe('template does not parse: {{#if}} is closed by {{/each}}; close the inner block first');
+    expect(checkTemplate('{{ }}')?.message).toBe('template does not parse: an empty tag: expected a name between {{ and }}');
+  });
 });
+

@@ -48,39 +48,44 @@ const CONTEXT_HELPERS = new Set(['each', 'with']);
  * The names a template reads from its root context (`{{plan.title}}`, `{{#each steps}}`,
  * `{{../value}}` from inside a block), with their template lines: what the validator
  * checks against the names bound in the chain. Names read inside `each` / `with` blocks
- * belong to the items and are not returned.
+ * belong to the items and are not returned. `guarded` marks a name read only under a
+ * condition (the test of an `{{#if}}` / `{{#unless}}` block, or inside either branch): the
+ * template itself allows for it being absent, as Dotprompt prompts do for optional inputs.
  */
-export function templateRootNames(source: string): { name: string; line: number }[] {
-  const out: { name: string; line: number }[] = [];
-  const path = (node: HbNode | undefined, level: number) => {
+export function templateRootNames(source: string): { name: string; line: number; guarded: boolean }[] {
+  const out: { name: string; line: number; guarded: boolean }[] = [];
+  const path = (node: HbNode | undefined, level: number, guarded: boolean) => {
     if (!node) return;
     if (node.type === 'SubExpression') {
-      call(node, level);
+      call(node, level, guarded);
       return;
     }
     if (node.type !== 'PathExpression' || node.data || !node.parts?.length) return;
-    if ((node.depth ?? 0) === level) out.push({ name: node.parts[0]!, line: node.loc?.start.line ?? 1 });
+    if ((node.depth ?? 0) === level) out.push({ name: node.parts[0]!, line: node.loc?.start.line ?? 1, guarded });
   };
-  const call = (node: HbNode, level: number) => {
+  const call = (node: HbNode, level: number, guarded: boolean) => {
     const isHelper = (node.params?.length ?? 0) > 0 || (node.hash?.pairs.length ?? 0) > 0 || node.type === 'BlockStatement';
-    if (!isHelper) path(node.path, level);
-    for (const p of node.params ?? []) path(p, level);
-    for (const pair of node.hash?.pairs ?? []) path(pair.value, level);
+    if (!isHelper) path(node.path, level, guarded);
+    for (const p of node.params ?? []) path(p, level, guarded);
+    for (const pair of node.hash?.pairs ?? []) path(pair.value, level, guarded);
   };
-  const walk = (node: HbNode | undefined, level: number) => {
+  const walk = (node: HbNode | undefined, level: number, guarded: boolean) => {
     if (!node) return;
-    if (node.type === 'Program') for (const child of node.body ?? []) walk(child, level);
-    else if (node.type === 'MustacheStatement' || node.type === 'SubExpression') call(node, level);
+    if (node.type === 'Program') for (const child of node.body ?? []) walk(child, level, guarded);
+    else if (node.type === 'MustacheStatement' || node.type === 'SubExpression') call(node, level, guarded);
     else if (node.type === 'BlockStatement') {
-      call(node, level);
+      const inside = guarded || GUARD_HELPERS.has(node.path?.original ?? '');
+      call(node, level, inside);
       const inner = CONTEXT_HELPERS.has(node.path?.original ?? '') ? level + 1 : level;
-      walk(node.program, inner);
-      walk(node.inverse, level);
+      walk(node.program, inner, inside);
+      walk(node.inverse, level, inside);
     }
   };
-  walk(env().parse(source), 0);
+  walk(env().parse(source), 0, false);
   return out;
 }
+
+const GUARD_HELPERS = new Set(['if', 'unless', 'ifEquals', 'unlessEquals']);
 
 /**
  * The Handlebars environment of a private `Dotprompt` instance: the exact helpers and
@@ -133,13 +138,57 @@ export function checkTemplate(source: string): { message: string; line?: number 
     return undefined;
   } catch (e) {
     const message = (e as Error).message;
-    const line = /line (\d+)/.exec(message)?.[1];
+    const line = /line (\d+)/.exec(message)?.[1] ?? (e as { lineNumber?: number }).lineNumber;
     const unknown = /unknown helper (\S+)/.exec(message)?.[1];
     return {
-      message: unknown ? `unknown helper "${unknown}"; templates may use ${TEMPLATE_HELPERS.join(', ')}` : `template does not parse: ${message.split('\n')[0]}`,
+      message: unknown ? `unknown helper "${unknown}"; templates may use ${TEMPLATE_HELPERS.join(', ')}` : `template does not parse: ${describeParseError(message, source)}`,
       line: line !== undefined ? Number(line) : unknown ? lineOf(source, Math.max(0, source.search(new RegExp(`\\{\\{[#~\\s]*${unknown.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`)))) : undefined,
     };
   }
+}
+
+/** Handlebars' grammar tokens, as a template's author knows them. */
+const TOKENS: Readonly<Record<string, string>> = {
+  CLOSE: '}}',
+  CLOSE_UNESCAPED: '}}}',
+  CLOSE_RAW_BLOCK: '}}}}',
+  OPEN: '{{',
+  OPEN_BLOCK: '{{#',
+  OPEN_ENDBLOCK: '{{/',
+  OPEN_INVERSE: '{{^',
+  OPEN_UNESCAPED: '{{{',
+  EOF: 'the end of the template',
+  ID: 'a name',
+  STRING: 'a quoted string',
+  NUMBER: 'a number',
+  INVALID: 'a character that cannot be there',
+  CONTENT: 'text',
+};
+
+/**
+ * Handlebars says "Parse error on line 1:" and a jison token list on the lines after;
+ * only its message carries them (parse errors have no structured fields), so they are
+ * read from it here, where the template engine wraps its dependency, and said in words.
+ */
+function describeParseError(message: string, source: string): string {
+  const crossed = /^(\S+) doesn't match (\S+)/.exec(message);
+  if (crossed) return `{{#${crossed[1]}}} is closed by {{/${crossed[2]}}}; close the inner block first`;
+  const m = /Expecting (.+), got '([A-Z_]+)'/.exec(message);
+  if (!m) return message.split('\n')[0]!;
+  const expected = [...m[1]!.matchAll(/'([A-Z_]+)'/g)].map((x) => x[1]!);
+  const got = m[2]!;
+  if (got === 'EOF' && expected.includes('OPEN_ENDBLOCK')) {
+    const open = [...source.matchAll(/\{\{~?#\s*([\w-]+)/g)].at(-1)?.[1];
+    return `a block is not closed: ${open ? `{{#${open}}} needs its {{/${open}}}` : 'a {{#block}} needs its {{/block}}'}`;
+  }
+  if (got === 'OPEN_ENDBLOCK') return 'a closing {{/...}} has no opening {{#...}} before it';
+  const unclosed = /\{\{(?:(?!\}\})[^])*$/.test(source) || /\{\{[^{}]*\}(?!\})/.test(source);
+  if ((got === 'INVALID' || got === 'EOF') && (expected.includes('CLOSE') || unclosed)) return 'a tag is not closed: expected }} after {{';
+  if (got === 'CLOSE' && expected.includes('CLOSE_UNESCAPED')) return 'a {{{ tag is closed with }} instead of }}}';
+  if (got === 'CLOSE' && expected.includes('ID')) return 'an empty tag: expected a name between {{ and }}';
+  const words = [...new Set(expected.map((t) => TOKENS[t]).filter(Boolean))].slice(0, 4);
+  if (got === 'INVALID') return `a character that cannot be inside {{ }}${words.length ? `; expected ${words.join(', ')}` : ''}`;
+  return `unexpected ${TOKENS[got] ?? got}${words.length ? `; expected ${words.join(', ')}` : ''}`;
 }
 
 export function compileTemplate(source: string): CompiledTemplate {

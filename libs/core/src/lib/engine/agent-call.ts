@@ -5,6 +5,7 @@ import type { ChatEvent, FinalEvent } from '../model/chat-event';
 import type { ModelClient } from '../model/model-client.interface';
 import type { CallStats, ContextFit } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
+import { Errors } from '../errors/errors';
 import type { ResolvedAgent } from './agent-registry';
 import type { RunContext } from './run-context';
 import type { LimiterWaiter } from './limiter';
@@ -22,6 +23,8 @@ export interface CallOutcome {
 
 /** Where an agent call reports: its one outcome, or its error. */
 export interface CallSink {
+  /** The step's name, for errors raised by user code. */
+  readonly name: string;
   next(outcome: CallOutcome): void;
   error(error: unknown): void;
   complete(): void;
@@ -88,7 +91,12 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       ctx.modelCalls++;
       const variant = this.variant;
       const model = this.fallback ?? variant?.model ?? agent.model;
-      const messages = agent.instance.prompt(this.input, { model, attempt: this.attempt, variant: variant?.name });
+      let messages: ChatMessage[];
+      try {
+        messages = agent.instance.prompt(this.input, { model, attempt: this.attempt, variant: variant?.name });
+      } catch (e) {
+        throw Errors.userCode(e, { fn: 'prompt()', agent: agent.name, step: this.sink.name });
+      }
       const request: ChatRequest = {
         model,
         messages: this.feedback ? messages.concat(this.feedback) : messages,
@@ -236,12 +244,21 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     const { ctx, agent } = this;
     ctx.usage.promptTokens += event.usage.promptTokens;
     ctx.usage.completionTokens += event.usage.completionTokens;
-    let output: unknown;
+    let parsed: unknown;
     try {
-      output = interpret(agent, event, this.input);
+      parsed = parseReply(agent, event);
     } catch (e) {
       this.retryOrFail(FlotillaError.from(e));
       return;
+    }
+    let output = parsed;
+    if (agent.instance.result) {
+      try {
+        output = agent.instance.result(parsed, this.input);
+      } catch (e) {
+        this.fail(Errors.userCode(e, { fn: 'result()', agent: agent.name, step: this.sink.name }));
+        return;
+      }
     }
     const timings = event.timings;
     if (this.queueMs > 0) timings.queueMs = (timings.queueMs ?? 0) + this.queueMs;
@@ -328,7 +345,8 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 }
 
-function interpret(agent: ResolvedAgent, event: FinalEvent, input: unknown): unknown {
+/** The reply as the agent's declared output (validated), or its text; `badOutput` when it does not fit. */
+function parseReply(agent: ResolvedAgent, event: FinalEvent): unknown {
   const schema = agent.descriptor.options.output;
   const raw = event.message.content;
   let parsed: unknown = raw;
@@ -343,7 +361,7 @@ function interpret(agent: ResolvedAgent, event: FinalEvent, input: unknown): unk
     if (!checked.ok) throw badOutput(agent, raw, checked.error);
     parsed = checked.value;
   }
-  return agent.instance.result ? agent.instance.result(parsed, input) : parsed;
+  return parsed;
 }
 
 function badOutput(agent: ResolvedAgent, raw: string, problem: string): FlotillaError {

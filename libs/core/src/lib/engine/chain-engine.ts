@@ -222,12 +222,14 @@ export class ChainEngine {
         const variant = agent.variants ? ctx.variantOf(agent.name, agent.variants) : undefined;
         const model = variant?.model ?? agent.model;
         const span = new StepSpan(ctx, step, 'call', parentId, index, scope, agent.name, model, subscriber, variant?.name);
-        let input: unknown;
-        try {
-          input = step.input ? step.input(value, scope) : value;
-        } catch (e) {
-          span.error(e);
-          return span;
+        let input: unknown = value;
+        if (step.input) {
+          try {
+            input = step.input(value, scope);
+          } catch (e) {
+            span.error(Errors.userCode(e, { fn: 'input', agent: agent.name, step: span.name }));
+            return span;
+          }
         }
         return span.attach(new AgentCall(agent, input, ctx, this.client, span.id, span, this.guard, variant).start());
       });
@@ -236,7 +238,7 @@ export class ChainEngine {
       const span = new StepSpan(ctx, step, step.kind, parentId, index, scope, undefined, undefined, subscriber);
       let body: Observable<unknown>;
       try {
-        body = this.body(step, value, scope, span.id, ctx);
+        body = this.body(step, value, scope, span.id, ctx, span.name);
       } catch (e) {
         span.error(e);
         return span;
@@ -246,14 +248,14 @@ export class ChainEngine {
   }
 
   /** The work of a structural step, as an Observable of its output. */
-  private body(step: Exclude<Step, { kind: 'call' }>, value: unknown, scope: Scope, id: string, ctx: RunContext): Observable<unknown> {
+  private body(step: Exclude<Step, { kind: 'call' }>, value: unknown, scope: Scope, id: string, ctx: RunContext, name: string): Observable<unknown> {
     switch (step.kind) {
       case 'map':
-        return of(step.fn(value, scope));
+        return of(userFn(step.fn, value, scope, 'map function', name));
       case 'sequence':
         return this.sequence(step.steps, value, scope, id, ctx);
       case 'fanOut':
-        return of(step.items(value, scope)).pipe(
+        return of(userFn(step.items, value, scope, 'fanOut items', name)).pipe(
           fanOut(
             (item, i) => this.exec(step.step, item, Object.assign(Object.create(scope) as object, { item, index: i }), id, ctx, i),
             step.concurrency ?? DEFAULT_FAN_OUT_CONCURRENCY,
@@ -265,14 +267,14 @@ export class ChainEngine {
             work: (v) => this.exec(step.work, v, scope, id, ctx, 0),
             review: (args) => this.exec(step.review, args, scope, id, ctx, args.round),
             revise: (args) => this.exec(step.revise, args, scope, id, ctx, args.round),
-            approved: step.approved,
+            approved: (verdict) => userFn(step.approved, verdict, scope, 'reviewLoop approved', name),
             maxRounds: step.maxRounds ?? DEFAULT_REVIEW_ROUNDS,
           }),
         );
       case 'branch':
         return of(value).pipe(
           branch(
-            (v) => step.when(v, scope),
+            (v) => userFn(step.when, v, scope, 'branch when', name),
             (v) => this.exec(step.then, v, scope, id, ctx, 0),
             step.otherwise ? (v) => this.exec(step.otherwise!, v, scope, id, ctx, 1) : undefined,
           ),
@@ -287,6 +289,15 @@ export class ChainEngine {
     return new Observable((subscriber) => new SequenceRun(this, steps, scope, id, ctx, subscriber).step(0, value));
   }
 
+}
+
+/** Calls a step function of the user's; what it throws fails the step as `userCode`. */
+function userFn<A, R>(fn: (value: A, scope: Scope) => R, value: A, scope: Scope, what: string, step: string): R {
+  try {
+    return fn(value, scope);
+  } catch (e) {
+    throw Errors.userCode(e, { fn: what, step });
+  }
 }
 
 function validateRunOptions(o: RunOptions): void {

@@ -15,7 +15,7 @@ import { toErrorInfo } from './error-info';
  */
 export class StepSpan implements CallSink, Unsubscribable {
   readonly id: string;
-  private readonly name: string;
+  readonly name: string;
   private readonly startedAt: number;
   private ended = false;
   private has = false;

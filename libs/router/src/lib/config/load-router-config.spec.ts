@@ -63,11 +63,40 @@ describe('router configuration', () => {
         'f.yaml',
       ),
     );
-    expect(e.message).toContain('endpoints[0]: expected no key "slot" (unknown; check the spelling)');
-    expect(e.message).toContain('endpoints[0].url: expected url is required for kind ollama');
+    expect(e.message).toContain('endpoints[0]: expected no key "slot" (unknown; did you mean "slots"?)');
+    expect(e.message).toContain('endpoints[0].url: expected a server URL (required for kind ollama)');
     expect(e.message).toContain('agents.worker.model: expected a string (required)');
     const dup = configError(() => parseRouterConfig(`endpoints:\n  - { name: a, kind: fixture, cassettes: [x] }\n  - { name: a, kind: fixture, cassettes: [y] }\n`, 'f.yaml'));
     expect(dup.message).toContain('f.yaml:3:13: endpoints[1].name: expected a name not used by another endpoint ("a" is)');
+  });
+
+  it('a wrong type says the key, what was expected and what was given (never "missing")', () => {
+    const e = configError(() => parseRouterConfig('endpoints:\n  - { name: a, kind: ollama, url: "http://h:1", slots: 1.5, maxLoadedModels: "two" }\nrouting: { policy: fastest, cooldownMs: -1 }\n', 'f.yaml'));
+    expect(e.message).toContain('f.yaml:2:56: endpoints[0].slots: expected a whole number, got 1.5');
+    expect(e.message).toContain('endpoints[0].maxLoadedModels: expected a number, got "two"');
+    expect(e.message).toContain('routing.policy: expected one of "scored", "round-robin", "least-connections", got "fastest"');
+    expect(e.message).toContain('routing.cooldownMs: expected a number >= 0, got -1');
+    expect(e.message).not.toContain('required');
+  });
+
+  it('says what a fleet file must be when it is empty, a list or a scalar', () => {
+    for (const [text, got] of [['', 'an empty file'], ['- a\n- b\n', 'a list'], ['hello\n', '"hello"']] as const) {
+      expect(configError(() => parseRouterConfig(text, 'f.yaml')).message).toBe(`f.yaml:1:1: (top level): expected a mapping with endpoints: [...] (and optionally agents:, routing:), got ${got}`);
+    }
+  });
+
+  it('refuses binary content, alias bombs and oversized files before reading further', () => {
+    expect(configError(() => parseRouterConfig('endpoints:\n  - \u0000\u0001PNG', 'f.yaml')).message).toMatch(/^f\.yaml:2:5: \(top level\): expected a YAML or JSON text file, got binary content/);
+    const bomb = 'a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nendpoints: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n';
+    expect(configError(() => parseRouterConfig(bomb, 'f.yaml')).message).toContain('f.yaml:1:1: (top level): expected aliases (*name) that expand at most 100 times');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-router-'));
+    try {
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, `# ${'x'.repeat(1_100_000)}\n`);
+      expect(configError(() => loadRouterConfig(big)).message).toMatch(/big\.yaml:1:1: \(top level\): expected a configuration file of at most 1048576 bytes/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reports syntax errors with a position', () => {

@@ -41,7 +41,7 @@ export const EndpointSchema = z
   .strict()
   .superRefine((e, ctx) => {
     const need = (field: 'url' | 'modelPaths' | 'cassettes') => {
-      if (e[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required for kind ${e.kind}` });
+      if (e[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a ${field === 'url' ? 'server URL' : field} (required for kind ${e.kind})` });
     };
     if (e.kind === 'ollama' || e.kind === 'openai') need('url');
     if (e.kind === 'llama-cpp') need('modelPaths');

@@ -1,0 +1,34 @@
+import { type CompiledChain, chainInvalid, checkAgentModels, loadChain } from '@flotilla/chain';
+import { type RouterConfig, flotillaConfigOf } from '@flotilla/router';
+
+/** The flags `run` and `validate` share: what a chain is loaded and checked with. */
+export const CHAIN_FLAGS = {
+  config: { type: 'string' },
+  backend: { type: 'string' },
+  'model-alias': { type: 'string', multiple: true },
+  'allow-dir': { type: 'string', multiple: true },
+} as const;
+
+export const CHAIN_FLAGS_USAGE = `  --config <file>         a fleet configuration (@flotilla/router); wins over --backend (env FLOTILLA_CONFIG)
+  --model-alias from=to   model id -> local model, for .prompt files (repeatable)
+  --allow-dir <dir>       a folder file: references may point into besides the chain's own (repeatable)`;
+
+export interface PrepareChainOptions {
+  modelAliases?: Record<string, string>;
+  allowDirs?: readonly string[];
+  /** The fleet the run would use (its agents section gives models); none for a single backend. */
+  fleet?: RouterConfig;
+}
+
+/**
+ * Loads a chain and checks everything `run` checks before its first model call: the file
+ * (schema, references, templates, `file:` containment, .prompt front matter and sampling
+ * values), and that every agent resolves to a model under the configuration. `validate`
+ * calls exactly this, so it refuses what `run` with the same options refuses.
+ */
+export async function prepareChain(file: string, options: PrepareChainOptions): Promise<CompiledChain> {
+  const compiled = await loadChain(file, { modelAliases: options.modelAliases, allowDirs: options.allowDirs });
+  const problems = checkAgentModels(compiled, options.fleet ? flotillaConfigOf(options.fleet) : undefined);
+  if (problems.length > 0) throw chainInvalid([...problems, ...compiled.warnings]);
+  return compiled;
+}

@@ -32,6 +32,23 @@ export interface CallSink {
 
 const RETRY_TAG = 2;
 
+/** What a router said about a call (its ticket, the endpoint of the last attempt). */
+interface Routed {
+  ticket?: number;
+  endpoint?: string;
+}
+/**
+ * Kept beside the calls rather than in them: only calls through a router have it, and an
+ * in-flight AgentCall stays as small as it was for every other client.
+ */
+const ROUTED = new WeakMap<AgentCall, Routed>();
+
+function routedOf(call: AgentCall): Routed {
+  let r = ROUTED.get(call);
+  if (!r) ROUTED.set(call, (r = {}));
+  return r;
+}
+
 /**
  * One agent step: prompt, model call under the per-agent then the run-wide limit with
  * three deadlines, structured-output check, and retries from the agent's one budget
@@ -62,11 +79,6 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sentAt = 0;
   private firstAt = 0;
   private finished = false;
-  /** Whether the current attempt waits for its context-window lookup. */
-  private fitting = false;
-  /** Learned from the client's events: the router's queue ticket and the endpoint of the last attempt. */
-  private ticket: number | undefined;
-  private endpoint: string | undefined;
   private callOptions: ChatCallOptions;
 
   constructor(
@@ -113,12 +125,10 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       // and a timeout there is a retryable timeout of the attempt.
       const tracker = new DeadlineTracker(this.agent.deadlines, sharedDeadlineClock, this);
       this.tracker = tracker;
-      this.fitting = true;
       tracker.begin();
       fitted.then(
         (f) => {
           if (this.tracker !== tracker) return; // this attempt ended meanwhile
-          this.fitting = false;
           this.admit(f);
         },
         (e) => {
@@ -196,10 +206,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     } else if (type === 'toolCall') {
       if (this.firstAt === 0) this.firstAt = performance.now();
     } else if (type === 'dispatched') {
-      this.endpoint = event.endpoint;
-      if (event.ticket !== undefined) this.ticket = event.ticket;
-    } else if (type === 'queued') this.ticket = event.ticket;
-    else if (event.endpoint !== undefined) this.endpoint = event.endpoint; // loading
+      const routed = routedOf(this);
+      routed.endpoint = event.endpoint;
+      if (event.ticket !== undefined) routed.ticket = event.ticket;
+    } else if (type === 'queued') routedOf(this).ticket = event.ticket;
+    else if (event.endpoint !== undefined) routedOf(this).endpoint = event.endpoint; // loading
   }
 
   error(e: unknown): void {
@@ -217,8 +228,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   onTimeout(error: FlotillaError): void {
-    const during = this.fitting ? { during: 'contextWindowLookup' } : undefined;
-    const endpoint = this.endpoint;
+    // Armed, yet neither sent nor waiting for a slot: still waiting for its context-window lookup.
+    const during = this.sub === undefined && this.waitingFor === undefined ? { during: 'contextWindowLookup' } : undefined;
+    const endpoint = ROUTED.get(this)?.endpoint;
     this.settle();
     if (!during && endpoint === undefined) return this.retryOrFail(error);
     // A router said where the call went: a retry goes to another endpoint (see RetryHint),
@@ -309,11 +321,13 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   /** Tells a router what the retried attempt was: its queue place, where it ran, why it failed. */
   private hintRetry(error: FlotillaError): void {
     const at = error.details['endpoint'];
-    const endpoint = typeof at === 'string' ? at : this.endpoint;
+    const routed = ROUTED.get(this);
+    const endpoint = typeof at === 'string' ? at : routed?.endpoint;
+    const ticket = routed?.ticket;
     const { retry: _previous, ...options } = this.callOptions;
     this.callOptions = {
       ...options,
-      retry: { kind: error.kind, ...(this.ticket === undefined ? {} : { ticket: this.ticket }), ...(endpoint === undefined ? {} : { endpoint }) },
+      retry: { kind: error.kind, ...(ticket === undefined ? {} : { ticket }), ...(endpoint === undefined ? {} : { endpoint }) },
     };
   }
 
@@ -327,7 +341,6 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private settle(): void {
     this.tracker?.stop();
     this.tracker = undefined;
-    this.fitting = false;
     const sub = this.sub;
     this.sub = undefined;
     sub?.unsubscribe();

@@ -11,7 +11,8 @@ export interface Deadlines {
   totalMs: number;
 }
 
-export type CallPhase = 'waiting' | 'loading' | 'generating';
+/** `queued`: a router holds the call in its queue; no deadline runs. */
+export type CallPhase = 'queued' | 'waiting' | 'loading' | 'generating';
 
 /** Told when a deadline passes. */
 export interface TimeoutListener {
@@ -36,7 +37,6 @@ export class DeadlineTracker implements DeadlineTarget {
   phase: CallPhase = 'waiting';
   private armed = false;
   private stopped = false;
-  private suspended = false;
   private extendedMs = 0;
   private gapAt = Infinity;
   private totalAt = Infinity;
@@ -58,7 +58,7 @@ export class DeadlineTracker implements DeadlineTarget {
     this.armed = true;
     this.totalAt = this.started + this.deadlines.totalMs;
     this.gapAt = this.phase === 'generating' ? this.clock.now() + this.deadlines.stallMs : this.firstTokenAt();
-    if (!this.suspended) this.arm();
+    if (this.phase !== 'queued') this.arm();
   }
 
   /** Updates the phase from an event of the call, moving the gap deadline. */
@@ -76,13 +76,13 @@ export class DeadlineTracker implements DeadlineTarget {
     else if (type === 'dispatched') return this.resume();
     else return;
     // Later deadlines are picked up when the armed entry fires; an earlier one re-arms now.
-    if (this.armed && !this.suspended && Math.min(this.gapAt, this.totalAt) < this.handleAt) this.arm();
+    if (this.armed && Math.min(this.gapAt, this.totalAt) < this.handleAt) this.arm();
   }
 
   /** The call waits in a queue: no deadline runs until `resume()`. */
   suspend(): void {
     if (this.stopped || this.phase !== 'waiting') return;
-    this.suspended = true;
+    this.phase = 'queued';
     if (this.handle) this.clock.cancel(this.handle);
     this.handle = undefined;
     this.handleAt = Infinity;
@@ -90,8 +90,8 @@ export class DeadlineTracker implements DeadlineTarget {
 
   /** The call left its queue: its deadlines start now. Does nothing unless suspended. */
   resume(): void {
-    if (!this.suspended || this.stopped) return;
-    this.suspended = false;
+    if (this.phase !== 'queued' || this.stopped) return;
+    this.phase = 'waiting';
     this.started = this.clock.now();
     this.extendedMs = 0;
     if (!this.armed) return; // begin() arms from the new start
@@ -110,7 +110,7 @@ export class DeadlineTracker implements DeadlineTarget {
   onDeadline(): void {
     this.handle = undefined;
     this.handleAt = Infinity;
-    if (this.stopped || this.suspended) return;
+    if (this.stopped || this.phase === 'queued') return;
     const now = this.clock.now();
     if (now >= this.totalAt) return this.fail('total', this.deadlines.totalMs);
     if (now >= this.gapAt) {

@@ -113,3 +113,19 @@ describe('flotilla models against a black hole', () => {
     expect(run.ms).toBeLessThan(2 * 500);
   });
 });
+
+describe('flotilla run through a fleet whose server refuses the key', () => {
+  it('names the unset apiKeyEnv variable and exits 2 (configuration), not circuitOpen', async () => {
+    const guarded = new OpenAITestServer({ models: ['m'], apiKey: 'the-key' });
+    await guarded.start();
+    try {
+      const config = fleetFile(`  - { name: gpu, kind: openai, url: "${guarded.baseURL}", apiKeyEnv: GPU1_KEY }\n`);
+      const run = await runCli(['run', chain(), '--config', config, '--input', 'hi'], { env: { OPENAI_API_KEY: 'the-key' } });
+      expect(run.code).toBe(EXIT.usage);
+      expect(`${run.stdout}${run.stderr}`).toContain('the API key variable GPU1_KEY is not set');
+      expect(`${run.stdout}${run.stderr}`).not.toContain('the-key');
+    } finally {
+      await guarded.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Agent, type ChatEvent, type FlotillaAgent, FlotillaError, TOKENS, createFlotillaContainer, defineChain, step } from '@flotilla/core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the OpenAI-compatible test server
-import { OpenAITestServer } from '@flotilla/testing';
+import { HostileServer, OpenAITestServer } from '@flotilla/testing';
 import { createServer, connect, type Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { ManualModelClient } from '../spec/manual.model-client';
@@ -135,6 +135,57 @@ describe('FleetRouter fixes', () => {
       closers.push(() => ok.close());
       await ok.start();
       expect(finalOf(await events(ok.router.chat({ model: 'm', messages: userMessage('x') }))).endpoint).toBe('gpu');
+    });
+  });
+
+  describe('context-window lookups', () => {
+    @Agent({ name: 'looker', model: 'm', retries: 2, timeouts: { firstTokenMs: 600, stallMs: 600, totalMs: 2_000 } })
+    class Looker implements FlotillaAgent<string, string> {
+      prompt(input: string) {
+        return [{ role: 'user' as const, content: input }];
+      }
+    }
+    const hostile = async () => {
+      const h = await HostileServer.start({ mode: 'blackHole' });
+      closers.push(() => h.close());
+      return h;
+    };
+
+    it('a black hole beside a healthy endpoint (no probe has run yet) costs at most one first-token deadline', async () => {
+      const hole = await hostile();
+      const a = await sim({ models: [{ name: 'm', loadMs: 0 }] });
+      const f = make({
+        endpoints: [
+          { name: 'hole', kind: 'ollama', url: hole.url },
+          { name: 'healthy', kind: 'ollama', url: a.url },
+        ],
+        routing: { healthIntervalMs: 0, probeTimeoutMs: 200, defaultLoadMs: 0 },
+      });
+      const started = performance.now();
+      const result = await createFlotillaContainer({ client: f.router, agents: [Looker] }).get(TOKENS.ChainEngine).run(defineChain('l', step.call('looker')), 'hi');
+      expect(result.error).toBeUndefined();
+      expect(result.steps[0]!.call!.endpoint).toBe('healthy');
+      expect(performance.now() - started).toBeLessThan(600);
+      expect(hole.connections).toBeGreaterThan(0); // asked, and blamed for not answering
+      expect(f.router.endpoint('hole')!.lastError).toMatchObject({ kind: 'timeout', details: { endpoint: 'hole', limitMs: 200 } });
+      expect(f.router.endpoint('hole')!.dispatched).toBe(0);
+    });
+
+    it('skips endpoints whose circuit is open, and rejects (so nothing is cached) when every one asked failed', async () => {
+      const hole = await hostile();
+      const a = await sim({ models: [{ name: 'm', contextLength: 8192 }] });
+      const f = make({
+        endpoints: [
+          { name: 'hole', kind: 'ollama', url: hole.url },
+          { name: 'healthy', kind: 'ollama', url: a.url },
+        ],
+        routing: { healthIntervalMs: 0, probeTimeoutMs: 200 },
+      });
+      f.router.endpoint('hole')!.breaker.trip();
+      expect(await f.router.contextWindow('m', { numCtx: 100_000 })).toBe(8192);
+      expect(hole.connections).toBe(0);
+      const alone = make({ endpoints: [{ name: 'hole', kind: 'ollama', url: hole.url }], routing: { healthIntervalMs: 0, probeTimeoutMs: 200 } });
+      await expect(alone.router.contextWindow('m')).rejects.toMatchObject({ kind: 'timeout', details: { endpoint: 'hole' } });
     });
   });
 

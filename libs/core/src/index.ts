@@ -7,12 +7,14 @@ export { Errors } from './lib/errors/errors';
 
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
 export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
-export type { ChatRequest, ChatCallOptions, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
+export type { ChatRequest, ChatCallOptions, RetryHint, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
 export type {
   ChatEvent,
   DeltaEvent,
   ToolCallEvent,
   LoadingEvent,
+  QueuedEvent,
+  DispatchedEvent,
   FinalEvent,
   FinishReason,
   TokenUsage,

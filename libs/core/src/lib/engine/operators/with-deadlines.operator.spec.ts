@@ -10,6 +10,8 @@ const values: Record<string, ChatEvent> = {
   d: { type: 'delta', text: 'x' },
   t: { type: 'toolCall', call: { id: '1', name: 'search', arguments: {} } } as ChatEvent,
   l: { type: 'loading', expectedLoadMs: 20 },
+  q: { type: 'queued', ticket: 7 },
+  s: { type: 'dispatched', endpoint: 'gpu-1', ticket: 7 },
   f: {
     type: 'final',
     message: { role: 'assistant', content: 'x' },
@@ -98,6 +100,37 @@ describe('withDeadlines', () => {
       const error = timeout(true, { deadline: 'total', limitMs: 50, phase: 'generating', elapsedMs: 50 });
       expectObservable(source.pipe(withDeadlines(deadlines, testScheduler))).toBe('-' + 'd---'.repeat(12) + 'd#', values, error);
       expectSubscriptions(source.subscriptions).toBe('^ 49ms !');
+    });
+  });
+
+  it('time in a router queue (queued -> dispatched) counts against no deadline; all three start at dispatch', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      // Queued for 100 (twice the total deadline), dispatched at 101, first token 9 later.
+      const source = cold<ChatEvent>('q 99ms s 8ms d---(f|)', values);
+      expectObservable(source.pipe(withDeadlines(deadlines, testScheduler))).toBe('q 99ms s 8ms d---(f|)', values);
+    });
+  });
+
+  it('after dispatch the first-token deadline runs from the dispatch', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold<ChatEvent>('q 29ms s 30ms d|', values);
+      const error = timeout(true, { deadline: 'firstToken', limitMs: 10, elapsedMs: 10 });
+      expectObservable(source.pipe(withDeadlines(deadlines, testScheduler))).toBe('q 29ms s 9ms #', values, error);
+    });
+  });
+
+  it('the total deadline also starts at dispatch', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold<ChatEvent>('q 39ms s--' + 'd---'.repeat(20), values);
+      const error = timeout(true, { deadline: 'total', limitMs: 50, elapsedMs: 50 });
+      expectObservable(source.pipe(withDeadlines(deadlines, testScheduler))).toBe('q 39ms s--' + 'd---'.repeat(11) + 'd--#', values, error);
+    });
+  });
+
+  it('a dispatched event without a queued one (dispatched at once) changes nothing', () => {
+    testScheduler.run(({ cold, expectObservable }) => {
+      const source = cold<ChatEvent>('s 20ms d|', values);
+      expectObservable(source.pipe(withDeadlines(deadlines, testScheduler))).toBe('s 9ms #', values, timeout(true, { deadline: 'firstToken', limitMs: 10 }));
     });
   });
 

@@ -57,8 +57,8 @@ export { Errors } from './lib/errors/errors';
 // The model-client contract (for adapters)
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
 export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
-export type { ChatRequest, ChatCallOptions, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
-export type { ChatEvent, DeltaEvent, ToolCallEvent, LoadingEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
+export type { ChatRequest, ChatCallOptions, RetryHint, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
+export type { ChatEvent, DeltaEvent, ToolCallEvent, LoadingEvent, QueuedEvent, DispatchedEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
 export type { ModelClient } from './lib/model/model-client.interface';
 export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { abortableCall } from './lib/model/abortable-call';

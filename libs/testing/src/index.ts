@@ -38,3 +38,8 @@ export { SYNTHETIC_TOKEN_IDS } from './lib/gguf/byte-vocab';
 export { readGgufHeader } from './lib/gguf/gguf.reader';
 export type { GgufHeader, GgufTensorInfo } from './lib/gguf/gguf.reader';
 export { ensureLlamaServerBinary, BUILD_SCRIPT as LLAMA_SERVER_BUILD_SCRIPT, SETUP_LINE, BUILD_TIMEOUT_MS as LLAMA_SERVER_BUILD_TIMEOUT_MS } from './lib/llama-server/llama-server.binary';
+
+// Hostile servers (black hole, headers then silence, trickle, reset, garbage) for deadline tests.
+export { HostileServer } from './lib/hostile/hostile.server';
+export { HOSTILE_MODES, DEFAULT_TRICKLE_INTERVAL_MS, DEFAULT_RESET_AFTER_BYTES } from './lib/hostile/hostile-server.options';
+export type { HostileMode, HostileFormat, HostileServerOptions } from './lib/hostile/hostile-server.options';

@@ -88,11 +88,11 @@ function recording(live: Backend, options: BackendOptions): Backend {
 export function createLiveClient(kind: Exclude<BackendKind, 'fixture'>, options: Pick<BackendOptions, 'host' | 'llamaModels' | 'env'>): Backend & { raw: OllamaModelClient | OpenAICompatibleModelClient | LlamaCppModelClient } {
   if (kind === 'ollama') {
     const client = new OllamaModelClient({ host: options.host ?? fromEnv(options.env, 'OLLAMA_HOST') });
-    return { client, raw: client, description: `ollama at ${client.endpoint}`, close: async () => undefined };
+    return { client, raw: client, description: `ollama at ${client.endpoint}`, close: () => client.close() };
   }
   if (kind === 'openai') {
     const client = new OpenAICompatibleModelClient({ baseURL: options.host ?? fromEnv(options.env, 'OPENAI_BASE_URL') });
-    return { client, raw: client, description: `openai-compatible server at ${client.endpoint}`, close: async () => undefined };
+    return { client, raw: client, description: `openai-compatible server at ${client.endpoint}`, close: () => client.close() };
   }
   const models = options.llamaModels && Object.keys(options.llamaModels).length ? options.llamaModels : llamaModelsFromEnv(options.env);
   if (Object.keys(models).length === 0) {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
-import { OllamaSimServer } from '@flotilla/testing';
+import { OllamaSimServer, OpenAITestServer } from '@flotilla/testing';
 import { runCli } from '../testing/run-cli';
 
 const CASSETTE = path.resolve(__dirname, '../../../../examples/classify-tickets/cassettes/monday-queue.json');
@@ -48,7 +48,7 @@ describe('flotilla models', () => {
       const { code, stdout } = await cli(['--config', config]);
       expect(code).toBe(0);
       expect(stdout).toContain('qwen2.5:3b');
-      expect(stdout).toMatch(/ollama http:\/\/127\.0\.0\.1:9 — unreachable: unavailable: 127\.0\.0\.1:9 unreachable/);
+      expect(stdout).toMatch(/ollama 127\.0\.0\.1:9 — unreachable: unavailable: 127\.0\.0\.1:9 unreachable/);
       expect(stdout).toContain('fixture 1 cassette(s)');
       const viaEnv = await cli([], { FLOTILLA_CONFIG: config });
       expect(viaEnv.stdout).toBe(stdout);
@@ -61,5 +61,42 @@ describe('flotilla models', () => {
     const { code, stdout } = await cli(['--backend', 'ollama', '--host', 'http://127.0.0.1:9']);
     expect(code).toBe(3);
     expect(stdout).toContain('unreachable');
+  });
+
+  describe('--config with OpenAI-compatible endpoints', () => {
+    const servers = [new OpenAITestServer({ models: ['one'], apiKey: 'key-one' }), new OpenAITestServer({ models: ['two'], apiKey: 'key-two' })];
+    let dir: string;
+    let config: string;
+    beforeAll(async () => {
+      await Promise.all(servers.map((s) => s.start()));
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-models-keys-'));
+      config = path.join(dir, 'fleet.yaml');
+      fs.writeFileSync(
+        config,
+        `endpoints:\n  - { name: one, kind: openai, url: "${servers[0]!.baseURL}", apiKeyEnv: ONE_KEY }\n  - { name: two, kind: openai, url: "${servers[1]!.baseURL}", apiKeyEnv: TWO_KEY }\n`,
+      );
+    });
+    afterAll(async () => {
+      await Promise.all(servers.map((s) => s.close()));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("sends each endpoint its own apiKeyEnv key, never OPENAI_API_KEY", async () => {
+      const { code, stdout } = await cli(['--config', config, '--format', 'json'], { ONE_KEY: 'key-one', TWO_KEY: 'key-two', OPENAI_API_KEY: 'key-one' });
+      expect(code).toBe(0);
+      const listed = JSON.parse(stdout).endpoints as { reachable: boolean; models: { name: string }[] }[];
+      expect(listed.map((l) => [l.reachable, l.models.map((m) => m.name)])).toEqual([
+        [true, ['one']],
+        [true, ['two']],
+      ]);
+    });
+
+    it('names an unset apiKeyEnv variable in that endpoint\'s error and lists the others', async () => {
+      const { code, stdout } = await cli(['--config', config], { ONE_KEY: 'key-one', OPENAI_API_KEY: 'key-two' });
+      expect(code).toBe(0);
+      expect(stdout).toContain('one');
+      expect(stdout).toMatch(/openai 127\.0\.0\.1:\d+ — unreachable: config: .*answered 401.*the API key variable TWO_KEY is not set/);
+      expect(stdout).not.toContain('key-two');
+    });
   });
 });

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeHttpFetch, fetchWithSignal } from './node-http.fetch';
+import { RequestTimeoutError, withRequestDeadline } from './request-deadline';
 
 /** A real server on 127.0.0.1: streams chunks slowly, records when clients go away. */
 function startServer() {
@@ -12,6 +13,12 @@ function startServer() {
       const record = { path: req.url ?? '', body, closedEarly: false };
       seen.push(record);
       res.on('close', () => (record.closedEarly = !res.writableEnded));
+      if (req.url === '/trickle') {
+        // One byte every 50 ms, forever: an idle timeout would never fire.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const tick = setInterval(() => (res.destroyed ? clearInterval(tick) : res.write(' ')), 50);
+        return;
+      }
       if (req.url === '/slow-headers') {
         setTimeout(() => res.writeHead(200, { 'content-type': 'text/plain' }).end('late'), 300);
         return;
@@ -74,6 +81,63 @@ describe('createNodeHttpFetch', () => {
     const controller = new AbortController();
     controller.abort();
     await expect(fetch(`${srv.url}/stream`, { signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
+  });
+});
+
+describe('withRequestDeadline', () => {
+  let srv: Awaited<ReturnType<typeof startServer>>;
+  const fetch = createNodeHttpFetch();
+  beforeAll(async () => (srv = await startServer()));
+  afterAll(async () => {
+    fetch.close();
+    await srv.close();
+  });
+
+  it('is a wall-clock deadline: a server trickling its body cannot stretch it, and the socket is destroyed', async () => {
+    const started = performance.now();
+    const error = await withRequestDeadline('/trickle', 300, undefined, async (signal) => (await fetch(`${srv.url}/trickle`, { signal })).text()).catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ path: '/trickle', timeoutMs: 300 });
+    expect(RequestTimeoutError.find(new Error('wrapped', { cause: error }))).toBe(error);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(600);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(srv.seen.at(-1)).toMatchObject({ path: '/trickle', closedEarly: true });
+  });
+
+  it('passes a result through, and the caller\'s abort as the request failed (not as a timeout)', async () => {
+    expect(await withRequestDeadline('/stream', 2_000, undefined, async (signal) => (await fetch(`${srv.url}/stream`, { signal })).text())).toContain('{"n":4}');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await withRequestDeadline('/trickle', 2_000, controller.signal, async (signal) => (await fetch(`${srv.url}/trickle`, { signal })).text()).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'AbortError' });
+    expect(RequestTimeoutError.find(error)).toBeUndefined();
+  });
+});
+
+describe('createNodeHttpFetch close()', () => {
+  it('destroys idle keep-alive sockets at once', async () => {
+    const open = new Set<import('node:net').Socket>();
+    const server = http.createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', (s) => {
+      open.add(s);
+      s.on('close', () => open.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      const fetch = createNodeHttpFetch();
+      await Promise.all([1, 2, 3].map(async () => (await fetch(url)).text()));
+      expect(open.size).toBeGreaterThan(0);
+      fetch.close();
+      const until = Date.now() + 1_000;
+      while (open.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+      expect(open.size).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
 

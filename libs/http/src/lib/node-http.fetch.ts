@@ -5,6 +5,16 @@ import type { ReadableStream as NodeWebStream } from 'node:stream/web';
 
 export type FetchLike = typeof fetch;
 
+/** The node:http fetch, and a way to let go of its pooled connections. */
+export type NodeHttpFetch = FetchLike & {
+  /**
+   * Destroys every socket of this transport at once, idle keep-alive ones and those of
+   * requests still running (they fail). Without it a closed client leaves its kept-alive
+   * connections open until the server times them out.
+   */
+  close(): void;
+};
+
 export interface NodeHttpFetchOptions {
   /** Reuse connections between calls. @default true */
   keepAlive?: boolean;
@@ -28,7 +38,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
  * transport has no such timeouts: the caller's AbortSignal and deadlines decide. Aborting
  * destroys the socket, so the server sees the client go away.
  */
-export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLike {
+export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): NodeHttpFetch {
   const keepAlive = options.keepAlive ?? true;
   const resendOnStale = keepAlive && (options.resendOnStaleSocket ?? false);
   const agents = { http: new http.Agent({ keepAlive }), https: new https.Agent({ keepAlive }) };
@@ -62,7 +72,7 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
         req.on('error', (err: NodeJS.ErrnoException) => {
           signal?.removeEventListener('abort', onAbort);
           if (resendOnStale && !responded && !retried && req.reusedSocket && err.code === 'ECONNRESET' && !signal?.aborted) resolve(attempt(true));
-          else reject(err);
+          else reject(signal?.aborted ? err : fetchFailed(err));
         });
         req.on('response', (res) => {
           responded = true;
@@ -80,7 +90,21 @@ export function createNodeHttpFetch(options: NodeHttpFetchOptions = {}): FetchLi
       });
     return attempt(false);
   };
-  return nodeFetch as FetchLike;
+  const close = () => {
+    agents.http.destroy();
+    agents.https.destroy();
+  };
+  return Object.assign(nodeFetch as FetchLike, { close });
+}
+
+/**
+ * A network failure as fetch reports one (a TypeError whose cause is the system error),
+ * with the system error's `code` kept on it. Made here rather than passed on as is: an
+ * error from Node's own realm is not `instanceof Error` inside a VM context (Jest), and
+ * SDKs that rebuild such errors drop the code.
+ */
+function fetchFailed(err: NodeJS.ErrnoException): Error {
+  return Object.assign(new TypeError(err.message, { cause: err }), err.code === undefined ? {} : { code: err.code });
 }
 
 function abortError(signal: AbortSignal): Error {

@@ -23,7 +23,7 @@ export interface Fleet {
   instances: OnDemandInstance[];
   /** One probe round (models, loaded state), then probes on the configured interval. */
   start(): Promise<void>;
-  /** Stops probes and every on-demand instance this fleet started; frees in-process models. */
+  /** Stops probes and every on-demand instance this fleet started; closes every endpoint's connections at once; frees in-process models. */
   close(): Promise<void>;
   describe(): string;
 }
@@ -37,7 +37,7 @@ export function createFleetFromConfig(config: RouterConfig, options: CreateFleet
     return new EndpointState(e, client, probe, { failureThreshold: r.failureThreshold, cooldownMs: r.cooldownMs, halfOpenTrials: r.halfOpenTrials });
   });
   const router = new FleetRouter({ endpoints, agents: config.agents, routing: r });
-  const monitor = new HealthMonitor(endpoints, { intervalMs: r.healthIntervalMs, onChange: () => router.pump() });
+  const monitor = new HealthMonitor(endpoints, { intervalMs: r.healthIntervalMs, probeTimeoutMs: r.probeTimeoutMs, onChange: () => router.pump() });
   const instances = endpoints
     .filter((e) => e.config.onDemand)
     .map((e) => {

@@ -60,7 +60,10 @@ describe('FleetRouter over simulated Ollama servers', () => {
     const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url }], routing: { defaultLoadMs: 1_234 } });
     await f.start();
     const first = await events(ask(f, 'cold'));
-    expect(first[0]).toEqual({ type: 'loading', expectedLoadMs: 1_234, endpoint: 'a' });
+    expect(first.slice(0, 2)).toEqual([
+      { type: 'dispatched', endpoint: 'a', ticket: 0 },
+      { type: 'loading', expectedLoadMs: 1_234, endpoint: 'a' },
+    ]);
     expect(finalOf(first).timings.loadMs).toBeGreaterThan(1_000);
     const learned = f.router.endpoint('a')!.peekStats(M)!.loadMs.value!;
     expect(learned).toBeGreaterThan(10); // 2 s simulated at timeScale 0.02 = 40 ms real
@@ -69,7 +72,7 @@ describe('FleetRouter over simulated Ollama servers', () => {
     await f.router.endpoint('a')!.client.chat({ model: M, messages: [], options: { keepAlive: 0 } }).toPromise().catch(() => undefined);
     await f.monitor.probeAll(); // /api/ps: unloaded now
     const again = await events(ask(f, 'cold again'));
-    expect(again[0]).toEqual({ type: 'loading', expectedLoadMs: Math.round(learned), endpoint: 'a' });
+    expect(again[1]).toEqual({ type: 'loading', expectedLoadMs: Math.round(learned), endpoint: 'a' });
   });
 
   it('prefers the endpoint that has the model loaded (from /api/ps) over a cold one', async () => {

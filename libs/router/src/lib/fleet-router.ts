@@ -11,7 +11,7 @@ import {
 } from '@flotilla/core';
 import { Observable, type Subscriber, type Subscription } from 'rxjs';
 import { type AgentRoute, type RoutingConfig, RoutingSchema } from './config/router-config.schema';
-import { runOnEndpoint } from './dispatch/endpoint-call';
+import { blameEndpoint, runOnEndpoint } from './dispatch/endpoint-call';
 import { EndpointScorer } from './dispatch/endpoint-scorer';
 import { PriorityQueue, type QueueEntry } from './dispatch/priority-queue';
 import type { EndpointState } from './endpoints/endpoint-state';
@@ -32,6 +32,7 @@ export interface FleetRouterOptions {
 }
 
 interface Pending extends QueueEntry {
+  /** The queue's key (Ollama-style canonical name); `request.model` is the name as asked. */
   model: string;
   request: ChatRequest;
   options: ChatCallOptions;
@@ -41,6 +42,8 @@ interface Pending extends QueueEntry {
   delegate?: Subscription;
   /** Fails the call when it waits longer than `routing.maxQueueMs`. */
   expiry?: NodeJS.Timeout;
+  /** A retry prefers another endpoint than the one its last attempt failed on. */
+  avoid?: string;
 }
 
 /** Conversations remembered for affinity; the oldest are forgotten beyond this. */
@@ -95,9 +98,19 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     return n;
   }
 
+  /**
+   * Queues the call for its model and dispatches it when an endpoint has a free slot. A call
+   * that must wait says so (`queued`, with its ticket) and is bounded by `routing.maxQueueMs`
+   * (then `overloaded`); every call says where it went (`dispatched`). A retry
+   * (`options.retry`) keeps its ticket, so it goes ahead of calls that arrived after the
+   * original, prefers another endpoint than the one that failed, and an engine deadline that
+   * ended the failed attempt counts against that endpoint's breaker.
+   */
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return new Observable<ChatEvent>((subscriber) => {
       const route = options.agent === undefined ? undefined : this.agents[options.agent];
+      const retry = options.retry;
+      if (retry?.endpoint !== undefined && retry.kind === 'timeout') this.blameTimeout(retry.endpoint, request.model);
       const choice = chooseModel(this.name, this.endpoints, this.starters, request.model, route);
       if (FlotillaError.is(choice)) {
         subscriber.error(choice);
@@ -112,7 +125,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
       }
       const entry: Pending = {
         priority: route?.priority ?? options.priority ?? 0,
-        seq: this.seq++,
+        seq: retry?.ticket ?? this.seq++,
         removed: false,
         model,
         request: { ...request, model: chosen, options: this.pinOptions(model, request.options) },
@@ -120,6 +133,7 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         labels,
         enqueuedAt: performance.now(),
         subscriber,
+        ...(retry?.endpoint === undefined ? {} : { avoid: retry.endpoint }),
       };
       const onAbort = () => {
         if (entry.delegate) return; // the adapter sees the same signal
@@ -127,20 +141,9 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         subscriber.error(Errors.aborted('model call', signal?.reason));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      const maxQueueMs = this.routing.maxQueueMs;
-      if (maxQueueMs !== undefined) {
-        entry.expiry = setTimeout(() => {
-          if (entry.delegate || entry.removed) return;
-          this.queueOf(model).remove(entry);
-          subscriber.error(
-            new FlotillaError('overloaded', `no slot for ${JSON.stringify(model)} on ${this.name} within ${maxQueueMs} ms`, {
-              details: { model, waitedMs: maxQueueMs, queued: this.queueOf(model).size },
-            }),
-          );
-        }, maxQueueMs);
-      }
       this.queueOf(model).push(entry);
       this.pump();
+      if (!entry.delegate && !entry.removed) this.wait(entry);
       return () => {
         clearTimeout(entry.expiry);
         signal?.removeEventListener('abort', onAbort);
@@ -150,17 +153,69 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     });
   }
 
-  async contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined> {
+  /** The call could not be dispatched at once: it says so, and waits at most `maxQueueMs`. */
+  private wait(entry: Pending): void {
+    entry.subscriber.next({ type: 'queued', ticket: entry.seq });
+    const maxQueueMs = this.routing.maxQueueMs;
+    entry.expiry = setTimeout(() => {
+      if (entry.delegate || entry.removed) return;
+      const queue = this.queueOf(entry.model);
+      queue.remove(entry);
+      entry.subscriber.error(
+        new FlotillaError('overloaded', `no slot for ${JSON.stringify(entry.model)} on ${this.name} within ${maxQueueMs} ms (routing.maxQueueMs)`, {
+          details: { model: entry.model, waitedMs: maxQueueMs, queued: queue.size },
+        }),
+      );
+    }, maxQueueMs);
+  }
+
+  /** An engine deadline (first token, stall, total) ended an attempt there: the router had no way to see it fail. */
+  private blameTimeout(endpoint: string, model: string): void {
+    const e = this.byName.get(endpoint);
+    if (!e) return;
+    blameEndpoint(e, new FlotillaError('timeout', `a call on ${endpoint} missed its deadline`, { details: { endpoint } }), model);
+  }
+
+  /**
+   * The smallest window among the endpoints that may serve `model`: the call may go to any
+   * of them. Endpoints that are stopped or whose circuit is open are not asked; each one
+   * asked has `routing.probeTimeoutMs`. One that fails or does not answer in time gets a
+   * breaker failure and is avoided for a while, so the call's chat goes elsewhere; its
+   * window is left out. Rejects when every endpoint asked failed (the engine then goes on
+   * with the window unknown and asks again next time).
+   */
+  async contextWindow(model: string, options?: RunnerOptions, signal?: AbortSignal): Promise<number | undefined> {
     const m = canonicalModel(model);
     // The window the call will actually get: the num_ctx the router sends for this model.
     const numCtx = this.routing.numCtx[m] ?? (this.pinnedNumCtx.has(m) ? this.pinnedNumCtx.get(m) : options?.numCtx);
-    const answers = await Promise.all(
-      this.endpoints
-        .filter((e) => e.serves(m) && isContextWindowAware(e.client))
-        .map((e) => (e.client as unknown as ContextWindowAware).contextWindow(model, { ...options, numCtx }).catch(() => undefined)),
-    );
+    const asked = this.endpoints.filter((e) => e.running && e.serves(model) && e.breaker.state !== 'open' && isContextWindowAware(e.client));
+    if (asked.length === 0) return undefined;
+    const answers = await Promise.all(asked.map((e) => this.lookupWindow(e, model, { ...options, numCtx }, signal)));
     const known = answers.filter((n): n is number => typeof n === 'number');
-    return known.length ? Math.min(...known) : undefined;
+    if (known.length) return Math.min(...known);
+    const failure = answers.find((a): a is FlotillaError => FlotillaError.is(a));
+    if (failure && answers.every((a) => FlotillaError.is(a))) throw failure;
+    return undefined;
+  }
+
+  /** One endpoint's window, or the error that blamed it. */
+  private async lookupWindow(e: EndpointState, model: string, options: RunnerOptions, signal: AbortSignal | undefined): Promise<number | undefined | FlotillaError> {
+    const limitMs = this.routing.probeTimeoutMs;
+    const deadline = AbortSignal.timeout(limitMs);
+    try {
+      return await (e.client as unknown as ContextWindowAware).contextWindow(model, options, signal ? AbortSignal.any([signal, deadline]) : deadline);
+    } catch (err) {
+      if (signal?.aborted) return FlotillaError.from(err); // the caller gave up: not this endpoint's fault
+      const error = deadline.aborted
+        ? new FlotillaError('timeout', `${e.name} did not answer a context-window lookup for ${JSON.stringify(model)} within ${limitMs} ms`, {
+            cause: err,
+            details: { endpoint: e.name, model, limitMs },
+          })
+        : FlotillaError.from(err).with({ details: { endpoint: e.name } });
+      blameEndpoint(e, error, model);
+      this.pump();
+      return error;
+    }
   }
 
   /** Re-runs dispatch: after a probe, a start, a breaker change. */
@@ -204,38 +259,50 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
       for (let head = queue.peek(); head; head = queue.peek()) {
         this.decisions++;
         const d = this.scorer.decide({
-          model,
+          model: head.request.model,
+          avoid: head.avoid,
           labels: head.labels,
           affinity: this.routing.affinity && head.options.conversation !== undefined ? this.affinity.get(head.options.conversation) : undefined,
           queued: queue.size,
-          demand: (m) => this.queues.get(m)?.size ?? 0,
+          demand: (m) => this.queues.get(canonicalModel(m))?.size ?? 0,
           defaultLoadMs: this.routing.defaultLoadMs,
           now,
         });
         if (d.kind === 'wait') break;
         if (d.kind === 'none') {
-          if (this.starters.startFor(model, head.labels)) break;
+          if (this.starters.startFor(head.request.model, head.labels)) break;
           this.failQueue(queue, model);
           break;
         }
         queue.pop();
         this.start(head, d.endpoint, d.expectedLoadMs, now);
       }
-      this.starters.startForBacklog(model, queue.size);
+      const head = queue.peek();
+      if (head) this.starters.startForBacklog(head.request.model, queue.size);
     }
   }
 
   private start(entry: Pending, endpoint: EndpointState, expectedLoadMs: number, now: number): void {
     clearTimeout(entry.expiry);
-    const cold = !endpoint.isLoaded(entry.model);
+    const model = entry.request.model;
+    const cold = !endpoint.isLoaded(model);
     if (cold) endpoint.coldStarts++;
-    endpoint.acquire(entry.model, now, expectedLoadMs);
+    endpoint.acquire(model, now, expectedLoadMs);
     const conversation = entry.options.conversation;
     if (conversation !== undefined) {
       this.affinity.delete(conversation);
       this.affinity.set(conversation, endpoint.name);
       if (this.affinity.size > AFFINITY_CAPACITY) this.affinity.delete(this.affinity.keys().next().value!);
     }
+    let released = false;
+    const done = () => {
+      if (released) return;
+      released = true;
+      endpoint.release(model, performance.now());
+      this.pump();
+    };
+    entry.subscriber.next({ type: 'dispatched', endpoint: endpoint.name, ticket: entry.seq });
+    if (entry.subscriber.closed) return done(); // the caller gave up on seeing where it went
     entry.delegate = runOnEndpoint(
       {
         endpoint,
@@ -244,18 +311,14 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         queueMs: now - entry.enqueuedAt,
         expectedLoadMs,
         cold,
-        done: () => {
-          endpoint.release(entry.model, performance.now());
-          this.pump();
-        },
+        done,
       },
       entry.subscriber,
     );
   }
 
   private failQueue(queue: PriorityQueue<Pending>, model: string): void {
-    const servers = this.endpoints.filter((e) => e.serves(model)).map((e) => e.name);
-    for (let e = queue.pop(); e; e = queue.pop()) e.subscriber.error(circuitOpenError(model, servers));
+    for (let e = queue.pop(); e; e = queue.pop()) e.subscriber.error(circuitOpenError(model, this.endpoints.filter((x) => x.serves(e.request.model))));
   }
 
   /** Keeps num_ctx constant per model: the configured value, else the first one seen. */

@@ -1,25 +1,19 @@
 import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ToolCall, abortableCall } from '@flotilla/core';
-import type { ChatResponse, Ollama } from 'ollama';
+import type { ChatResponse } from 'ollama';
 import type { Observable } from 'rxjs';
 import { toFlotillaError } from './ollama-error.mapper';
+import { type OllamaHttp, ndjson } from './ollama-http';
 import { toOllamaChatRequest } from './ollama-request.mapper';
 import { finishReason, timingsOf, usageOf } from './ollama-response.mapper';
 import type { ResolvedOllamaOptions } from './ollama-client.options';
-
-/** Makes an ollama client whose every request carries `signal`. */
-export type OllamaFactory = (signal: AbortSignal) => Ollama;
+import { TruncatedStreamError } from './ollama-wire.errors';
 
 /**
  * One chat call as a cold Observable (`abortableCall`): each subscription gets its own
  * AbortController, wired into the transport, so unsubscribing or aborting
  * `options.signal` closes the socket and the server sees the client go away.
  */
-export function ollamaChat(
-  makeClient: OllamaFactory,
-  config: ResolvedOllamaOptions,
-  request: ChatRequest,
-  options: ChatCallOptions = {},
-): Observable<ChatEvent> {
+export function ollamaChat(http: OllamaHttp, config: ResolvedOllamaOptions, request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
   const ctx = { model: request.model, endpoint: config.endpoint, streaming: false };
   return abortableCall<ChatEvent>(
     options.signal,
@@ -28,7 +22,6 @@ export function ollamaChat(
       let firstTokenMs: number | undefined;
       const mark = () => (firstTokenMs ??= performance.now() - started);
       const body = toOllamaChatRequest(request, { keepAlive: config.keepAlive });
-      const client = makeClient(signal);
       let text = '';
       const calls: ToolCall[] = [];
       let final: ChatResponse | undefined;
@@ -48,18 +41,18 @@ export function ollamaChat(
         if (chunk.done) final = chunk;
       };
       if (config.stream) {
-        const stream = await client.chat({ ...body, stream: true });
+        const res = await http.send('POST', '/api/chat', { ...body, stream: true }, signal);
         ctx.streaming = true;
-        for await (const chunk of stream) {
+        for await (const chunk of ndjson<ChatResponse>(res)) {
           if (signal.aborted) return;
           take(chunk);
           if (final) break;
         }
       } else {
-        take(await client.chat({ ...body, stream: false }));
+        take(await http.json<ChatResponse>('POST', '/api/chat', { ...body, stream: false }, signal));
       }
       if (signal.aborted) return;
-      if (!final) throw new Error('Did not receive done or success response in stream.');
+      if (!final) throw new TruncatedStreamError();
       emit({
         type: 'final',
         message: { role: 'assistant', content: text, ...(calls.length ? { toolCalls: calls } : {}) },

@@ -1,4 +1,6 @@
 import { FlotillaError } from '@flotilla/core';
+import { RequestTimeoutError } from '@flotilla/http';
+import { MalformedResponseError, OllamaStatusError, OllamaStreamError, TruncatedStreamError } from './ollama-wire.errors';
 
 /** Where a failure happened, for the error's details. */
 export interface ErrorContext {
@@ -10,23 +12,25 @@ export interface ErrorContext {
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET']);
 
-/**
- * The ollama client reports a truncated stream and an `{"error"}` line inside a stream as
- * plain Errors with nothing but a message, so this edge reads those messages; callers only
- * ever see kinds.
- */
-const TRUNCATED = 'Did not receive done or success response in stream';
+/** What Ollama says in an `{"error"}` line when it turns requests away (OLLAMA_MAX_QUEUE). */
 const BUSY_MESSAGE = /server busy|maximum pending requests|too many requests|overloaded/i;
 
-/** Maps anything the ollama client, the transport or the stream throws to a FlotillaError. */
+/** Maps anything the HTTP layer, the transport or the stream throws to a FlotillaError. */
 export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaError {
   if (FlotillaError.is(error)) return error;
   const details = { model: ctx.model, endpoint: ctx.endpoint };
-  const e = error as { name?: unknown; message?: unknown; status_code?: unknown; code?: unknown; cause?: unknown };
+  const e = error as { name?: unknown; message?: unknown };
   const message = typeof e?.message === 'string' ? e.message : String(error);
 
-  if (e?.name === 'ResponseError' && typeof e.status_code === 'number') {
-    const status = e.status_code;
+  const timeout = RequestTimeoutError.find(error);
+  if (timeout) {
+    return new FlotillaError('timeout', `${ctx.endpoint} did not answer ${timeout.path} within ${timeout.timeoutMs} ms`, {
+      cause: error,
+      details: { ...details, path: timeout.path, limitMs: timeout.timeoutMs },
+    });
+  }
+  if (error instanceof OllamaStatusError) {
+    const { status } = error;
     const d = { ...details, status };
     if (status === 404) return new FlotillaError('modelNotFound', `model ${JSON.stringify(ctx.model ?? '?')} not found on ${ctx.endpoint}: ${message}`, { cause: error, details: d });
     if (status === 503 || status === 429) return new FlotillaError('overloaded', `${ctx.endpoint} is busy: ${message}`, { cause: error, details: d });
@@ -35,8 +39,20 @@ export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaErro
     return new FlotillaError('unavailable', `${ctx.endpoint} failed (${status}): ${message}`, { cause: error, details: d });
   }
   if (e?.name === 'AbortError') return new FlotillaError('aborted', 'model call was cancelled', { cause: error, details });
-  if (message.startsWith(TRUNCATED)) {
+  if (error instanceof TruncatedStreamError) {
     return new FlotillaError('unavailable', `${ctx.endpoint} ended the stream without a final chunk`, { cause: error, details: { ...details, truncated: true } });
+  }
+  if (error instanceof MalformedResponseError) {
+    return new FlotillaError('unavailable', `${ctx.endpoint} sent a reply line that is not JSON: ${error.excerpt}`, {
+      cause: error,
+      retryable: true,
+      details: { ...details, malformed: true, streaming: ctx.streaming ?? false },
+    });
+  }
+  if (error instanceof OllamaStreamError) {
+    // An {"error": "..."} line after status 200: the server failed while generating.
+    const kind = BUSY_MESSAGE.test(message) ? 'overloaded' : 'unavailable';
+    return new FlotillaError(kind, `${ctx.endpoint} failed mid-stream: ${message}`, { cause: error, details: { ...details, midStream: true } });
   }
   const code = networkCode(error);
   if (code) {
@@ -45,21 +61,18 @@ export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaErro
       details: { ...details, code, streaming: ctx.streaming ?? false },
     });
   }
-  if (ctx.streaming && e instanceof Error && e.name === 'Error') {
-    // An {"error": "..."} line after status 200: the server failed while generating.
-    const kind = BUSY_MESSAGE.test(message) ? 'overloaded' : 'unavailable';
-    return new FlotillaError(kind, `${ctx.endpoint} failed mid-stream: ${message}`, { cause: error, details: { ...details, midStream: true } });
-  }
   return new FlotillaError('unavailable', `${ctx.endpoint}: ${message}`, { cause: error, details });
 }
 
 function networkCode(error: unknown): string | undefined {
   for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
-    const name = (e as { name?: unknown }).name;
-    const msg = (e as { message?: unknown }).message;
-    if (name === 'TypeError' && (msg === 'terminated' || msg === 'fetch failed')) return 'ECONNRESET';
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('HPE_'))) return code;
+  }
+  // undici (a caller's own fetch) says only "fetch failed" / "terminated" when it has no code.
+  for (let e: unknown = error, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, message } = e as { name?: unknown; message?: unknown };
+    if (name === 'TypeError' && (message === 'terminated' || message === 'fetch failed')) return 'ECONNRESET';
   }
   return undefined;
 }

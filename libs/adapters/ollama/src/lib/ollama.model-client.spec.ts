@@ -51,7 +51,7 @@ describe('OllamaModelClient against OllamaSimServer', () => {
     const rec = sim.generationRequests().at(-1)!;
     expect(rec.headers['x-team']).toBe('flotilla');
     expect(rec.hadAuthorization).toBe(true);
-    expect(rec.headers['user-agent']).toMatch(/^ollama-js\//);
+    expect(rec.headers['user-agent']).toMatch(/^flotilla/);
   });
 
   it('sends no options object when there are none, and the client default keep_alive', async () => {
@@ -110,13 +110,23 @@ describe('OllamaModelClient against OllamaSimServer', () => {
     expect(final(c.events)).toMatchObject({ finishReason: 'toolCalls', message: { toolCalls: [{ name: 'a', arguments: { x: 1 } }, { name: 'b', arguments: {} }] } });
   });
 
-  it('skips a malformed line in the stream and still completes', async () => {
-    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
-    sim.scriptNext({ text: 'a b c', fault: { type: 'malformed', afterChunks: 1 } });
-    const c = await collectChat(client.chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] }));
-    warn.mockRestore();
-    expect(c.error).toBeUndefined();
-    expect(final(c.events).message.content).toBe('a b c');
+  it('fails a stream with a line that is not JSON as retryable unavailable naming the endpoint, and prints nothing', async () => {
+    const printed: string[] = [];
+    const spies = [
+      jest.spyOn(process.stdout, 'write').mockImplementation((chunk: unknown) => (printed.push(String(chunk)), true)),
+      jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => (printed.push(String(chunk)), true)),
+      ...(['log', 'warn', 'error', 'info', 'debug'] as const).map((m) => jest.spyOn(console, m).mockImplementation((...a: unknown[]) => void printed.push(a.join(' ')))),
+    ];
+    try {
+      sim.scriptNext({ text: 'a b c', fault: { type: 'malformed', afterChunks: 1 } });
+      const c = await collectChat(client.chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] }));
+      expect(c.events.some((e) => e.type === 'final')).toBe(false);
+      expect(c.error).toMatchObject({ kind: 'unavailable', retryable: true, details: { endpoint: client.endpoint, malformed: true } });
+      expect((c.error as Error).message).toContain(client.endpoint);
+    } finally {
+      spies.forEach((s) => s.mockRestore());
+    }
+    expect(printed).toEqual([]);
   });
 
   describe('stream: false', () => {
@@ -175,7 +185,7 @@ describe('OllamaModelClient against OllamaSimServer', () => {
       expect(await client.contextWindow('qwen3:4b', { numCtx: 100_000 })).toBe(40960);
       const wide = new OllamaModelClient({ host: client.endpoint, defaultNumCtx: 8192 });
       expect(await wide.contextWindow('qwen3:4b')).toBe(8192);
-      expect(await client.contextWindow('ghost')).toBe(4096);
+      await expect(client.contextWindow('ghost')).rejects.toMatchObject({ kind: 'modelNotFound' });
     });
 
     it('embeds (EmbeddingClient): one vector per input, in order, with usage', async () => {

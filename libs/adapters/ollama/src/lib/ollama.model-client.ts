@@ -1,11 +1,12 @@
 import type { ChatCallOptions, ChatEvent, ChatRequest, ContextWindowAware, EmbeddingClient, EmbeddingRequest, EmbeddingResult, ModelClient, RunnerOptions } from '@flotilla/core';
-import { Ollama } from 'ollama';
+import type { ChatResponse, EmbedResponse, ListResponse, ShowResponse, VersionResponse } from 'ollama';
 import { Observable } from 'rxjs';
 import { ollamaChat } from './ollama-chat.stream';
-import { type OllamaModelClientOptions, type ResolvedOllamaOptions, resolveOllamaOptions } from './ollama-client.options';
+import { DEFAULT_WARM_TIMEOUT_MS, type OllamaModelClientOptions, type ResolvedOllamaOptions, resolveOllamaOptions } from './ollama-client.options';
 import { toFlotillaError } from './ollama-error.mapper';
+import { OllamaHttp } from './ollama-http';
 import { nsToMs } from './ollama-response.mapper';
-import { type FetchLike, createNodeHttpFetch, fetchWithSignal } from '@flotilla/http';
+import { type FetchLike, type NodeHttpFetch, createNodeHttpFetch, withRequestDeadline } from '@flotilla/http';
 
 /** A model the server has (GET /api/tags). */
 export interface OllamaModelInfo {
@@ -35,23 +36,33 @@ export interface WarmOptions {
   /** Load with this context window (must match later calls, or they reload it). */
   numCtx?: number;
   signal?: AbortSignal;
+  /** Wall-clock deadline of the load. @default 300000 (Ollama's own load timeout) */
+  timeoutMs?: number;
 }
 
 /**
  * `ModelClient` and `EmbeddingClient` for an Ollama server, over the official `ollama`
- * client. Streams by default; every call gets its own AbortSignal through the transport,
- * so unsubscribing closes the connection and the server stops generating.
+ * REST API (see `OllamaHttp` for why not through the `ollama` package). Streams by default;
+ * every call gets its own AbortSignal through the transport, so unsubscribing closes the
+ * connection and the server stops generating. Every call other than chat has a wall-clock
+ * deadline of its own (`metadataTimeoutMs`, `embedTimeoutMs`, `WarmOptions.timeoutMs`).
  */
 export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextWindowAware {
   readonly name: string;
   private readonly config: ResolvedOllamaOptions;
   private readonly transport: FetchLike;
-  private readonly contextLengths = new Map<string, Promise<number | undefined>>();
+  /** The transport this client made, and so closes. */
+  private readonly owned: NodeHttpFetch | undefined;
+  private readonly http: OllamaHttp;
+  /** Trained context lengths the server reported; failures are not remembered. */
+  private readonly contextLengths = new Map<string, number | undefined>();
 
   constructor(options: OllamaModelClientOptions = {}) {
     this.config = resolveOllamaOptions(options);
     this.name = this.config.name;
-    this.transport = options.fetch ?? createNodeHttpFetch();
+    this.owned = options.fetch ? undefined : createNodeHttpFetch();
+    this.transport = options.fetch ?? this.owned!;
+    this.http = new OllamaHttp(this.config.host, this.config.headers, this.transport);
   }
 
   /** "host:port" of the server, as reported in final events. */
@@ -65,7 +76,12 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   }
 
   chat(request: ChatRequest, options?: ChatCallOptions): Observable<ChatEvent> {
-    return ollamaChat((signal) => this.client(signal), this.config, request, options);
+    return ollamaChat(this.http, this.config, request, options);
+  }
+
+  /** Destroys the connections this client keeps open (keep-alive); calls still running fail. */
+  async close(): Promise<void> {
+    this.owned?.close();
   }
 
   embed(request: EmbeddingRequest, options: { signal?: AbortSignal } = {}): Observable<EmbeddingResult> {
@@ -74,14 +90,14 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
       const started = performance.now();
       const keepAlive = request.keepAlive ?? this.config.keepAlive;
-      this.client(signal)
-        .embed({
-          model: request.model,
-          input: request.input,
-          ...(request.truncate === undefined ? {} : { truncate: request.truncate }),
-          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
-          ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
-        })
+      const body = {
+        model: request.model,
+        input: request.input,
+        ...(request.truncate === undefined ? {} : { truncate: request.truncate }),
+        ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+        ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
+      };
+      withRequestDeadline('/api/embed', this.config.embedTimeoutMs, signal, (s) => this.http.json<EmbedResponse>('POST', '/api/embed', body, s))
         .then((r) => {
           subscriber.next({
             embeddings: r.embeddings,
@@ -99,7 +115,7 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
 
   /** Models the server has (GET /api/tags). */
   async listModels(options: { signal?: AbortSignal } = {}): Promise<OllamaModelInfo[]> {
-    const r = await this.call(undefined, options.signal, (c) => c.list());
+    const r = await this.metadata<ListResponse>('GET', '/api/tags', undefined, undefined, options.signal);
     return r.models.map((m) => ({
       name: m.name,
       sizeBytes: m.size,
@@ -112,7 +128,7 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
 
   /** Models loaded now (GET /api/ps), latest expiry first. */
   async loadedModels(options: { signal?: AbortSignal } = {}): Promise<OllamaLoadedModel[]> {
-    const r = await this.call(undefined, options.signal, (c) => c.ps());
+    const r = await this.metadata<ListResponse>('GET', '/api/ps', undefined, undefined, options.signal);
     return r.models.map((m) => {
       const ctx = (m as unknown as { context_length?: unknown }).context_length;
       return {
@@ -133,60 +149,54 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   async warm(model: string, options: WarmOptions = {}): Promise<{ elapsedMs: number; unloaded: boolean }> {
     const keepAlive = options.keepAlive ?? this.config.keepAlive;
     const started = performance.now();
-    const r = await this.call(model, options.signal, (c) =>
-      c.chat({
-        model,
-        messages: [],
-        stream: false,
-        ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
-        ...(options.numCtx === undefined ? {} : { options: { num_ctx: options.numCtx } }),
-      }),
-    );
+    const body = {
+      model,
+      messages: [],
+      stream: false,
+      ...(keepAlive === undefined ? {} : { keep_alive: keepAlive }),
+      ...(options.numCtx === undefined ? {} : { options: { num_ctx: options.numCtx } }),
+    };
+    const r = await this.metadata<ChatResponse>('POST', '/api/chat', body, model, options.signal, options.timeoutMs ?? DEFAULT_WARM_TIMEOUT_MS);
     return { elapsedMs: performance.now() - started, unloaded: r.done_reason === 'unload' };
   }
 
   /** Server version (GET /api/version). */
   async version(options: { signal?: AbortSignal } = {}): Promise<string> {
-    return (await this.call(undefined, options.signal, (c) => c.version())).version;
+    return (await this.metadata<VersionResponse>('GET', '/api/version', undefined, undefined, options.signal)).version;
   }
 
   /**
    * The context length the model was trained for (POST /api/show, model_info
-   * `<family>.context_length`); undefined when the server does not say. Cached per model.
+   * `<family>.context_length`); undefined when the server does not say. Remembered per
+   * model once the server answered; rejects (not remembered) when it could not be asked.
    * The window actually used is num_ctx (see `loadedModels()`).
    */
-  contextLength(model: string): Promise<number | undefined> {
-    let cached = this.contextLengths.get(model);
-    if (!cached) {
-      cached = this.call(model, undefined, (c) => c.show({ model })).then((r) => {
-        const info = (r.model_info ?? {}) as unknown as Record<string, unknown>;
-        const key = Object.keys(info).find((k) => k.endsWith('.context_length'));
-        const v = key === undefined ? undefined : info[key];
-        return typeof v === 'number' ? v : undefined;
-      });
-      cached.catch(() => this.contextLengths.delete(model));
-      this.contextLengths.set(model, cached);
-    }
-    return cached;
+  async contextLength(model: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+    if (this.contextLengths.has(model)) return this.contextLengths.get(model);
+    const r = await this.metadata<ShowResponse>('POST', '/api/show', { model }, model, options.signal);
+    const info = (r.model_info ?? {}) as unknown as Record<string, unknown>;
+    const key = Object.keys(info).find((k) => k.endsWith('.context_length'));
+    const v = key === undefined ? undefined : info[key];
+    const length = typeof v === 'number' ? v : undefined;
+    this.contextLengths.set(model, length);
+    return length;
   }
 
   /**
    * The window a request gets: its `numCtx`, else the server default (`defaultNumCtx`),
-   * capped at the model's trained length. What Ollama would silently cut to.
+   * capped at the model's trained length. What Ollama would silently cut to. Rejects when
+   * the server cannot be asked (`timeout`, `unavailable`) or lacks the model.
    */
-  async contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined> {
-    const trained = await this.contextLength(model).catch(() => undefined);
+  async contextWindow(model: string, options?: RunnerOptions, signal?: AbortSignal): Promise<number | undefined> {
+    const trained = await this.contextLength(model, { signal });
     const asked = options?.numCtx ?? this.config.defaultNumCtx;
     return trained === undefined ? asked : Math.min(asked, trained);
   }
 
-  private client(signal: AbortSignal): Ollama {
-    return new Ollama({ host: this.config.host, fetch: fetchWithSignal(this.transport, signal), headers: this.config.headers });
-  }
-
-  private async call<T>(model: string | undefined, signal: AbortSignal | undefined, fn: (c: Ollama) => Promise<T>): Promise<T> {
+  /** One metadata call: the caller's signal and a wall-clock deadline (body included); errors mapped. */
+  private async metadata<T>(method: 'GET' | 'POST', path: string, body: unknown, model: string | undefined, signal: AbortSignal | undefined, timeoutMs = this.config.metadataTimeoutMs): Promise<T> {
     try {
-      return await fn(this.client(signal ?? new AbortController().signal));
+      return await withRequestDeadline(path, timeoutMs, signal, (s) => this.http.json<T>(method, path, body, s));
     } catch (e) {
       throw toFlotillaError(e, { model, endpoint: this.config.endpoint });
     }

@@ -11,6 +11,7 @@ import {
   estimatePromptTokens,
 } from '@flotilla/core';
 import OpenAI from 'openai';
+import { withRequestDeadline } from '@flotilla/http';
 import { Observable, type Subscriber } from 'rxjs';
 import { resolveOpenAIOptions, SDK_TIMEOUT_DISABLED_MS, type OpenAICompatibleOptions, type ResolvedOpenAIOptions } from './openai-compatible.options';
 import { toChatParams } from './to-openai-request';
@@ -38,7 +39,8 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   readonly #opts: ResolvedOpenAIOptions;
   readonly #sdk: OpenAI;
   readonly #info: InfoContext;
-  readonly #contextLengths = new Map<string, Promise<number | undefined>>();
+  /** Context lengths the server reported; failed lookups are not remembered. */
+  readonly #contextLengths = new Map<string, number | undefined>();
 
   constructor(options: OpenAICompatibleOptions = {}) {
     this.#opts = resolveOpenAIOptions(options);
@@ -55,10 +57,15 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
     });
     this.#info = {
       sdk: this.#sdk,
-      endpoint: this.#opts.endpoint,
       rootURL: this.#opts.baseURL.replace(/\/v1$/, ''),
-      secret: this.#secret,
+      errors: this.#errorContext(),
+      timeoutMs: this.#opts.metadataTimeoutMs,
     };
+  }
+
+  /** Destroys the connections this client keeps open (keep-alive); calls still running fail. */
+  async close(): Promise<void> {
+    this.#opts.ownedFetch?.close();
   }
 
   /** `host:port` of the server, as reported in final events and error details. */
@@ -95,15 +102,13 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
         subscriber.next({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.#opts.endpoint });
         return;
       }
-      const res = await this.#sdk.embeddings.create(
-        {
-          model: request.model,
-          input,
-          encoding_format: 'float',
-          ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
-        },
-        { signal },
-      );
+      const body = {
+        model: request.model,
+        input,
+        encoding_format: 'float' as const,
+        ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+      };
+      const res = await withRequestDeadline('/v1/embeddings', this.#opts.embedTimeoutMs, signal, (s) => this.#sdk.embeddings.create(body, { signal: s }));
       if (signal.aborted) throw signal.reason;
       const data = [...res.data].sort((a, b) => a.index - b.index);
       if (data.length !== input.length) {
@@ -133,26 +138,27 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
 
   /**
    * The context length of `model` in tokens: from `contextLength` in the options, else asked
-   * from the server once (see `discoverContextLength`) and cached; undefined when unknown.
+   * from the server (see `discoverContextLength`) and remembered once it answered; undefined
+   * when the server does not say. Rejects when the server cannot be asked (`timeout`,
+   * `unavailable`); such a failure is not remembered.
    */
-  contextLength(model: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
+  async contextLength(model: string, options: { signal?: AbortSignal } = {}): Promise<number | undefined> {
     const configured = this.#opts.contextLength[model];
-    if (configured !== undefined) return Promise.resolve(configured);
-    if (!this.#opts.discoverContextLength) return Promise.resolve(undefined);
-    let known = this.#contextLengths.get(model);
-    if (!known) {
-      known = discoverContextLength(this.#info, model, options.signal).then((n) => {
-        if (n === undefined) this.#contextLengths.delete(model);
-        return n;
-      });
-      this.#contextLengths.set(model, known);
-    }
-    return known;
+    if (configured !== undefined) return configured;
+    if (!this.#opts.discoverContextLength) return undefined;
+    if (this.#contextLengths.has(model)) return this.#contextLengths.get(model);
+    const n = await discoverContextLength(this.#info, model, options.signal);
+    if (n !== undefined) this.#contextLengths.set(model, n);
+    return n;
   }
 
   /** The window of `model` (see `contextLength`): runner options do not travel over /v1. */
-  contextWindow(model: string): Promise<number | undefined> {
-    return this.contextLength(model).catch(() => undefined);
+  contextWindow(model: string, _options?: unknown, signal?: AbortSignal): Promise<number | undefined> {
+    return this.contextLength(model, { signal });
+  }
+
+  #errorContext(): Omit<ErrorContext, 'phase' | 'model'> {
+    return { endpoint: this.#opts.endpoint, secret: this.#secret, apiKeyEnv: this.#opts.apiKeyEnv, missingV1: this.#opts.missingV1 };
   }
 
   get #secret(): string | undefined {
@@ -171,7 +177,7 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   ): Observable<T> {
     return new Observable<T>((subscriber) => {
       const controller = new AbortController();
-      const ctx: ErrorContext = { model, endpoint: this.#opts.endpoint, phase: 'request', secret: this.#secret };
+      const ctx: ErrorContext = { ...this.#info.errors, model, phase: 'request' };
       const aborted = () =>
         new FlotillaError('aborted', `request to ${this.#opts.endpoint} (model "${model}") was cancelled`, {
           cause: callerSignal?.reason,

@@ -1,4 +1,5 @@
 import { FlotillaError, type ErrorKind } from '@flotilla/core';
+import { RequestTimeoutError } from '@flotilla/http';
 import OpenAI from 'openai';
 
 export interface ErrorContext {
@@ -8,7 +9,14 @@ export interface ErrorContext {
   phase: 'request' | 'stream';
   /** The API key, when it is a real one: removed from every message and cause. */
   secret?: string;
+  /** The variable the key comes from, named when the server refuses the key (never the key). */
+  apiKeyEnv?: string;
+  /** The base URL lacks `/v1`: a 404 says so. */
+  missingV1?: boolean;
 }
+
+/** Connection-level failures, as Node reports them on the transport error (the SDK's cause). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 const REDACTED = '[redacted]';
 
@@ -29,10 +37,14 @@ export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaErro
       ...(retryable === undefined ? {} : { retryable }),
     });
 
-  if (error instanceof OpenAI.APIUserAbortError) return make('aborted', `request to ${where} was cancelled`);
+  const timeout = RequestTimeoutError.find(error);
+  if (timeout) return make('timeout', `${where} did not answer ${timeout.path} within ${timeout.timeoutMs} ms`, { path: timeout.path, limitMs: timeout.timeoutMs });
+  // The SDK's own abort error before the response, the transport's AbortError while reading it.
+  if (error instanceof OpenAI.APIUserAbortError || (error as { name?: unknown })?.name === 'AbortError') return make('aborted', `request to ${where} was cancelled`);
   if (error instanceof OpenAI.APIConnectionTimeoutError) return make('timeout', `request to ${where} timed out in the HTTP client`);
   if (error instanceof OpenAI.APIConnectionError) {
-    return make('unavailable', `cannot connect to ${where}`, { reason: 'connection' });
+    const code = networkCode(error);
+    return make('unavailable', `cannot connect to ${where}${code ? ` (${code})` : ''}`, { reason: 'connection', ...(code ? { code } : {}) });
   }
   if (error instanceof OpenAI.APIError) {
     const body = (error.error ?? {}) as Record<string, unknown>;
@@ -47,7 +59,16 @@ export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaErro
       // An `{"error": ...}` event inside a 200 stream: the server failed while generating.
       return make('unavailable', `${where} failed mid-stream: ${serverMessage}`, { ...extra, reason: 'streamError' }, true);
     }
-    return make(kindForStatus(error.status), `${where} answered ${error.status}: ${serverMessage}`, extra);
+    const kind = kindForStatus(error.status);
+    let hint = '';
+    if (error.status === 404 && ctx.missingV1) {
+      hint = '; the base URL does not end in /v1: add /v1 to it (e.g. http://127.0.0.1:8080/v1)';
+      extra['hint'] = 'add /v1 to the base URL';
+    } else if ((error.status === 401 || error.status === 403) && ctx.apiKeyEnv) {
+      hint = ctx.secret ? `; check the API key in ${ctx.apiKeyEnv}` : `; the API key variable ${ctx.apiKeyEnv} is not set`;
+      extra['apiKeyEnv'] = ctx.apiKeyEnv;
+    }
+    return make(kind, `${where} answered ${error.status}: ${serverMessage}${hint}`, extra);
   }
   if (error instanceof SyntaxError) {
     return make('unavailable', `${where} sent a stream event that is not JSON`, { reason: 'malformedStream' }, true);
@@ -55,6 +76,14 @@ export function toFlotillaError(error: unknown, ctx: ErrorContext): FlotillaErro
   // undici's "terminated" (socket closed mid-body) and the like.
   const message = error instanceof Error ? error.message : String(error);
   return make('unavailable', `${where}: ${ctx.phase === 'stream' ? 'stream broke off' : 'request failed'}: ${message}`, { reason: 'transport' }, true);
+}
+
+function networkCode(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (NETWORK_CODES.has(code) || code.startsWith('HPE_'))) return code;
+  }
+  return undefined;
 }
 
 export function kindForStatus(status: number): ErrorKind {

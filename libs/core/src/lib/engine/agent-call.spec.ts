@@ -22,6 +22,8 @@ const values: Record<string, ChatEvent> = {
   d: { type: 'delta', text: 'x' },
   t: { type: 'toolCall', call: { id: '1', name: 'search', arguments: {} } },
   l: { type: 'loading', expectedLoadMs: 20 },
+  q: { type: 'queued', ticket: 7 },
+  s: { type: 'dispatched', endpoint: 'gpu-1', ticket: 7 },
   f: { type: 'final', message: { role: 'assistant', content: 'x' }, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, timings: {}, model: 'm' },
   j: { type: 'final', message: { role: 'assistant', content: '{"ok":true}' }, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, timings: {}, model: 'm' },
   b: { type: 'final', message: { role: 'assistant', content: 'not json' }, finishReason: 'stop', usage: { promptTokens: 1, completionTokens: 1 }, timings: {}, model: 'm' },
@@ -119,6 +121,37 @@ describe('the call path (marble)', () => {
     it('fails with a total timeout even when tokens keep coming', () => {
       const r = oneCall(({ cold }) => cold('-' + 'd---'.repeat(20), values), '^ 49ms !');
       expect(r.error).toEqual(timeout(true, { deadline: 'total', limitMs: 50, phase: 'generating', elapsedMs: 50 }));
+    });
+
+    it('time in a router queue (queued -> dispatched) counts against no deadline; all three start at dispatch', () => {
+      // Queued for 100 (twice the total deadline), dispatched at 100, first token 9 later.
+      const r = oneCall(({ cold }) => cold('q 99ms s 8ms d---(f|)', values), '^ 112ms !');
+      expect(r.status).toBe('succeeded');
+    });
+
+    it('after dispatch the first-token deadline runs from the dispatch', () => {
+      const r = oneCall(({ cold }) => cold('q 29ms s 30ms d|', values), '^ 39ms !');
+      expect(r.error).toEqual(timeout(true, { deadline: 'firstToken', limitMs: 10, elapsedMs: 10 }));
+    });
+
+    it('the total deadline also starts at dispatch', () => {
+      const r = oneCall(({ cold }) => cold('q 39ms s--' + 'd---'.repeat(20), values), '^ 89ms !');
+      expect(r.error).toEqual(timeout(true, { deadline: 'total', limitMs: 50, elapsedMs: 50 }));
+    });
+
+    it('a dispatched event without a queued one (dispatched at once) changes nothing', () => {
+      const r = oneCall(({ cold }) => cold('s 20ms d|', values), '^ 9ms !');
+      expect(r.error).toEqual(timeout(true, { deadline: 'firstToken', limitMs: 10 }));
+    });
+
+    it('a retry after a routed attempt tells the router its ticket, endpoint and why', () => {
+      let run!: Run;
+      ts.run(({ cold }) => {
+        run = start(ts, step.call(agent({ retries: 1 })), (n) => (n === 0 ? cold<ChatEvent>('q s 20ms d|', values) : cold<ChatEvent>('-d(f|)', values)));
+      });
+      expect(run.result().status).toBe('succeeded');
+      expect(run.client.calls[0]!.options?.retry).toBeUndefined();
+      expect(run.client.calls[1]!.options?.retry).toEqual({ kind: 'timeout', ticket: 7, endpoint: 'gpu-1' });
     });
 
     it('a loading event extends the first-token deadline by expectedLoadMs', () => {

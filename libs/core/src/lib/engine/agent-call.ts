@@ -34,6 +34,23 @@ export interface CallSink {
 
 const RETRY_TAG = 2;
 
+/** What a router said about a call (its ticket, the endpoint of the last attempt). */
+interface Routed {
+  ticket?: number;
+  endpoint?: string;
+}
+/**
+ * Kept beside the calls rather than in them: only calls through a router have it, and an
+ * in-flight AgentCall stays as small as it was for every other client.
+ */
+const ROUTED = new WeakMap<AgentCall, Routed>();
+
+function routedOf(call: AgentCall): Routed {
+  let r = ROUTED.get(call);
+  if (!r) ROUTED.set(call, (r = {}));
+  return r;
+}
+
 /**
  * One agent step: prompt, model call under the per-agent then the run-wide limit with
  * three deadlines, structured-output check, and retries from the agent's one budget
@@ -63,7 +80,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private sentAt = 0;
   private firstAt = 0;
   private finished = false;
-  private readonly callOptions: ChatCallOptions;
+  private callOptions: ChatCallOptions;
 
   constructor(
     private readonly agent: ResolvedAgent,
@@ -104,9 +121,19 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       return this;
     }
     if (fitted instanceof Promise) {
+      // The lookup is a network call: it runs under this attempt's first-token deadline,
+      // and a timeout there is a retryable timeout of the attempt.
+      const tracker = new DeadlineTracker(this.agent.deadlines, this.ctx.clock, this);
+      this.tracker = tracker;
+      tracker.begin();
       fitted.then(
-        (f) => this.finished || this.admit(f),
-        (e) => this.finished || this.fail(e),
+        (f) => {
+          if (this.tracker !== tracker) return; // this attempt ended meanwhile
+          this.admit(f);
+        },
+        (e) => {
+          if (this.tracker === tracker) this.fail(e);
+        },
       );
     } else this.admit(fitted);
     return this;
@@ -146,12 +173,14 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private queue(which: 'agent' | 'run'): this {
     this.waitingFor = which;
     this.enqueuedAt = performance.now();
+    this.tracker?.suspend(); // armed for a lookup: the limiter's wait does not count
     return this;
   }
 
   private send(): void {
-    const tracker = new DeadlineTracker(this.agent.deadlines, this.ctx.clock, this);
-    this.tracker = tracker;
+    let tracker = this.tracker;
+    if (tracker) tracker.resume();
+    else this.tracker = tracker = new DeadlineTracker(this.agent.deadlines, this.ctx.clock, this);
     this.final = undefined;
     this.firstAt = 0;
     this.sentAt = performance.now();
@@ -167,13 +196,21 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   next(event: ChatEvent): void {
     if (this.finished || !this.tracker) return;
     this.tracker.observe(event);
-    if (this.firstAt === 0 && (event.type === 'delta' || event.type === 'toolCall')) this.firstAt = performance.now();
-    if (event.type === 'delta') {
+    const type = event.type;
+    if (type === 'delta') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
       this.ctx.emit({ type: 'token', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), text: event.text });
-    } else if (event.type === 'final') {
+    } else if (type === 'final') {
       // Acted on at completion: the call holds its slots until the client's stream ends.
       this.final = event;
-    }
+    } else if (type === 'toolCall') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
+    } else if (type === 'dispatched') {
+      const routed = routedOf(this);
+      routed.endpoint = event.endpoint;
+      if (event.ticket !== undefined) routed.ticket = event.ticket;
+    } else if (type === 'queued') routedOf(this).ticket = event.ticket;
+    else if (event.endpoint !== undefined) routedOf(this).endpoint = event.endpoint; // loading
   }
 
   error(e: unknown): void {
@@ -191,8 +228,15 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   onTimeout(error: FlotillaError): void {
+    // Armed, yet neither sent nor waiting for a slot: still waiting for its context-window lookup.
+    const during = this.sub === undefined && this.waitingFor === undefined ? { during: 'contextWindowLookup' } : undefined;
+    const endpoint = ROUTED.get(this)?.endpoint;
     this.settle();
-    this.retryOrFail(error);
+    if (!during && endpoint === undefined) return this.retryOrFail(error);
+    // A router said where the call went: a retry goes to another endpoint (see RetryHint),
+    // so a timeout while that one loaded the model is worth retrying there.
+    const retryable = error.retryable || endpoint !== undefined;
+    this.retryOrFail(error.with({ retryable, details: { ...during, ...(endpoint === undefined ? {} : { endpoint }) } }));
   }
 
   onDeadline(tag: number): void {
@@ -268,10 +312,24 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     const delayMs = retryDelay(error, n, this.agent.retryPolicy);
     if (delayMs === undefined) return this.fail(error);
     this.attempt = n;
+    this.hintRetry(error);
     if (error.kind === 'badOutput') this.feedback = feedbackFor(error);
     this.ctx.emit({ type: 'retry', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), attempt: n, delayMs, error: toErrorInfo(error) });
     if (delayMs === 0) this.start();
     else this.retryTimer = this.ctx.clock.schedule(this, RETRY_TAG, delayMs);
+  }
+
+  /** Tells a router what the retried attempt was: its queue place, where it ran, why it failed. */
+  private hintRetry(error: FlotillaError): void {
+    const at = error.details['endpoint'];
+    const routed = ROUTED.get(this);
+    const endpoint = typeof at === 'string' ? at : routed?.endpoint;
+    const ticket = routed?.ticket;
+    const { retry: _previous, ...options } = this.callOptions;
+    this.callOptions = {
+      ...options,
+      retry: { kind: error.kind, ...(ticket === undefined ? {} : { ticket }), ...(endpoint === undefined ? {} : { endpoint }) },
+    };
   }
 
   private fail(error: unknown): void {

@@ -7,6 +7,11 @@ import type { ContextFit } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
 
 export const DEFAULT_REPLY_RESERVE = 512;
+/**
+ * The longest a context-window lookup runs. Callers wait at most their own first-token
+ * deadline (the engine arms it before the lookup); this bounds the shared lookup itself.
+ */
+export const CONTEXT_LOOKUP_TIMEOUT_MS = 10_000;
 
 export interface FittedRequest {
   request: ChatRequest;
@@ -17,12 +22,22 @@ export interface FittedRequest {
  * Checks prompts against the model's context window and applies the agent's policy:
  * fail with `contextOverflow`, drop the oldest non-system messages, or move to a fallback
  * model. Windows are asked once per model and runner options, so after the first call
- * the check is synchronous.
+ * the check is synchronous. A lookup in flight is shared by the calls that need it and
+ * has its own deadline; one that failed or timed out is not remembered (the window is
+ * unknown for those calls, and the next call asks again).
  */
 export class ContextGuard {
-  private readonly windows = new Map<string, number | undefined | Promise<number | undefined>>();
+  private readonly windows = new Map<string, number | undefined>();
+  private readonly lookups = new Map<string, Promise<number | undefined>>();
 
-  constructor(private readonly client: ContextWindowAware) {}
+  private readonly lookupTimeoutMs: number;
+
+  constructor(
+    private readonly client: ContextWindowAware,
+    options: { lookupTimeoutMs?: number } = {},
+  ) {
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? CONTEXT_LOOKUP_TIMEOUT_MS;
+  }
 
   fit(request: ChatRequest, policy: ContextPolicy | undefined, agent: string): FittedRequest | Promise<FittedRequest> {
     const window = this.window(request);
@@ -52,17 +67,21 @@ export class ContextGuard {
     const numCtx = request.options?.numCtx;
     const key = numCtx === undefined ? request.model : `${request.model}\u0000${numCtx}`;
     if (this.windows.has(key)) return this.windows.get(key);
-    const pending = this.client.contextWindow(request.model, request.options).then(
-      (w) => {
-        this.windows.set(key, w);
-        return w;
-      },
-      () => {
-        this.windows.delete(key); // unknown for now: ask again next time
-        return undefined;
-      },
-    );
-    this.windows.set(key, pending);
+    let pending = this.lookups.get(key);
+    if (!pending) {
+      pending = this.client.contextWindow(request.model, request.options, AbortSignal.timeout(this.lookupTimeoutMs)).then(
+        (w) => {
+          this.lookups.delete(key);
+          this.windows.set(key, w);
+          return w;
+        },
+        () => {
+          this.lookups.delete(key); // unknown for now: ask again next time
+          return undefined;
+        },
+      );
+      this.lookups.set(key, pending);
+    }
     return pending;
   }
 

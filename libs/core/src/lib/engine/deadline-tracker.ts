@@ -11,7 +11,8 @@ export interface Deadlines {
   totalMs: number;
 }
 
-export type CallPhase = 'waiting' | 'loading' | 'generating';
+/** `queued`: a router holds the call in its queue; no deadline runs. */
+export type CallPhase = 'queued' | 'waiting' | 'loading' | 'generating';
 
 /** Told when a deadline passes. */
 export interface TimeoutListener {
@@ -23,6 +24,10 @@ export interface TimeoutListener {
  * A `loading` event pushes the first-token deadline out by the expected load time; a
  * timeout while the model loads is not retryable (aborting a load and asking again loops
  * forever).
+ *
+ * Time in a queue does not count: `suspend()` (a `queued` event from a router, or the
+ * engine's own limiter) stops all three deadlines, and leaving the queue (`dispatched`,
+ * or `resume()`) starts them afresh; the queue bounds its own waiting.
  *
  * One clock entry per call, armed at the nearest deadline. Tokens only move the stall
  * deadline forward: the armed entry re-checks when it fires and re-arms if nothing is due,
@@ -37,7 +42,7 @@ export class DeadlineTracker implements DeadlineTarget {
   private totalAt = Infinity;
   private handle: DeadlineHandle | undefined;
   private handleAt = Infinity;
-  private readonly started: number;
+  private started: number;
 
   constructor(
     private readonly deadlines: Deadlines,
@@ -53,22 +58,46 @@ export class DeadlineTracker implements DeadlineTarget {
     this.armed = true;
     this.totalAt = this.started + this.deadlines.totalMs;
     this.gapAt = this.phase === 'generating' ? this.clock.now() + this.deadlines.stallMs : this.firstTokenAt();
-    this.arm();
+    if (this.phase !== 'queued') this.arm();
   }
 
   /** Updates the phase from an event of the call, moving the gap deadline. */
   observe(event: ChatEvent): void {
-    if (event.type === 'loading') {
+    const type = event.type;
+    if (type === 'delta' || type === 'toolCall') {
+      this.phase = 'generating';
+      if (this.armed) this.gapAt = this.clock.now() + this.deadlines.stallMs;
+    } else if (type === 'loading') {
       if (this.phase === 'generating') return;
       this.phase = 'loading';
       this.extendedMs += event.expectedLoadMs;
       this.gapAt = this.firstTokenAt();
-    } else if (event.type !== 'final') {
-      this.phase = 'generating';
-      if (this.armed) this.gapAt = this.clock.now() + this.deadlines.stallMs;
-    } else return;
+    } else if (type === 'queued') return this.suspend();
+    else if (type === 'dispatched') return this.resume();
+    else return;
     // Later deadlines are picked up when the armed entry fires; an earlier one re-arms now.
     if (this.armed && Math.min(this.gapAt, this.totalAt) < this.handleAt) this.arm();
+  }
+
+  /** The call waits in a queue: no deadline runs until `resume()`. */
+  suspend(): void {
+    if (this.stopped || this.phase !== 'waiting') return;
+    this.phase = 'queued';
+    if (this.handle) this.clock.cancel(this.handle);
+    this.handle = undefined;
+    this.handleAt = Infinity;
+  }
+
+  /** The call left its queue: its deadlines start now. Does nothing unless suspended. */
+  resume(): void {
+    if (this.phase !== 'queued' || this.stopped) return;
+    this.phase = 'waiting';
+    this.started = this.clock.now();
+    this.extendedMs = 0;
+    if (!this.armed) return; // begin() arms from the new start
+    this.totalAt = this.started + this.deadlines.totalMs;
+    this.gapAt = this.firstTokenAt();
+    this.arm();
   }
 
   stop(): void {
@@ -81,7 +110,7 @@ export class DeadlineTracker implements DeadlineTarget {
   onDeadline(): void {
     this.handle = undefined;
     this.handleAt = Infinity;
-    if (this.stopped) return;
+    if (this.stopped || this.phase === 'queued') return;
     const now = this.clock.now();
     if (now >= this.totalAt) return this.fail('total', this.deadlines.totalMs);
     if (now >= this.gapAt) {

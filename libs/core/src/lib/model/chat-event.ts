@@ -44,6 +44,26 @@ export interface LoadingEvent {
   endpoint?: string;
 }
 
+/**
+ * Sent by a client that queues calls (a router) when this call must wait for a slot; nothing
+ * is sent when it is dispatched at once. The engine suspends the call's deadlines until
+ * `dispatched`: time in a queue is bounded by the queue's own limit, not by first token.
+ */
+export interface QueuedEvent {
+  type: 'queued';
+  /** The call's place in the queue; a retry that passes it back keeps that place. */
+  ticket: number;
+}
+
+/** Sent by a router when the call goes to a server: deadlines start here. */
+export interface DispatchedEvent {
+  type: 'dispatched';
+  /** The endpoint that got the call (a retry asks the router to prefer another). */
+  endpoint: string;
+  /** As in `queued`, for calls dispatched without waiting. */
+  ticket?: number;
+}
+
 /** The last event of every successful call. */
 export interface FinalEvent {
   type: 'final';
@@ -56,4 +76,8 @@ export interface FinalEvent {
   endpoint?: string;
 }
 
-export type ChatEvent = DeltaEvent | ToolCallEvent | LoadingEvent | FinalEvent;
+/**
+ * What a chat stream says. Consumers must tolerate (ignore) the types they do not act on:
+ * `queued` and `dispatched` come only from clients that queue calls.
+ */
+export type ChatEvent = DeltaEvent | ToolCallEvent | LoadingEvent | QueuedEvent | DispatchedEvent | FinalEvent;

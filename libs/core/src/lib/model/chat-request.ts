@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolDefinition } from './chat-message';
+import type { ErrorKind } from '../errors/error-kind';
 
 /** JSON Schema object, as sent to a model as the output format. */
 export type JsonSchema = Record<string, unknown>;
@@ -60,4 +61,20 @@ export interface ChatCallOptions {
   agent?: string;
   /** Calls of one conversation (review rounds) share a prompt prefix: prefer the same server. */
   conversation?: string;
+  /** Set by the engine when this call retries a failed attempt (see `RetryHint`). */
+  retry?: RetryHint;
+}
+
+/**
+ * What the engine tells a router about the attempt a call retries: the router keeps the
+ * call's place in its queue (`ticket`), prefers another endpoint than the one that failed,
+ * and counts a failure the router could not see (an engine deadline) against that endpoint.
+ */
+export interface RetryHint {
+  /** From the failed attempt's `queued` / `dispatched` event. */
+  ticket?: number;
+  /** Where the failed attempt ran, from its `dispatched` / `loading` events or error details. */
+  endpoint?: string;
+  /** Why it failed. */
+  kind: ErrorKind;
 }

@@ -8,9 +8,12 @@ import type { ChatRequest, RunnerOptions } from './chat-request';
 export interface ContextWindowAware {
   /**
    * Tokens a request to `model` may use, prompt and reply together, with these runner
-   * options (Ollama: `numCtx`, else the server's default); undefined when unknown.
+   * options (Ollama: `numCtx`, else the server's default); undefined when the server does
+   * not say. Rejects with a `FlotillaError` when it cannot ask (unreachable, `timeout`):
+   * the lookup is a network call with a deadline of its own, and aborting `signal`
+   * cancels it.
    */
-  contextWindow(model: string, options?: RunnerOptions): Promise<number | undefined>;
+  contextWindow(model: string, options?: RunnerOptions, signal?: AbortSignal): Promise<number | undefined>;
   /** Exact prompt tokens where the client has the tokenizer; otherwise the engine estimates. */
   countPromptTokens?(request: ChatRequest): number | Promise<number>;
 }

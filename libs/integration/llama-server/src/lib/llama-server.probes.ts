@@ -10,8 +10,11 @@ export interface SlotState {
   next_token?: { has_next_token: boolean; n_remain: number; n_decoded: number }[];
 }
 
+/** Probes that get no signal still end: a server that stopped answering fails them after this. */
+const PROBE_TIMEOUT_MS = 5_000;
+
 /** The slots as the server reports them right now. */
-export async function readSlots(baseURL: string, signal?: AbortSignal): Promise<SlotState[]> {
+export async function readSlots(baseURL: string, signal: AbortSignal = AbortSignal.timeout(PROBE_TIMEOUT_MS)): Promise<SlotState[]> {
   const res = await fetch(`${baseURL}/slots`, { signal });
   if (!res.ok) throw new Error(`GET /slots answered ${res.status}: ${await res.text()}`);
   return (await res.json()) as SlotState[];
@@ -23,7 +26,7 @@ export function decodedOf(slot: SlotState): number {
 }
 
 /** llama-server's Prometheus `GET /metrics` (started with `--metrics`), as name -> value (prefix dropped). */
-export async function readMetrics(baseURL: string, signal?: AbortSignal): Promise<Record<string, number>> {
+export async function readMetrics(baseURL: string, signal: AbortSignal = AbortSignal.timeout(PROBE_TIMEOUT_MS)): Promise<Record<string, number>> {
   const res = await fetch(`${baseURL}/metrics`, { signal });
   if (!res.ok) throw new Error(`GET /metrics answered ${res.status}: ${await res.text()}`);
   const out: Record<string, number> = {};

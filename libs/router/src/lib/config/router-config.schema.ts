@@ -64,10 +64,13 @@ export const RoutingSchema = z
     numCtx: z.record(z.string(), positiveInt()).default({}).describe('num_ctx per model, sent on every call (a change would reload the model).'),
     defaultLoadMs: durationMs().default(3_000).describe('Assumed cold-load time until one is observed.'),
     healthIntervalMs: durationMs().default(5_000),
+    probeTimeoutMs: positiveInt().default(2_000).describe('Deadline of one health probe, and of one context-window lookup, on one endpoint.'),
     failureThreshold: positiveInt().default(3).describe('Consecutive failures that open an endpoint\'s circuit.'),
     cooldownMs: durationMs().default(10_000).describe('Open circuit time before half-open trials.'),
     halfOpenTrials: positiveInt().default(1),
-    maxQueueMs: durationMs().optional().describe('Fail a call that waited this long for a slot (overloaded).'),
+    maxQueueMs: durationMs()
+      .default(120_000)
+      .describe('Fail a call (overloaded) that waited this long in the router for a slot; its deadlines start only when it leaves the queue.'),
   })
   .strict();
 

@@ -26,12 +26,11 @@ export function chooseModel(
 ): ModelChoice | FlotillaError {
   const candidates = [asked, ...(route?.fallbacks ?? [])];
   for (const [i, wire] of candidates.entries()) {
-    const m = canonicalModel(wire);
     const labels = i === 0 ? (route?.labels ?? []) : [];
-    if (endpoints.some((e) => e.usable(m) && labels.every((l) => e.labels.has(l))) || starters.couldServe(m, labels)) return { wire, labels };
+    if (endpoints.some((e) => e.usable(wire) && labels.every((l) => e.labels.has(l))) || starters.couldServe(wire, labels)) return { wire, labels };
   }
   const model = canonicalModel(asked);
-  const servers = endpoints.filter((e) => e.serves(model)).map((e) => e.name);
+  const servers = endpoints.filter((e) => e.serves(asked));
   if (servers.length === 0) {
     const also = candidates.length > 1 ? ` or its fallbacks ${candidates.slice(1).join(', ')}` : '';
     return new FlotillaError('modelNotFound', `no endpoint of ${fleetName} serves ${JSON.stringify(model)}${also}`, {
@@ -41,8 +40,16 @@ export function chooseModel(
   return circuitOpenError(model, servers);
 }
 
-export function circuitOpenError(model: string, servers: readonly string[]): FlotillaError {
-  return new FlotillaError('circuitOpen', `every endpoint serving ${JSON.stringify(model)} is down or its circuit is open: ${servers.join(', ')}`, {
-    details: { model, endpoints: [...servers] },
-  });
+/**
+ * Every endpoint that serves `model` is down: `circuitOpen`, saying why each one last
+ * failed. When each of them failed on its configuration (a refused or missing API key),
+ * waiting will not help: a `config` error that says so.
+ */
+export function circuitOpenError(model: string, servers: readonly EndpointState[]): FlotillaError {
+  const reasons = servers.map((e) => (e.lastError ? `${e.name} (${e.lastError.kind}: ${e.lastError.message})` : e.name));
+  const details = { model, endpoints: servers.map((e) => e.name) };
+  if (servers.length > 0 && servers.every((e) => e.lastError?.kind === 'config')) {
+    return new FlotillaError('config', `no endpoint serving ${JSON.stringify(model)} can be used: ${reasons.join('; ')}`, { details });
+  }
+  return new FlotillaError('circuitOpen', `every endpoint serving ${JSON.stringify(model)} is down or its circuit is open: ${reasons.join('; ')}`, { details });
 }

@@ -86,12 +86,21 @@ function classify(error: FlotillaError, e: EndpointState, model: string, streami
     e.breaker.release();
     return error;
   }
-  if (error.kind === 'modelNotFound') {
-    e.available?.delete(model);
-    e.loaded.delete(model);
-  } else if (typeof error.details['code'] === 'string' && !streaming) e.breaker.trip();
-  else e.breaker.failure();
+  blameEndpoint(e, error, model, streaming);
   if (streaming || !FAILOVER_KINDS.has(error.kind)) return error.with({ details: { endpoint: e.name } });
-  e.suspectUntil = performance.now() + SUSPECT_MS;
   return error.with({ retryable: true, details: { endpoint: e.name, failover: true } });
+}
+
+/**
+ * What an endpoint's failure means for the router: a model it turned out not to have is
+ * forgotten there; otherwise its breaker hears of it (a connection refused or broken before
+ * any reply opens the circuit at once) and the endpoint is avoided for a while when another
+ * can serve. For chat failures and failed context-window lookups alike.
+ */
+export function blameEndpoint(e: EndpointState, error: FlotillaError, model: string, streaming = false): void {
+  e.lastError = error;
+  if (error.kind === 'modelNotFound') e.forget(model);
+  else if (typeof error.details['code'] === 'string' && !streaming) e.breaker.trip();
+  else e.breaker.failure();
+  e.suspectUntil = performance.now() + SUSPECT_MS;
 }

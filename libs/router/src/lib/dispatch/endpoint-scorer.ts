@@ -3,7 +3,10 @@ import type { EndpointState } from '../endpoints/endpoint-state';
 
 /** What a decision needs besides the endpoints. */
 export interface ScoreContext {
+  /** As the caller spells it; each endpoint keys it its own way. */
   model: string;
+  /** An endpoint a retry's last attempt failed on: used only when nothing else can serve. */
+  avoid?: string;
   /** Labels an endpoint must all have (the agent's route). */
   labels: readonly string[];
   /** The endpoint that served this conversation's previous turn. */
@@ -89,7 +92,8 @@ export class EndpointScorer {
           penalty = ctx.demand(victim) > 0 ? victimLoad * 2 : victimLoad * 0.25;
         }
       }
-      const cost = load + penalty + service + (e.suspectUntil > ctx.now ? SUSPECT_PENALTY_MS : 0);
+      // The endpoint a retry just failed on ranks below one that merely failed lately.
+      const cost = load + penalty + service + (e.suspectUntil > ctx.now ? SUSPECT_PENALTY_MS : 0) + (e.name === ctx.avoid ? 2 * SUSPECT_PENALTY_MS : 0);
       if (e.freeSlots(model) > 0 && e.breaker.allows()) {
         if (cost < bestCost) {
           best = e;
@@ -116,7 +120,9 @@ export class EndpointScorer {
   }
 
   private baseline(ctx: ScoreContext): Decision {
-    const candidates = this.endpoints.filter((e) => e.usable(ctx.model) && e.breaker.allows() && hasLabels(e, ctx.labels));
+    const all = this.endpoints.filter((e) => e.usable(ctx.model) && e.breaker.allows() && hasLabels(e, ctx.labels));
+    const preferred = all.filter((e) => e.name !== ctx.avoid);
+    const candidates = preferred.length ? preferred : all;
     if (candidates.length === 0) return this.endpoints.some((e) => e.usable(ctx.model)) ? WAIT : NONE;
     let pick: EndpointState;
     if (this.policy === 'round-robin') pick = candidates[this.rr++ % candidates.length]!;

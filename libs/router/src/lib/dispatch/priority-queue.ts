@@ -29,12 +29,14 @@ export class PriorityQueue<T extends QueueEntry> {
     return this.heap[0];
   }
 
+  /** Takes the head out; it counts as removed from then on (a later `remove` is a no-op). */
   pop(): T | undefined {
     this.prune();
     const top = this.heap[0];
     if (top === undefined) return undefined;
     this.take();
     this.live--;
+    top.removed = true;
     return top;
   }
 

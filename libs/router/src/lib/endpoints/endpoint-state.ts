@@ -1,8 +1,8 @@
-import type { ModelClient } from '@flotilla/core';
+import type { FlotillaError, ModelClient } from '@flotilla/core';
 import type { EndpointConfig } from '../config/router-config.schema';
 import { CircuitBreaker, type CircuitBreakerOptions } from '../health/circuit-breaker';
 import type { EndpointProbe } from './endpoint-probe';
-import { canonicalModel } from './model-name';
+import { modelNameRule } from './model-name';
 import { MovingAverage } from './moving-average';
 
 /** What the router has learned about one model on one endpoint (all real milliseconds). */
@@ -23,7 +23,9 @@ interface LoadedModel {
 /**
  * The router's view of one server: its slots and in-flight calls per model, which models it
  * has and has loaded (from probes and from its own replies), what it has learned of their
- * speed and load cost, and its circuit breaker.
+ * speed and load cost, and its circuit breaker. Every method takes a model as the caller
+ * spells it and keys it by the endpoint kind's one name for it (`modelNameRule`), so
+ * `llama3.2` and `llama3.2:latest` share one entry on an Ollama server.
  */
 export class EndpointState {
   readonly name: string;
@@ -31,13 +33,15 @@ export class EndpointState {
   readonly maxLoaded: number;
   readonly labels: ReadonlySet<string>;
   readonly breaker: CircuitBreaker;
-  /** From listModels; undefined until the first successful probe. */
+  /** From listModels (keyed names); undefined until the first successful probe. */
   available: Set<string> | undefined;
   /** Loaded models, least recently used first (Map keeps insertion order). */
   readonly loaded = new Map<string, LoadedModel>();
   private readonly inFlightByModel = new Map<string, number>();
   private readonly stats = new Map<string, ModelStats>();
   private readonly allow: Set<string> | undefined;
+  private readonly rule: (name: string) => string;
+  private readonly keys = new Map<string, string>();
   inFlight = 0;
   /** Calls dispatched here, for reports. */
   dispatched = 0;
@@ -48,6 +52,8 @@ export class EndpointState {
   lastUsedAt = 0;
   /** Until then (performance.now()) a call that just failed over avoids this endpoint if it can. */
   suspectUntil = 0;
+  /** Why it last failed (a probe, a lookup, a call), for the message when every endpoint is down. */
+  lastError: FlotillaError | undefined;
 
   constructor(
     readonly config: EndpointConfig,
@@ -59,15 +65,39 @@ export class EndpointState {
     this.slots = config.slots;
     this.maxLoaded = config.maxLoadedModels;
     this.labels = new Set(config.labels);
-    this.allow = config.models ? new Set(config.models.map(canonicalModel)) : undefined;
+    this.rule = modelNameRule(config.kind);
+    this.allow = config.models ? new Set(config.models.map(this.rule)) : undefined;
     this.breaker = new CircuitBreaker(breaker);
     this.running = config.onDemand === undefined;
   }
 
+  /** This endpoint's one name for `model` (idempotent). */
+  key(model: string): string {
+    let k = this.keys.get(model);
+    if (k === undefined) {
+      k = this.rule(model);
+      if (this.keys.size < 1_000) this.keys.set(model, k);
+    }
+    return k;
+  }
+
   /** Whether this endpoint may serve `model` at all (allow-list, the server's own list). */
   serves(model: string): boolean {
-    if (this.allow && !this.allow.has(model)) return false;
-    return this.available === undefined || this.available.has(model);
+    const k = this.key(model);
+    if (this.allow && !this.allow.has(k)) return false;
+    return this.available === undefined || this.available.has(k);
+  }
+
+  /** What the server lists (a probe's answer). */
+  setAvailable(models: readonly string[]): void {
+    this.available = new Set(models.map((m) => this.key(m)));
+  }
+
+  /** The server said it does not have `model` (a 404): not routed here until a probe lists it again. */
+  forget(model: string): void {
+    const k = this.key(model);
+    this.available?.delete(k);
+    this.loaded.delete(k);
   }
 
   /** Serves it and is up (running, circuit not open). */
@@ -76,7 +106,7 @@ export class EndpointState {
   }
 
   inFlightFor(model: string): number {
-    return this.inFlightByModel.get(model) ?? 0;
+    return this.inFlightByModel.get(this.key(model)) ?? 0;
   }
 
   freeSlots(model: string): number {
@@ -84,12 +114,12 @@ export class EndpointState {
   }
 
   isLoaded(model: string): boolean {
-    return this.loaded.has(model);
+    return this.loaded.has(this.key(model));
   }
 
   /** Remaining load time when a load is in progress, else 0. */
   loadingRemainingMs(model: string, now: number): number {
-    const m = this.loaded.get(model);
+    const m = this.loaded.get(this.key(model));
     return m ? Math.max(0, m.readyAt - now) : 0;
   }
 
@@ -99,38 +129,42 @@ export class EndpointState {
    * room, or null when every loaded model is busy (the call would wait behind them).
    */
   evictionFor(model: string): string | undefined | null {
-    if (this.loaded.has(model) || this.loaded.size < this.maxLoaded) return undefined;
+    if (this.loaded.has(this.key(model)) || this.loaded.size < this.maxLoaded) return undefined;
     for (const name of this.loaded.keys()) if (this.inFlightFor(name) === 0) return name;
     return null;
   }
 
   statsFor(model: string): ModelStats {
-    let s = this.stats.get(model);
-    if (!s) this.stats.set(model, (s = new ModelStats()));
+    const k = this.key(model);
+    let s = this.stats.get(k);
+    if (!s) this.stats.set(k, (s = new ModelStats()));
     return s;
   }
 
   peekStats(model: string): ModelStats | undefined {
-    return this.stats.get(model);
+    return this.stats.get(this.key(model));
   }
 
   acquire(model: string, now: number, expectedLoadMs: number): void {
-    this.inFlightByModel.set(model, this.inFlightFor(model) + 1);
+    const k = this.key(model);
+    this.inFlightByModel.set(k, this.inFlightFor(k) + 1);
     this.inFlight++;
     this.dispatched++;
     this.lastUsedAt = now;
-    this.markUsed(model, this.loaded.has(model) ? undefined : now + expectedLoadMs);
+    this.markUsed(k, this.loaded.has(k) ? undefined : now + expectedLoadMs);
     this.breaker.onDispatch();
   }
 
   release(model: string, now: number): void {
-    this.inFlightByModel.set(model, Math.max(0, this.inFlightFor(model) - 1));
+    const k = this.key(model);
+    this.inFlightByModel.set(k, Math.max(0, this.inFlightFor(k) - 1));
     this.inFlight = Math.max(0, this.inFlight - 1);
     this.lastUsedAt = now;
   }
 
   /** The model answered: it is loaded and most recently used. */
   markUsed(model: string, readyAt?: number): void {
+    model = this.key(model);
     const prev = this.loaded.get(model);
     this.loaded.delete(model);
     this.loaded.set(model, { readyAt: readyAt ?? (prev && prev.readyAt > performance.now() ? prev.readyAt : 0) });
@@ -144,7 +178,7 @@ export class EndpointState {
   /** Replaces what is loaded with what the server says (/api/ps), keeping loads in progress. */
   syncLoaded(models: readonly string[]): void {
     const now = performance.now();
-    const names = new Set(models.map(canonicalModel));
+    const names = new Set(models.map((m) => this.key(m)));
     for (const [name, m] of this.loaded) if (!names.has(name) && !(m.readyAt > now) && this.inFlightFor(name) === 0) this.loaded.delete(name);
     for (const name of names) if (!this.loaded.has(name)) this.loaded.set(name, { readyAt: 0 });
   }

@@ -1,5 +1,5 @@
+import { FlotillaError } from '@flotilla/core';
 import type { EndpointState } from '../endpoints/endpoint-state';
-import { canonicalModel } from '../endpoints/model-name';
 
 export interface HealthMonitorOptions {
   /** @default 5000 */
@@ -12,8 +12,8 @@ export interface HealthMonitorOptions {
 
 /**
  * Active health: probes every running endpoint (its model list, what it has loaded) on an
- * interval. A failed probe opens the endpoint's circuit; a successful one after the cooldown
- * closes it, and refreshes the router's view of available and loaded models.
+ * interval. A failed probe opens the endpoint's circuit; a successful one closes it and
+ * refreshes the router's view of available and loaded models.
  */
 export class HealthMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -49,19 +49,28 @@ export class HealthMonitor {
     return this.round;
   }
 
-  /** Probes one endpoint; resolves to whether it answered. */
+  /**
+   * Probes one endpoint; resolves to whether it answered. An answer closes its circuit at
+   * once, even in the middle of a cooldown (a restarted server is used again from its first
+   * answered probe); a failure opens a closed circuit and leaves an open one as it is (a
+   * failed probe does not restart the cooldown).
+   */
   async probe(e: EndpointState): Promise<boolean> {
     const { listModels, loadedModels, ping } = e.probe;
     if (!listModels && !loadedModels && !ping) return true;
     const signal = AbortSignal.timeout(this.probeTimeoutMs);
     try {
-      if (listModels) e.available = new Set((await listModels.call(e.probe, signal)).map(canonicalModel));
+      if (listModels) e.setAvailable(await listModels.call(e.probe, signal));
       else if (ping) await ping.call(e.probe, signal);
       if (loadedModels) e.syncLoaded(await loadedModels.call(e.probe, signal));
-      if (e.breaker.state !== 'open') e.breaker.success();
+      e.breaker.success();
+      e.lastError = undefined;
       return true;
-    } catch {
-      e.breaker.trip();
+    } catch (error) {
+      if (e.breaker.state !== 'open') e.breaker.trip();
+      e.lastError = signal.aborted
+        ? new FlotillaError('timeout', `${e.name} did not answer its health probe within ${this.probeTimeoutMs} ms`, { cause: error, details: { endpoint: e.name, limitMs: this.probeTimeoutMs } })
+        : FlotillaError.from(error).with({ details: { endpoint: e.name } });
       return false;
     }
   }

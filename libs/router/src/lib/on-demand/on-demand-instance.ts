@@ -99,7 +99,7 @@ export class OnDemandInstance implements InstanceStarter {
     for (const model of od.warm) {
       const m = canonicalModel(model);
       await this.state.probe.warm?.(model, this.options.numCtx?.[m] ?? this.options.numCtx?.[model]);
-      this.state.markUsed(m, 0);
+      this.state.markUsed(model, 0);
     }
     this.state.breaker.success();
     this.state.running = true;
@@ -112,7 +112,7 @@ export class OnDemandInstance implements InstanceStarter {
     const p = this.state.probe;
     try {
       const signal = AbortSignal.timeout(1_000);
-      if (p.listModels) this.state.available = new Set((await p.listModels(signal)).map(canonicalModel));
+      if (p.listModels) this.state.setAvailable(await p.listModels(signal));
       else if (p.ping) await p.ping(signal);
       if (p.loadedModels) this.state.syncLoaded(await p.loadedModels(signal));
       return true;

@@ -65,6 +65,8 @@ export { abortableCall } from './lib/model/abortable-call';
 export { isContextWindowAware } from './lib/model/context-window';
 export type { ContextWindowAware } from './lib/model/context-window';
 export { estimatePromptTokens, CHARS_PER_TOKEN } from './lib/model/token-estimate';
+export { unsupportedOption, declareTransportOnlyOptions, transportOnlyOptions } from './lib/model/provider-options';
+export type { ProviderOptions, ModelWarning } from './lib/model/provider-options';
 
 // Schemas
 export type { OutputSchema, ParseResult } from './lib/schema/output-schema';

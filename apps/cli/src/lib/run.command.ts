@@ -87,8 +87,17 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     progress?.start();
     const run = flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs });
     observer?.observe(run);
+    const warned = new Set<string>();
     run.events.subscribe((e) => {
       progress?.next(e);
+      // What an adapter could not do as asked: each distinct warning once per run.
+      if (e.type === 'step.end') {
+        for (const w of e.call?.warnings ?? []) {
+          if (warned.has(w.message)) continue;
+          warned.add(w.message);
+          io.stderr.write(`warning: ${w.message}\n`);
+        }
+      }
       if (jsonl) io.stdout.write(`${JSON.stringify(e.type === 'run.end' ? { ...e, result: { ...e.result, trace: undefined } } : e)}\n`);
     });
     const result = await run.result;

@@ -1,4 +1,3 @@
-import { createNodeHttpFetch } from '@flotilla/http';
 import Ajv from 'ajv';
 import { FlotillaError, type ChatRequest, type FinalEvent, type OutputSchema } from '@flotilla/core';
 import { collectChat, CONTRACT_SCHEMA } from '@flotilla/core/testing';
@@ -6,7 +5,6 @@ import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
 import { PLAN, VERDICT } from '@flotilla/agents';
 import { tap } from 'rxjs';
 import { ensureLlamaServerBinary } from '@flotilla/testing';
-import { llamaExtrasFetch } from './lib/llama-extras.fetch';
 import { decodedOf, pollUntil, readMetrics, readSlots } from './lib/llama-server.probes';
 import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID, type SyntheticLlamaServer } from './lib/synthetic-llama-server';
 
@@ -24,14 +22,8 @@ let binary: string;
 let served: SyntheticLlamaServer;
 let client: OpenAICompatibleModelClient;
 
-/** A client whose requests also carry `ignore_eos`: every reply runs to its max_tokens. */
-function runToLengthClient(): OpenAICompatibleModelClient {
-  return new OpenAICompatibleModelClient({
-    baseURL: `${served.server.baseURL}/v1`,
-    env: {},
-    fetch: llamaExtrasFetch(() => ({ ignore_eos: true }), createNodeHttpFetch({ resendOnStaleSocket: true })),
-  });
-}
+/** llama.cpp's own request fields, sent through the adapter's provider options: every reply runs to its max_tokens. */
+const RUN_TO_LENGTH = { openai: { ignore_eos: true } };
 
 function chatRequest(content: string, over: Partial<ChatRequest> = {}): ChatRequest {
   return { model: SYNTHETIC_MODEL_ID, messages: [{ role: 'user', content }], ...over };
@@ -134,7 +126,7 @@ describe('llama-server: usage (stream_options.include_usage)', () => {
 
   it("reaches the final event as the server's own token counts", async () => {
     const content = 'How deep is the harbour?';
-    const c = await collectChat(runToLengthClient().chat(chatRequest(content, { options: { maxTokens: 40 } })));
+    const c = await collectChat(client.chat(chatRequest(content, { options: { maxTokens: 40 }, providerOptions: RUN_TO_LENGTH })));
     const final = finalOf(c.events);
     expect(final.finishReason).toBe('length');
     // Byte tokenizer and ChatML: <|im_start|> "user\n" content <|im_end|> "\n" <|im_start|> "assistant\n".
@@ -169,9 +161,8 @@ describe('llama-server: slot accounting (-np 2)', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     })();
-    const many = runToLengthClient();
     const results = await Promise.all(
-      tokens.map((n, i) => collectChat(many.chat(chatRequest(`Long answer number ${i}.`, { options: { maxTokens: n } })), 60_000)),
+      tokens.map((n, i) => collectChat(client.chat(chatRequest(`Long answer number ${i}.`, { options: { maxTokens: n }, providerOptions: RUN_TO_LENGTH })), 60_000)),
     );
     running = false;
     await sampler;
@@ -198,14 +189,10 @@ describe('llama-server: a server that dies mid-stream', () => {
   it('fails the call as unavailable, retryably, with no final event', async () => {
     const doomed = await startSyntheticLlamaServer({ binary, slots: 1, ctx: 8192 });
     try {
-      const dying = new OpenAICompatibleModelClient({
-        baseURL: `${doomed.server.baseURL}/v1`,
-        env: {},
-        fetch: llamaExtrasFetch(() => ({ ignore_eos: true, n_predict: 6000 }), createNodeHttpFetch({ resendOnStaleSocket: true })),
-      });
+      const dying = new OpenAICompatibleModelClient({ baseURL: `${doomed.server.baseURL}/v1`, env: {} });
       let deltas = 0;
       const c = await collectChat(
-        dying.chat(chatRequest('Talk until stopped.')).pipe(
+        dying.chat(chatRequest('Talk until stopped.', { providerOptions: { openai: { ignore_eos: true, n_predict: 6000 } } })).pipe(
           tap((e) => {
             if (e.type === 'delta' && ++deltas === 2) doomed.server.killNow('SIGKILL');
           }),
@@ -224,8 +211,8 @@ describe('llama-server: a server that dies mid-stream', () => {
 describe('llama-server: cancellation frees the slot', () => {
   it('unsubscribing mid-stream stops generation on the server (/slots)', async () => {
     const nPredict = 6007;
-    const sub = runToLengthClient()
-      .chat(chatRequest('Talk until stopped.', { options: { maxTokens: nPredict } }))
+    const sub = client
+      .chat(chatRequest('Talk until stopped.', { options: { maxTokens: nPredict }, providerOptions: RUN_TO_LENGTH }))
       .subscribe({ error: () => undefined });
     const started = await pollUntil(async () => (await readSlots(served.server.baseURL)).some((s) => s.is_processing && s.params?.n_predict === nPredict), 5000);
     expect(started).toBe(true);

@@ -6,6 +6,7 @@ import {
   type FinishReason,
   FlotillaError,
   closestName,
+  unsupportedOption,
 } from '@flotilla/core';
 import type { LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { Observable, type Subject } from 'rxjs';
@@ -16,6 +17,12 @@ import type { LlamaCppEvent, RequestOutcome } from './llama-cpp.events';
 import type { LoadedModel, ModelHost } from './model-host';
 import { importNodeLlamaCpp } from './node-llama-cpp.loader';
 import { type GrammarCache, checkStructuredOutput } from './structured-output';
+
+/** The key of this adapter's provider options (`providerOptions.llamaCpp`). */
+export const LLAMA_CPP_PROVIDER = 'llamaCpp';
+
+/** Runner options this adapter takes per model (its constructor), not per request. */
+const RUNNER_OPTIONS = ['numCtx', 'keepAlive', 'numThread', 'numGpu', 'numBatch'] as const;
 
 /** What one chat call needs from the client that runs it. */
 export interface ChatRunContext {
@@ -169,11 +176,14 @@ async function generate(
         details: { promptTokens, contextSize: loaded.contextSize, model: request.model },
       });
     }
-    const custom = request.format ? undefined : ctx.config.grammar?.(request);
+    // providerOptions.llamaCpp: `grammar` (GBNF text) as a grammar, the rest as node-llama-cpp generation options.
+    const { grammar: gbnf, ...extra } = (request.providerOptions?.[LLAMA_CPP_PROVIDER] ?? {}) as { grammar?: unknown } & Record<string, unknown>;
+    const custom = request.format ? undefined : typeof gbnf === 'string' ? gbnf : ctx.config.grammar?.(request);
     let grammar: LlamaGrammar | undefined;
     if (request.format) grammar = await ctx.grammars(loaded).forSchema(request.format);
     else if (custom !== undefined) grammar = await ctx.grammars(loaded).forGbnf(custom);
     const o = request.options ?? {};
+    const warnings = RUNNER_OPTIONS.filter((k) => o[k] !== undefined).map((k) => unsupportedOption(LLAMA_CPP_PROVIDER, k, "it is set per model, in the client's options (models.<name>)"));
     let text = '';
     let completionTokens = 0;
     let firstTokenAt: number | undefined;
@@ -191,6 +201,7 @@ async function generate(
       ...(o.repeatPenalty === undefined ? {} : { repeatPenalty: { penalty: o.repeatPenalty } }),
       ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
       ...(grammar ? { grammar } : {}),
+      ...extra,
       onToken: (tokens) => {
         completionTokens += tokens.length;
       },
@@ -224,6 +235,7 @@ async function generate(
       },
       model: request.model,
       endpoint: ctx.endpoint,
+      ...(warnings.length ? { warnings } : {}),
     });
   } finally {
     chat.dispose({ disposeSequence: false });

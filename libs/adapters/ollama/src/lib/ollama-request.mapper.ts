@@ -1,5 +1,11 @@
-import type { ChatMessage, ChatRequest, SamplingOptions, RunnerOptions } from '@flotilla/core';
+import { type ChatMessage, type ChatRequest, type SamplingOptions, type RunnerOptions, declareTransportOnlyOptions } from '@flotilla/core';
 import type { ChatRequest as OllamaChatRequest, Message, Options, Tool } from 'ollama';
+
+/** The key of this adapter's provider options (`providerOptions.ollama`). */
+export const OLLAMA_PROVIDER = 'ollama';
+
+/** How long the server keeps the model loaded changes nothing in the reply. */
+declareTransportOnlyOptions(OLLAMA_PROVIDER, ['keep_alive']);
 
 /** Our option names -> Ollama's `options` keys. */
 export const OPTION_MAP: Readonly<Record<Exclude<keyof (SamplingOptions & RunnerOptions), 'keepAlive'>, keyof Options>> = {
@@ -34,7 +40,7 @@ export function toOllamaMessage(m: ChatMessage): Message {
   return out;
 }
 
-/** Maps a Flotilla chat request to Ollama's; `keepAlive` falls back to the client default. */
+/** Maps a Flotilla chat request to Ollama's; `keepAlive` falls back to the client default; `providerOptions.ollama` goes through as written. */
 export function toOllamaChatRequest(request: ChatRequest, defaults: { keepAlive?: number | string } = {}): Omit<OllamaChatRequest, 'stream'> {
   const out: Omit<OllamaChatRequest, 'stream'> = {
     model: request.model,
@@ -49,6 +55,14 @@ export function toOllamaChatRequest(request: ChatRequest, defaults: { keepAlive?
     out.tools = request.tools.map(
       (t): Tool => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters as Tool['function']['parameters'] } }),
     );
+  }
+  // providerOptions.ollama as written: its `options` over the mapped ones (mirostat, num_keep, ...),
+  // anything else as a request field (think, ...).
+  const extra = request.providerOptions?.[OLLAMA_PROVIDER];
+  if (extra) {
+    const { options: more, ...fields } = extra as { options?: Record<string, unknown> } & Record<string, unknown>;
+    Object.assign(out, fields);
+    if (more) out.options = { ...out.options, ...more } as Partial<Options>;
   }
   return out;
 }

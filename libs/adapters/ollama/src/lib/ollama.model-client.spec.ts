@@ -45,6 +45,22 @@ describe('OllamaModelClient against OllamaSimServer', () => {
     });
   });
 
+  it('sends providerOptions.ollama as written (its options over the mapped ones), ignoring other providers\'', async () => {
+    const c = await collectChat(
+      client.chat({
+        model: 'qwen3:4b',
+        messages: [{ role: 'user', content: 'hi' }],
+        options: { temperature: 0.2 },
+        providerOptions: { ollama: { options: { mirostat: 2, temperature: 0.5 }, think: false }, openai: { grammar: 'x' } },
+      }),
+    );
+    expect(c.error).toBeUndefined();
+    expect(lastBody()).toMatchObject({ think: false, options: { mirostat: 2, temperature: 0.5 } });
+    expect(lastBody()).not.toHaveProperty('grammar');
+    const final = c.events.find((e) => e.type === 'final');
+    expect(final && 'warnings' in final ? final.warnings : undefined).toBeUndefined();
+  });
+
   it('sends the configured headers on every request, never recording Authorization', async () => {
     const withHeaders = new OllamaModelClient({ host, headers: { 'x-team': 'flotilla', Authorization: 'Bearer secret' } });
     await collectChat(withHeaders.chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'hi' }] }));

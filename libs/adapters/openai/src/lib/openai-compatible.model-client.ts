@@ -76,7 +76,8 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return this.cancellable<ChatEvent>(options.signal, request.model, async (signal, subscriber, ctx) => {
       const startedAt = performance.now();
-      const stream = await this.#sdk.chat.completions.create(toChatParams(request), { signal });
+      const { params, warnings } = toChatParams(request);
+      const stream = await this.#sdk.chat.completions.create(params, { signal });
       ctx.phase = 'stream';
       const final = await readChatStream(stream, subscriber, {
         model: request.model,
@@ -86,7 +87,7 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
       });
       // The SDK ends an aborted stream quietly; a caller's abort must not look like success.
       if (signal.aborted) throw signal.reason;
-      if (final) subscriber.next(final);
+      if (final) subscriber.next(warnings.length ? { ...final, warnings } : final);
     });
   }
 

@@ -61,7 +61,7 @@ export const DEFAULT_API_KEY_ENV = 'OPENAI_API_KEY';
 export const DUMMY_API_KEY = 'sk-no-key-required';
 /**
  * The SDK's per-request timeout, disabled in effect (setTimeout's largest delay, ~24.8 days):
- * deadlines belong to the engine (`withDeadlines`), which cancels through the signal.
+ * deadlines belong to the engine (its calls' first-token, stall and total deadlines), which cancels through the signal.
  */
 export const SDK_TIMEOUT_DISABLED_MS = 2_147_483_647;
 export const DEFAULT_METADATA_TIMEOUT_MS = 10_000;

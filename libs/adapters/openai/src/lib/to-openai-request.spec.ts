@@ -6,11 +6,11 @@ describe('toChatParams', () => {
   const base: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 
   it('always streams and asks for usage', () => {
-    expect(toChatParams(base)).toMatchObject({ model: 'm', stream: true, stream_options: { include_usage: true } });
+    expect(toChatParams(base).params).toMatchObject({ model: 'm', stream: true, stream_options: { include_usage: true } });
   });
 
   it('maps sampling options, with top_k / min_p / repeat penalty as extra body fields', () => {
-    const params = toChatParams({
+    const { params } = toChatParams({
       ...base,
       options: { temperature: 0.2, topP: 0.9, seed: 7, maxTokens: 64, stop: ['END'], topK: 40, minP: 0.05, repeatPenalty: 1.1 },
     });
@@ -27,25 +27,38 @@ describe('toChatParams', () => {
     });
   });
 
-  it('does not send runner options (Ollama-only)', () => {
-    const params = toChatParams({ ...base, options: { numCtx: 8192, keepAlive: '5m', numThread: 2, numGpu: 1, numBatch: 64 } });
+  it('does not send runner options (Ollama-only), and says so in one warning each', () => {
+    const { params, warnings } = toChatParams({ ...base, options: { numCtx: 8192, keepAlive: '5m', numThread: 2, numGpu: 1, numBatch: 64 } });
     const json = JSON.stringify(params);
     for (const key of ['num_ctx', 'numCtx', 'keep_alive', 'keepAlive', 'num_thread', 'numThread', 'num_gpu', 'num_batch']) {
       expect(json).not.toContain(key);
     }
+    expect(warnings.map((w) => w.option)).toEqual(['numCtx', 'keepAlive', 'numThread', 'numGpu', 'numBatch']);
+    expect(warnings[0]).toMatchObject({ type: 'unsupported-option', provider: 'openai', message: expect.stringContaining('numCtx is not sent') });
+    expect(toChatParams({ ...base, options: { temperature: 0.1 } }).warnings).toEqual([]);
+  });
+
+  it('passes its own provider options into the body as written, and ignores other providers\'', () => {
+    const { params } = toChatParams({
+      ...base,
+      options: { temperature: 0.1 },
+      providerOptions: { openai: { grammar: 'root ::= "yes"', temperature: 0.3, cache_prompt: true }, ollama: { think: false } },
+    });
+    expect(params).toMatchObject({ grammar: 'root ::= "yes"', temperature: 0.3, cache_prompt: true });
+    expect(JSON.stringify(params)).not.toContain('think');
   });
 
   it('sends the format as a strict json_schema named after a cleaned title', () => {
     const schema = { title: 'Review result!', type: 'object', properties: {}, required: [], additionalProperties: false };
-    expect(toChatParams({ ...base, format: schema }).response_format).toEqual({
+    expect(toChatParams({ ...base, format: schema }).params.response_format).toEqual({
       type: 'json_schema',
       json_schema: { name: 'Review_result_', schema, strict: true },
     });
-    expect(toChatParams({ ...base, format: { type: 'object' } }).response_format).toMatchObject({ json_schema: { name: 'output' } });
+    expect(toChatParams({ ...base, format: { type: 'object' } }).params.response_format).toMatchObject({ json_schema: { name: 'output' } });
   });
 
   it('sends tools as functions', () => {
-    const params = toChatParams({ ...base, tools: [{ name: 'find', description: 'Find', parameters: { type: 'object' } }] });
+    const { params } = toChatParams({ ...base, tools: [{ name: 'find', description: 'Find', parameters: { type: 'object' } }] });
     expect(params.tools).toEqual([{ type: 'function', function: { name: 'find', description: 'Find', parameters: { type: 'object' } } }]);
   });
 });

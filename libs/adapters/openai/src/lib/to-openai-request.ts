@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, ToolDefinition } from '@flotilla/core';
+import { type ChatMessage, type ChatRequest, type ModelWarning, type ToolDefinition, declareTransportOnlyOptions, unsupportedOption } from '@flotilla/core';
 import type OpenAI from 'openai';
 
 type MessageParam = OpenAI.Chat.Completions.ChatCompletionMessageParam;
@@ -18,11 +18,22 @@ export interface ExtraSamplingParams {
 
 export type ChatParams = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming & ExtraSamplingParams;
 
+/** The key of this adapter's provider options (`providerOptions.openai`). */
+export const OPENAI_PROVIDER = 'openai';
+
+/** llama.cpp's prompt cache and slot choice change how a request is served, not its reply. */
+declareTransportOnlyOptions(OPENAI_PROVIDER, ['cache_prompt', 'id_slot']);
+
+/** Runner options the OpenAI API has no field for (a server loads its model its own way). */
+const RUNNER_OPTIONS = ['numCtx', 'keepAlive', 'numThread', 'numGpu', 'numBatch'] as const;
+
 /**
- * Maps a core request to a streaming chat completions body. Runner options (numCtx,
- * keepAlive, numThread, numGpu, numBatch) are Ollama-only and have no OpenAI field: dropped.
+ * Maps a core request to a streaming chat completions body, and says what it could not send:
+ * runner options (numCtx, keepAlive, numThread, numGpu, numBatch) have no OpenAI field.
+ * `providerOptions.openai` goes into the body as written (llama.cpp's `grammar`, vLLM's
+ * `guided_json`, ...), over what the mapping set.
  */
-export function toChatParams(request: ChatRequest): ChatParams {
+export function toChatParams(request: ChatRequest): { params: ChatParams; warnings: ModelWarning[] } {
   const o = request.options ?? {};
   const params: ChatParams = {
     model: request.model,
@@ -48,7 +59,13 @@ export function toChatParams(request: ChatRequest): ChatParams {
     };
   }
   if (request.tools && request.tools.length > 0) params.tools = request.tools.map(toToolParam);
-  return params;
+  const warnings: ModelWarning[] = [];
+  for (const option of RUNNER_OPTIONS) {
+    if (o[option] !== undefined) warnings.push(unsupportedOption(OPENAI_PROVIDER, option, 'the OpenAI API has no field for it; the server decides'));
+  }
+  const extra = request.providerOptions?.[OPENAI_PROVIDER];
+  if (extra) Object.assign(params, extra);
+  return { params, warnings };
 }
 
 function toToolParam(tool: ToolDefinition): ToolParam {

@@ -42,7 +42,7 @@ export interface AgentResolution {
 /** Common `@Agent` options of both agent forms, from the chain file's declaration. */
 export function agentOptions(
   name: string,
-  decl: Pick<AgentOptions, 'role' | 'model' | 'timeoutMs' | 'timeouts' | 'retries' | 'concurrency' | 'priority' | 'options' | 'description'>,
+  decl: Pick<AgentOptions, 'role' | 'model' | 'timeoutMs' | 'timeouts' | 'retries' | 'concurrency' | 'priority' | 'options' | 'providerOptions' | 'description'>,
   output: OutputSchema<unknown> | undefined,
 ): AgentOptions {
   const o: AgentOptions = { name };
@@ -55,6 +55,7 @@ export function agentOptions(
   if (decl.concurrency !== undefined) o.concurrency = decl.concurrency;
   if (decl.priority !== undefined) o.priority = decl.priority;
   if (decl.options !== undefined) o.options = decl.options;
+  if (decl.providerOptions !== undefined) o.providerOptions = decl.providerOptions;
   if (decl.description !== undefined) o.description = decl.description;
   return o;
 }

@@ -79,6 +79,10 @@ const AgentCommon = {
   concurrency: z.int().min(1).optional().describe('Calls of this agent in flight at once. Default unlimited'),
   priority: z.number().optional().describe('Dispatch priority, higher first. Default 0'),
   options: SamplingOptionsSchema.optional(),
+  providerOptions: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .optional()
+    .describe('Options for one provider\'s adapter, passed through as written: { openai: { grammar: ... } }, { ollama: { think: false } }'),
 };
 
 export const InlineAgentSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../model/chat-message';
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { ProviderOptions } from '../model/provider-options';
 import type { OutputSchema } from '../schema/output-schema';
 import type { PromptContext } from './agent-spec';
 
@@ -62,6 +63,8 @@ export interface AgentOptions<O = unknown> {
   concurrency?: number;
   /** Sampling and runner options sent with every call. */
   options?: SamplingOptions & RunnerOptions;
+  /** Options for one provider's adapter, sent with every call (`{ openai: { cache_prompt: true } }`). */
+  providerOptions?: ProviderOptions;
   /** Dispatch priority (higher first) where calls queue. @default 0 */
   priority?: number;
   /** Prompts longer than the model's window: what to do (checked where the client knows the window). */

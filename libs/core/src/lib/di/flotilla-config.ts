@@ -1,4 +1,5 @@
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { ProviderOptions } from '../model/provider-options';
 import type { AgentTimeouts, AgentVariant, ContextPolicy } from '../agents/agent-options';
 
 export interface AgentConfig {
@@ -7,6 +8,8 @@ export interface AgentConfig {
   concurrency?: number;
   timeouts?: AgentTimeouts;
   options?: SamplingOptions & RunnerOptions;
+  /** Merged over the agent's own, provider by provider. */
+  providerOptions?: ProviderOptions;
   context?: ContextPolicy;
   variants?: AgentVariant[];
 }

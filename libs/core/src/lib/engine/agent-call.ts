@@ -115,6 +115,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
         format: agent.output?.jsonSchema,
         options: variant?.options ? { ...agent.options, ...variant.options } : agent.options,
       };
+      if (agent.providerOptions) request.providerOptions = agent.providerOptions;
       fitted = this.guard ? this.guard.fit(request, agent.context, agent.name) : { request };
     } catch (e) {
       this.fail(e);
@@ -290,6 +291,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
         timings: event.timings,
         ...(this.fit ? { context: this.fit } : {}),
         ...(this.variant ? { variant: this.variant.name } : {}),
+        ...(event.warnings?.length ? { warnings: event.warnings } : {}),
       },
     });
     this.sink.complete();

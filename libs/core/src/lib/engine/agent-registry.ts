@@ -6,6 +6,7 @@ import { FlotillaError } from '../errors/flotilla-error';
 import type { FlotillaConfig } from '../di/flotilla-config';
 import type { ChatMessage } from '../model/chat-message';
 import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { ProviderOptions } from '../model/provider-options';
 import type { OutputSchema } from '../schema/output-schema';
 import type { Deadlines } from './deadline-tracker';
 import { Limiter } from './limiter';
@@ -26,6 +27,7 @@ export interface ResolvedAgent {
   readonly deadlines: Deadlines;
   readonly priority: number;
   readonly options?: SamplingOptions & RunnerOptions;
+  readonly providerOptions?: ProviderOptions;
   /** Engine-wide limit of this agent's calls; absent when unlimited. */
   readonly limiter?: Limiter;
   /** The agent's one retry budget and backoff (invalid output is retried at once). */
@@ -133,6 +135,7 @@ export class AgentRegistry {
         totalMs,
       },
       options,
+      providerOptions: mergeProviderOptions(spec.providerOptions, override.providerOptions),
       limiter: Number.isFinite(concurrency) ? new Limiter(concurrency) : undefined,
       messages: (input, ctx) => {
         const m = prompt(input, ctx);
@@ -152,6 +155,14 @@ export function resolveModel(name: string, role: string, model: string | undefin
     throw Errors.config(`agent "${name}"`, `a model: set agents.${name}.model in the configuration, the agent's model, or defaults.roles.${role}`);
   }
   return chosen;
+}
+
+function mergeProviderOptions(own: ProviderOptions | undefined, configured: ProviderOptions | undefined): ProviderOptions | undefined {
+  if (!configured) return own;
+  if (!own) return configured;
+  const out: Record<string, Readonly<Record<string, unknown>>> = { ...own };
+  for (const [provider, options] of Object.entries(configured)) out[provider] = { ...own[provider], ...options };
+  return out;
 }
 
 /**

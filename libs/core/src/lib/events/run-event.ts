@@ -1,4 +1,5 @@
 import type { CallTimings, TokenUsage } from '../model/chat-event';
+import type { ModelWarning } from '../model/provider-options';
 import type { ErrorKind } from '../errors/error-kind';
 import type { RunResult } from '../engine/run-result';
 
@@ -85,6 +86,8 @@ export interface CallStats {
   timings: CallTimings;
   context?: ContextFit;
   variant?: string;
+  /** What the adapter could not do as asked, from the call's final event. */
+  warnings?: readonly ModelWarning[];
 }
 
 export interface StepEndEvent extends StepEventBase {

@@ -1,3 +1,4 @@
+import type { ModelWarning } from './provider-options';
 import type { ChatMessage, ToolCall } from './chat-message';
 
 export interface TokenUsage {
@@ -74,6 +75,8 @@ export interface FinalEvent {
   /** Which model and server actually answered. */
   model: string;
   endpoint?: string;
+  /** What the adapter could not do as asked (an option the server cannot receive). */
+  warnings?: readonly ModelWarning[];
 }
 
 /**

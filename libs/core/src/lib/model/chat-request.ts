@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolDefinition } from './chat-message';
+import type { ProviderOptions } from './provider-options';
 import type { ErrorKind } from '../errors/error-kind';
 
 /** JSON Schema object, as sent to a model as the output format. */
@@ -37,6 +38,8 @@ export interface ChatRequest {
   format?: JsonSchema;
   tools?: ToolDefinition[];
   options?: SamplingOptions & RunnerOptions;
+  /** Options for one provider's adapter, passed through by that adapter only (see `ProviderOptions`). */
+  providerOptions?: ProviderOptions;
 }
 
 /** Names of the options that shape a reply; everything else is transport. */

@@ -34,7 +34,8 @@ export interface LlamaServerHarnessOptions {
 /**
  * The shared contract's harness for a real llama-server. A real server cannot be told what to
  * answer, so the harness scripts each request through llama.cpp's own per-request fields,
- * added to the body the client sends (see `llamaExtrasFetch`):
+ * added to the body the client sends (see `llamaExtrasFetch`: the suite builds its requests
+ * itself, so the harness cannot use `providerOptions` as every other caller does):
  * - text: a GBNF grammar that matches exactly the text (the server then stops by itself);
  * - trickle: `ignore_eos` and a long, unique `n_predict`, found again in `/slots`;
  * - hang: no field; every slot is first occupied by a long generation, so the request waits

@@ -6,6 +6,7 @@ import {
   type FinishReason,
   FlotillaError,
   closestName,
+  abortableCall,
   unsupportedOption,
 } from '@flotilla/core';
 import type { LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
@@ -50,27 +51,12 @@ const FINISH: Readonly<Record<LlamaChatResponse['metadata']['stopReason'], Finis
  * aborts the generation; the sequence is freed either way.
  */
 export function llamaCppChat(ctx: ChatRunContext, request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
-  return new Observable<ChatEvent>((subscriber) => {
-    const controller = new AbortController();
-    let open = true;
-    const external = options.signal;
-    const onExternalAbort = () => {
-      if (!open) return;
-      open = false;
-      controller.abort(external?.reason);
-      subscriber.error(Errors.aborted('model call', external?.reason));
-    };
-    if (external?.aborted) {
-      onExternalAbort();
-      return;
-    }
-    external?.addEventListener('abort', onExternalAbort, { once: true });
-
-    const id = ctx.nextId();
-    const tag = { id, model: request.model, ...(options.agent === undefined ? {} : { agent: options.agent }) };
-    const started = performance.now();
-
-    const run = async (): Promise<void> => {
+  return abortableCall<ChatEvent>(
+    options.signal,
+    async (signal, emit) => {
+      const id = ctx.nextId();
+      const tag = { id, model: request.model, ...(options.agent === undefined ? {} : { agent: options.agent }) };
+      const started = performance.now();
       const host = ctx.host(request.model);
       if (!host) {
         const known = [...ctx.config.models.keys()];
@@ -84,31 +70,25 @@ export function llamaCppChat(ctx: ChatRunContext, request: ChatRequest, options:
       let outcome: RequestOutcome = 'failed';
       let errorKind: FlotillaError['kind'] | undefined;
       try {
-        await host.lease(options.priority ?? 0, controller.signal);
+        await host.lease(options.priority ?? 0, signal);
       } catch (e) {
         const err = toFlotillaError(e, { model: request.model });
-        ctx.events.next({ type: 'finished', ...tag, outcome: open ? 'failed' : 'cancelled', hadSequence, errorKind: err.kind });
+        ctx.events.next({ type: 'finished', ...tag, outcome: signal.aborted ? 'cancelled' : 'failed', hadSequence, errorKind: err.kind });
         throw err;
       }
       const queueMs = performance.now() - started;
       let sequence: LlamaContextSequence | undefined;
       try {
-        const { loaded, loadMs } = await host.use((expectedLoadMs) => subscriber.next({ type: 'loading', expectedLoadMs, endpoint: ctx.endpoint }));
-        if (!open) throw Errors.aborted('model call');
+        const { loaded, loadMs } = await host.use((expectedLoadMs) => emit({ type: 'loading', expectedLoadMs, endpoint: ctx.endpoint }));
+        if (signal.aborted) throw Errors.aborted('model call');
         sequence = loaded.freeSequences.pop();
         if (!sequence) throw new FlotillaError('unavailable', `model '${request.model}': no free sequence although a slot was granted`);
         hadSequence = true;
         ctx.events.next({ type: 'started', ...tag, queueMs });
-        await generate(ctx, loaded, sequence, request, controller.signal, {
-          emit: (e) => {
-            if (open) subscriber.next(e);
-          },
-          timings: { queueMs, ...(loadMs === undefined ? {} : { loadMs }) },
-          started,
-        });
+        await generate(ctx, loaded, sequence, request, signal, { emit, timings: { queueMs, ...(loadMs === undefined ? {} : { loadMs }) }, started });
         outcome = 'completed';
       } catch (e) {
-        outcome = open ? 'failed' : 'cancelled';
+        outcome = signal.aborted ? 'cancelled' : 'failed';
         const err = toFlotillaError(e, { model: request.model });
         errorKind = err.kind;
         throw err;
@@ -117,25 +97,9 @@ export function llamaCppChat(ctx: ChatRunContext, request: ChatRequest, options:
         host.release();
         ctx.events.next({ type: 'finished', ...tag, outcome, hadSequence, ...(errorKind ? { errorKind } : {}) });
       }
-      if (!open) return;
-      open = false;
-      subscriber.complete();
-    };
-
-    run().catch((error: unknown) => {
-      if (!open) return;
-      open = false;
-      subscriber.error(toFlotillaError(error, { model: request.model }));
-    });
-
-    return () => {
-      external?.removeEventListener('abort', onExternalAbort);
-      if (open) {
-        open = false;
-        controller.abort(Errors.aborted('model call'));
-      }
-    };
-  });
+    },
+    (error) => toFlotillaError(error, { model: request.model }),
+  );
 }
 
 /**

@@ -1,6 +1,5 @@
 import { FlotillaError, type CallTimings, type ChatEvent, type FinalEvent, type FinishReason } from '@flotilla/core';
 import type OpenAI from 'openai';
-import type { Subscriber } from 'rxjs';
 import { ToolCallAssembler } from './tool-call.assembler';
 import { CHARS_PER_TOKEN } from '@flotilla/core';
 
@@ -22,7 +21,8 @@ export interface StreamReadContext {
  */
 export async function readChatStream(
   stream: AsyncIterable<Chunk>,
-  subscriber: Subscriber<ChatEvent>,
+  emit: (event: ChatEvent) => void,
+  signal: AbortSignal,
   ctx: StreamReadContext,
 ): Promise<FinalEvent | undefined> {
   let content = '';
@@ -34,7 +34,7 @@ export async function readChatStream(
   const mark = () => (firstTokenMs ??= performance.now() - ctx.startedAt);
 
   for await (const chunk of stream) {
-    if (subscriber.closed) return undefined;
+    if (signal.aborted) return undefined;
     if (chunk.usage) usage = chunk.usage;
     // llama.cpp adds a non-standard `timings` object (prompt_ms, predicted_ms) to its last chunk.
     const timings = (chunk as { timings?: unknown }).timings;
@@ -45,7 +45,7 @@ export async function readChatStream(
     if (typeof delta.content === 'string' && delta.content.length > 0) {
       mark();
       content += delta.content;
-      subscriber.next({ type: 'delta', text: delta.content });
+      emit({ type: 'delta', text: delta.content });
     }
     if (delta.tool_calls) {
       mark();
@@ -53,7 +53,7 @@ export async function readChatStream(
     }
     if (choice.finish_reason) finish = choice.finish_reason;
   }
-  if (subscriber.closed) return undefined;
+  if (signal.aborted) return undefined;
   const details = { model: ctx.model, endpoint: ctx.endpoint, phase: 'stream' };
   if (finish === null) {
     throw new FlotillaError('unavailable', `${ctx.endpoint} (model "${ctx.model}"): stream ended without a finish_reason`, {
@@ -62,7 +62,7 @@ export async function readChatStream(
     });
   }
   const toolCalls = tools.size > 0 ? tools.finish(details) : undefined;
-  for (const call of toolCalls ?? []) subscriber.next({ type: 'toolCall', call });
+  for (const call of toolCalls ?? []) emit({ type: 'toolCall', call });
   const totalMs = performance.now() - ctx.startedAt;
   const callTimings: CallTimings = { totalMs, ...(firstTokenMs === undefined ? {} : { firstTokenMs }) };
   if (typeof serverTimings?.['prompt_ms'] === 'number') callTimings.promptEvalMs = serverTimings['prompt_ms'];

@@ -8,11 +8,12 @@ import {
   type EmbeddingRequest,
   type EmbeddingResult,
   type ModelClient,
+  abortableCall,
   estimatePromptTokens,
 } from '@flotilla/core';
 import OpenAI from 'openai';
 import { withRequestDeadline } from '@flotilla/http';
-import { Observable, type Subscriber } from 'rxjs';
+import { type Observable, defer } from 'rxjs';
 import { resolveOpenAIOptions, SDK_TIMEOUT_DISABLED_MS, type OpenAICompatibleOptions, type ResolvedOpenAIOptions } from './openai-compatible.options';
 import { toChatParams } from './to-openai-request';
 import { toFlotillaError, type ErrorContext } from './openai-error.mapper';
@@ -74,12 +75,12 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   }
 
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
-    return this.cancellable<ChatEvent>(options.signal, request.model, async (signal, subscriber, ctx) => {
+    return this.cancellable<ChatEvent>(options.signal, request.model, async (signal, emit, ctx) => {
       const startedAt = performance.now();
       const { params, warnings } = toChatParams(request);
       const stream = await this.#sdk.chat.completions.create(params, { signal });
       ctx.phase = 'stream';
-      const final = await readChatStream(stream, subscriber, {
+      const final = await readChatStream(stream, emit, signal, {
         model: request.model,
         endpoint: this.#opts.endpoint,
         startedAt,
@@ -87,7 +88,7 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
       });
       // The SDK ends an aborted stream quietly; a caller's abort must not look like success.
       if (signal.aborted) throw signal.reason;
-      if (final) subscriber.next(warnings.length ? { ...final, warnings } : final);
+      if (final) emit(warnings.length ? { ...final, warnings } : final);
     });
   }
 
@@ -96,11 +97,11 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
    * `keepAlive` have no OpenAI field and are not sent; `dimensions` is.
    */
   embed(request: EmbeddingRequest, options: { signal?: AbortSignal } = {}): Observable<EmbeddingResult> {
-    return this.cancellable<EmbeddingResult>(options.signal, request.model, async (signal, subscriber) => {
+    return this.cancellable<EmbeddingResult>(options.signal, request.model, async (signal, emit) => {
       const input = typeof request.input === 'string' ? [request.input] : request.input;
       const startedAt = performance.now();
       if (input.length === 0) {
-        subscriber.next({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.#opts.endpoint });
+        emit({ embeddings: [], model: request.model, timings: { totalMs: 0 }, endpoint: this.#opts.endpoint });
         return;
       }
       const body = {
@@ -117,7 +118,7 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
           details: { model: request.model, endpoint: this.#opts.endpoint },
         });
       }
-      subscriber.next({
+      emit({
         embeddings: data.map((d) => d.embedding),
         model: request.model,
         ...(typeof res.usage?.prompt_tokens === 'number' ? { promptTokens: res.usage.prompt_tokens } : {}),
@@ -167,39 +168,18 @@ export class OpenAICompatibleModelClient implements ModelClient, EmbeddingClient
   }
 
   /**
-   * Runs `work` per subscription with an AbortController that unsubscribing aborts (the
-   * connection closes, the server sees the client go away) and that the caller's signal
-   * aborts too (the stream then fails with `aborted`). Errors are mapped to FlotillaErrors.
+   * One request per subscription (`abortableCall`): unsubscribing aborts it (the connection
+   * closes, the server sees the client go away), and so does the caller's signal (the stream
+   * then fails with `aborted`). Errors are mapped to FlotillaErrors, knowing the phase.
    */
   private cancellable<T>(
     callerSignal: AbortSignal | undefined,
     model: string,
-    work: (signal: AbortSignal, subscriber: Subscriber<T>, ctx: ErrorContext) => Promise<void>,
+    work: (signal: AbortSignal, emit: (value: T) => void, ctx: ErrorContext) => Promise<void>,
   ): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      const controller = new AbortController();
+    return defer(() => {
       const ctx: ErrorContext = { ...this.#info.errors, model, phase: 'request' };
-      const aborted = () =>
-        new FlotillaError('aborted', `request to ${this.#opts.endpoint} (model "${model}") was cancelled`, {
-          cause: callerSignal?.reason,
-          details: { model, endpoint: this.#opts.endpoint, phase: ctx.phase },
-        });
-      if (callerSignal?.aborted) {
-        subscriber.error(aborted());
-        return undefined;
-      }
-      const onAbort = () => controller.abort();
-      callerSignal?.addEventListener('abort', onAbort, { once: true });
-      work(controller.signal, subscriber, ctx).then(
-        () => subscriber.complete(),
-        (error: unknown) => {
-          subscriber.error(callerSignal?.aborted ? aborted() : toFlotillaError(error, ctx));
-        },
-      );
-      return () => {
-        callerSignal?.removeEventListener('abort', onAbort);
-        controller.abort();
-      };
+      return abortableCall<T>(callerSignal, (signal, emit) => work(signal, emit, ctx), (error) => toFlotillaError(error, ctx));
     });
   }
 }

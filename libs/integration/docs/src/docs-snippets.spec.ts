@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
+import * as http from 'node:http';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import ts from 'typescript';
-import { OllamaSimServer } from '@flotilla/testing';
+import { OllamaSimServer, writeSyntheticGguf } from '@flotilla/testing';
 import { DEFAULT_MANAGER_MODEL, DEFAULT_REVIEWER_MODEL, DEFAULT_WORKER_MODEL } from '@flotilla/agents';
 import { REPO_ROOT, type Snippet, allSnippets, modelsIn, snippetFileName } from './snippets';
 
@@ -12,7 +12,10 @@ import { REPO_ROOT, type Snippet, allSnippets, modelsIn, snippetFileName } from 
 // test starts (snippets read OLLAMA_HOST, with the documented default).
 
 const snippets = allSnippets();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-snippets-'));
+// Inside the repository (tmp/ is git-ignored), so that snippets resolve third-party packages
+// (zod, inversify) from its node_modules as they would from a user's project.
+fs.mkdirSync(path.join(REPO_ROOT, 'tmp'), { recursive: true });
+const dir = fs.mkdtempSync(path.join(REPO_ROOT, 'tmp', 'snippets-'));
 const file = (s: Snippet) => path.join(dir, snippetFileName(s));
 for (const s of snippets) fs.writeFileSync(file(s), s.code);
 
@@ -24,12 +27,23 @@ function compilerOptions(): ts.CompilerOptions {
 
 describe('documentation snippets', () => {
   let sim: OllamaSimServer;
+  /** An OTLP collector stand-in (accepts every export): snippets that trace export to it. */
+  let collector: http.Server;
+  let collectorUrl = '';
+  /** A small synthetic GGUF model for snippets that run the embedded engine (FLOTILLA_GGUF). */
+  const gguf = path.join(dir, 'synthetic.gguf');
   beforeAll(async () => {
+    // A bias on '"' ends JSON strings early and stopBias ends replies early: random weights stay brief.
+    await writeSyntheticGguf(gguf, { seed: 31, stopBias: 2, contextLength: 8192, biases: { '"': 3 } });
     sim = new OllamaSimServer({ models: [...new Set([...modelsIn(snippets), DEFAULT_MANAGER_MODEL, DEFAULT_WORKER_MODEL, DEFAULT_REVIEWER_MODEL])], timeScale: 0 });
     await sim.start();
+    collector = http.createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}')));
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    collectorUrl = `http://127.0.0.1:${(collector.address() as { port: number }).port}`;
   });
   afterAll(async () => {
     await sim?.close();
+    await new Promise((resolve) => collector?.close(resolve));
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -52,9 +66,10 @@ describe('documentation snippets', () => {
   }, 120_000);
 
   it.each(snippets.map((s) => [`${s.doc}:${s.line}`, s] as const))('%s runs as written', async (_where, s) => {
-    const cwd = fs.mkdtempSync(path.join(dir, 'run-'));
+    // From the repository's root, as a reader of these docs runs them.
+    const cwd = REPO_ROOT;
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(process.execPath, [path.join(REPO_ROOT, 'tools/scripts/run-ts.cjs'), file(s)], { cwd, env: { ...process.env, OLLAMA_HOST: sim.url }, timeout: 60_000 }, (error, out, err) =>
+      const child = execFile(process.execPath, [path.join(REPO_ROOT, 'tools/scripts/run-ts.cjs'), file(s)], { cwd, env: { ...process.env, OLLAMA_HOST: sim.url, FLOTILLA_GGUF: gguf, OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl }, timeout: 60_000 }, (error, out, err) =>
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout: out, stderr: err }),
       );
       child.stdin?.end();

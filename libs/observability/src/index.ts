@@ -23,13 +23,13 @@ export { LogSink, createLogger } from './lib/log.sink';
 export type { LogSinkOptions, FlotillaLoggerOptions } from './lib/log.sink';
 export { report, variantReport, formatVariantReport, DEFAULT_MIN_RUNS, DEFAULT_ALPHA } from './lib/variant-report';
 export type { VariantReport, VariantReportOptions, VariantStats, VariantComparison, AgentVariants, TestResult } from './lib/variant-report';
-export { mannWhitneyU, twoProportionZ, quantile, median, normalCdf } from './lib/stats';
-export type { MannWhitneyResult, TwoProportionResult } from './lib/stats';
+export { median } from './lib/stats';
+
 export { reportCommand, REPORT_USAGE } from './lib/report.command';
 export type { ReportIO } from './lib/report.command';
 export { renderHtmlReport, DEFAULT_MAX_TIMELINES } from './lib/html-report';
 export type { HtmlReportOptions } from './lib/html-report';
-export { laneKey, callSegments, NO_ENDPOINT } from './lib/html-timeline';
+
 export { FlotillaObserver } from './lib/flotilla.observer';
 export type { FlotillaObserverOptions, RunEventSink } from './lib/flotilla.observer';
 export { ProgressRenderer } from './lib/progress.renderer';

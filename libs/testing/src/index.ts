@@ -2,33 +2,15 @@
 export { OllamaSimServer } from './lib/ollama/ollama-sim.server';
 export type { OllamaSimOptions } from './lib/ollama/ollama-sim.options';
 export type { SimModelSpec } from './lib/ollama/sim-model';
-export type {
-  SimFault,
-  SimReply,
-  SimReplySpec,
-  SimToolCall,
-  SimRequestContext,
-  ReplyScript,
-  FaultRule,
-} from './lib/ollama/sim-reply';
+export type { SimFault, SimReply, SimReplySpec, SimToolCall, SimRequestContext, ReplyScript, FaultRule } from './lib/ollama/sim-reply';
 export type { SimRequestRecord } from './lib/ollama/sim-recorder';
 export type { SchedulerStats } from './lib/ollama/sim-scheduler.types';
-export { parseKeepAlive } from './lib/ollama/go-duration';
+
 export { valueForSchema } from './lib/schema/schema-value.generator';
 
 // OpenAI-compatible test server (maintained in lib/openai by the OpenAI adapter's owner).
-export { OpenAITestServer, OPENAI_FAULTS, faultMarker, faultFromText, embeddingVector } from './lib/openai/index';
-export type {
-  OpenAITestServerOptions,
-  OpenAITestModel,
-  OpenAILatencyModel,
-  OpenAIFault,
-  OpenAIFaultName,
-  OpenAIFaultRule,
-  RecordedRequest,
-  OpenAIErrorBody,
-  OpenAIScriptedReply,
-} from './lib/openai/index';
+export { OpenAITestServer, OPENAI_FAULTS, faultMarker, embeddingVector } from './lib/openai/index';
+export type { OpenAITestServerOptions, OpenAITestModel, OpenAILatencyModel, OpenAIFault, OpenAIFaultName, OpenAIFaultRule, RecordedRequest, OpenAIErrorBody, OpenAIScriptedReply } from './lib/openai/index';
 
 // Synthetic GGUF models (random weights) for the embedded llama.cpp engine.
 export { writeSyntheticGguf, syntheticGguf, CHATML_TEMPLATE } from './lib/gguf/synthetic-gguf';

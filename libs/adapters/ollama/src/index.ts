@@ -4,5 +4,4 @@ export type { OllamaModelInfo, OllamaLoadedModel, WarmOptions } from './lib/olla
 export { DEFAULT_OLLAMA_HOST, DEFAULT_OLLAMA_NUM_CTX, DEFAULT_METADATA_TIMEOUT_MS, DEFAULT_EMBED_TIMEOUT_MS, DEFAULT_WARM_TIMEOUT_MS } from './lib/ollama-client.options';
 export type { OllamaModelClientOptions } from './lib/ollama-client.options';
 export { toFlotillaError } from './lib/ollama-error.mapper';
-export { toOllamaChatRequest, toOllamaOptions, OPTION_MAP } from './lib/ollama-request.mapper';
-export { nsToMs } from './lib/ollama-response.mapper';
+

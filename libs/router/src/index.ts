@@ -39,5 +39,7 @@ export type { Backend } from './lib/backend/open-backend';
 export { chooseBackend } from './lib/backend/choose-backend';
 export type { BackendSpec, BackendChoice } from './lib/backend/choose-backend';
 export { backendEndpoints } from './lib/backend/backend-endpoints';
+export { parseBackendFlags } from './lib/backend/parse-backend-flags';
+export type { BackendFlagText } from './lib/backend/parse-backend-flags';
 export { endpointLabel, listEndpointModels } from './lib/backend/list-endpoint-models';
 export type { ListEndpointModelsContext } from './lib/backend/list-endpoint-models';

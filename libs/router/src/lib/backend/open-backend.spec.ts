@@ -15,7 +15,6 @@ import { openBackend } from './open-backend';
 // refuses before anything starts, and what it opens (a fleet, one endpoint, a recording).
 
 const CASSETTE = path.resolve(__dirname, '../../../../../apps/demo/cassettes/reverse-string.json');
-const OBJECTIVE = 'Create a function that reverses a string and tests it';
 
 /** A kind whose client counts its close() calls and its probes: what the backend owns is visible. */
 class ClosableClient extends ScriptedModelClient {

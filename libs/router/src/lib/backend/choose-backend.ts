@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { FlotillaError } from '@flotilla/core';
+import { FlotillaError, expectedFromZodIssue } from '@flotilla/core';
 import { loadRouterConfig } from '../config/load-router-config';
 import type { RouterConfig } from '../config/router-config.schema';
 import type { BackendFlags, EndpointField, EndpointKind } from '../kinds/endpoint-kind';
@@ -83,11 +83,16 @@ function checkFlags(spec: BackendSpec, choice: BackendChoice): void {
     for (const c of flags.cassettes ?? []) if (!isFile(c)) refuse('--cassette', `${c}: no such file to replay; record one first with --backend ${live.join('|')} --record --cassette ${c}`);
   }
   for (const [name, gguf] of Object.entries(flags.models ?? {})) if (!isFile(gguf)) refuse('--gguf', `${name}=${gguf}: no such GGUF file`);
-  for (const key of Object.keys(spec.options ?? {})) {
-    if (spec.options![key] === undefined) continue;
+  const options = Object.entries(spec.options ?? {}).filter(([, value]) => value !== undefined);
+  for (const [key] of options) {
     if (!kind) refuse(`--${key}`, 'not used with a fleet configuration (its endpoints give their options)');
     else if (!optionKeys(kind).includes(key)) refuse(`--${key}`, `only for --backend ${orList(endpointKinds.keys((k) => optionKeys(k).includes(key)))} (this run uses ${kind.name})`);
   }
+  // Their values too, now rather than when the backend opens (an option the flags leave out may be required: not judged here).
+  const named = new Set(options.map(([key]) => key));
+  const parsed = kind?.options?.safeParse(Object.fromEntries(options), { reportInput: true });
+  const wrong = parsed?.error?.issues.find((i) => named.has(String(i.path[0])));
+  if (wrong) refuse(`--${String(wrong.path[0])}`, `expected ${expectedFromZodIssue(wrong)}`);
 }
 
 function refuse(flag: string, why: string): never {

@@ -97,6 +97,7 @@ describe('chooseBackend', () => {
     expect(refused({ kind: 'ollama', flags: { models: { tiny: CASSETTE } } })).toBe('--gguf: only for --backend llama-cpp (this run uses ollama)');
     expect(refused({ kind: 'ollama', flags: { cassettes: [CASSETTE] } })).toBe('--cassette: only for --backend fixture (this run uses ollama); add --record to record this run into it');
     expect(refused({ kind: 'ollama', options: { pace: 'recorded' } })).toBe('--pace: only for --backend fixture (this run uses ollama)');
+    expect(refused({ flags: { cassettes: [CASSETTE] }, options: { pace: 'fast', speed: undefined } })).toBe('--pace: expected one of "instant", "recorded", got "fast"');
     expect(refused({ flags: { cassettes: [path.join(dir, 'none.json')] } })).toContain('none.json: no such file to replay; record one first with --backend ollama|openai|llama-cpp|closable --record');
     expect(refused({ kind: 'llama-cpp', flags: { models: { tiny: path.join(dir, 'none.gguf') } } })).toContain('--gguf: tiny=');
     const fleet = write('fleet.yaml', `endpoints:\n  - { name: tapes, kind: fixture, cassettes: ["${CASSETTE}"] }\n`);

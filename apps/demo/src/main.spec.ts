@@ -229,7 +229,7 @@ describe('demo', () => {
       const { stdout } = await runDemo(['--json', '--max-rounds', '1'], { FLOTILLA_BACKEND: 'llama-cpp', FLOTILLA_LLAMA_MODELS: models });
       const result = JSON.parse(stdout);
       expect(result.status).toBe('succeeded');
-      expect(result.backend).toContain('router over llama-cpp (llama-cpp, 1 slot(s))');
+      expect(result.backend).toBe('embedded llama.cpp (neural-chat:latest, qwen2.5-coder:7b-q4_0, mistral:latest)');
     }, 120_000);
 
     it('runs on one GGUF file for every agent with --backend llama-cpp --model <file>', async () => {

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
-import { type FlotillaConfig, FlotillaError, createFlotilla } from '@flotilla/core';
+import { type Flotilla, type FlotillaConfig, FlotillaError, createFlotilla } from '@flotilla/core';
 import { type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
+import { type Backend, openBackend } from '@flotilla/router';
 import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
-import { type DemoBackend, createBackend } from './lib/backend';
+import { demoBackendSpec } from './lib/backend';
 import { ProgressRenderer } from '@flotilla/observability';
 import { summaryTable } from './lib/summary-table';
 
@@ -32,29 +33,24 @@ export async function main(argv: string[], io: DemoIo = { stdout: process.stdout
     io.stderr.write('note: npm printed its banner on stdout before the JSON; run `npm run -s demo -- --json` for JSON alone\n');
   }
 
-  let backend;
+  let backend: Backend;
   try {
-    backend = createBackend(options);
+    backend = await openBackend(demoBackendSpec(options, io.env));
   } catch (e) {
     io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
     return 2;
   }
+  // The one close: the Flotilla closes its client, and with it everything the backend holds.
+  const flotilla = createFlotilla({ client: backend.client, config: demoConfig(options, backend.config) });
   try {
-    await backend.start?.();
-  } catch (e) {
-    io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
-    return 2;
-  }
-  try {
-    return await runPipeline(options, backend, io);
+    return await runPipeline(options, backend, flotilla, io);
   } finally {
-    await backend.close?.();
+    await flotilla.close();
   }
 }
 
-async function runPipeline(options: DemoOptions, backend: DemoBackend, io: DemoIo): Promise<number> {
+async function runPipeline(options: DemoOptions, backend: Backend, flotilla: Flotilla, io: DemoIo): Promise<number> {
   const pipeline = codingPipeline({ workerConcurrency: options.concurrency, maxReviewRounds: options.maxRounds });
-  const flotilla = createFlotilla({ client: backend.client, config: demoConfig(options, backend.config) });
 
   io.stderr.write(`flotilla demo — ${backend.description}\nobjective: ${options.objective}\n\n`);
   const progress = new ProgressRenderer(io.stderr);

@@ -1,48 +1,45 @@
-// @flotilla/router: one ModelClient over a fleet of model servers (slots, health, failover, on-demand instances).
-export {
-  RouterConfigSchema,
-  EndpointSchema,
-  AgentRouteSchema,
-  RoutingSchema,
-  OnDemandSchema,
-  ENDPOINT_KINDS,
-  ROUTING_POLICIES,
-  routerConfigJsonSchema,
-} from './lib/config/router-config.schema';
-export type {
-  RouterConfig,
-  RouterConfigInput,
-  EndpointConfig,
-  EndpointKind,
-  AgentRoute,
-  RoutingConfig,
-  OnDemandConfig,
-  RoutingPolicy,
-} from './lib/config/router-config.schema';
+// @flotilla/router: one ModelClient over a fleet of model servers (slots, health, failover, on-demand instances),
+// the registry of endpoint kinds, and the one backend factory the CLI, the demo and programs use.
+
+// The fleet configuration file.
+export { RouterConfigSchema, routerConfigJsonSchema } from './lib/config/router-config.schema';
+export type { RouterConfig, RouterConfigInput, EndpointConfig, EndpointInput, AgentRoute, RoutingConfig, OnDemandConfig, RoutingPolicy } from './lib/config/router-config.schema';
 export { loadRouterConfig, parseRouterConfig, validateRouterConfig } from './lib/config/load-router-config';
 export type { ConfigProblem } from './lib/config/load-router-config';
-export { resolveRouterConfig, singleEndpointConfig } from './lib/config/router-config-from-env';
 export { flotillaConfigOf } from './lib/config/flotilla-config-of';
-export type { ResolveRouterConfigOptions } from './lib/config/router-config-from-env';
 
+// The router and the fleet.
 export { FleetRouter } from './lib/fleet-router';
-export type { FleetRouterOptions, InstanceStarter } from './lib/fleet-router';
+export type { FleetRouterOptions } from './lib/fleet-router';
 export type { FleetReport } from './lib/fleet-report';
 export { createFleetFromConfig } from './lib/create-fleet';
 export type { Fleet, CreateFleetOptions } from './lib/create-fleet';
-export { createEndpointClient } from './lib/endpoints/create-endpoint-client';
-export { EndpointState, ModelStats } from './lib/endpoints/endpoint-state';
+
+// Endpoint kinds.
+export { EndpointKindRegistry } from './lib/kinds/endpoint-kind-registry';
+export { endpointKinds } from './lib/kinds/endpoint-kinds';
+export type {
+  EndpointKind,
+  EndpointField,
+  EndpointFieldUse,
+  EndpointClient,
+  EndpointContext,
+  ListModelsContext,
+  ListedModel,
+  BackendFlags,
+  CommandLineInput,
+  CommandLineEndpoint,
+  ReplayPace,
+} from './lib/kinds/endpoint-kind';
 export type { EndpointProbe } from './lib/endpoints/endpoint-probe';
-export { MovingAverage } from './lib/endpoints/moving-average';
-export { canonicalModel } from './lib/endpoints/model-name';
-export { EndpointScorer, DEFAULT_SERVICE_MS, AFFINITY_TOLERANCE } from './lib/dispatch/endpoint-scorer';
-export type { Decision, ScoreContext } from './lib/dispatch/endpoint-scorer';
-export { PriorityQueue } from './lib/dispatch/priority-queue';
-export type { QueueEntry } from './lib/dispatch/priority-queue';
-export { COLD_LOAD_MS } from './lib/dispatch/endpoint-call';
-export { CircuitBreaker } from './lib/health/circuit-breaker';
-export type { CircuitBreakerOptions, CircuitState } from './lib/health/circuit-breaker';
-export { HealthMonitor } from './lib/health/health-monitor';
-export type { HealthMonitorOptions } from './lib/health/health-monitor';
-export { OnDemandInstance } from './lib/on-demand/on-demand-instance';
-export type { OnDemandInstanceOptions } from './lib/on-demand/on-demand-instance';
+
+// The backend a command runs on.
+export { openBackend } from './lib/backend/open-backend';
+export type { Backend } from './lib/backend/open-backend';
+export { chooseBackend } from './lib/backend/choose-backend';
+export type { BackendSpec, BackendChoice } from './lib/backend/choose-backend';
+export { backendEndpoints } from './lib/backend/backend-endpoints';
+export { parseBackendFlags } from './lib/backend/parse-backend-flags';
+export type { BackendFlagText } from './lib/backend/parse-backend-flags';
+export { endpointLabel, listEndpointModels } from './lib/backend/list-endpoint-models';
+export type { ListEndpointModelsContext } from './lib/backend/list-endpoint-models';

@@ -1,14 +1,17 @@
-import * as fs from 'node:fs';
-import { FlotillaError, type RunResult, createFlotilla, parseFlags, urlFlag } from '@flotilla/core';
+import { FlotillaError, type RunResult, createFlotilla, parseFlags } from '@flotilla/core';
 import { type CompiledChain, formatDiagnostic } from '@flotilla/chain';
 import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
-import { BACKENDS, type Backend, type BackendKind, createBackend, resolveFleetConfig } from './backend';
+import { type Backend, chooseBackend, openBackend } from '@flotilla/router';
+import { backendSpec, cassettesBeside, kindsUsage } from './backend';
 import type { CliIo } from './cli-io';
 import { EXIT, exitCodeOf } from './exit-codes';
 import { readInput } from './read-input';
-import { checkTraceDir, oneOf, parseAliases, parseAllowDirs, parsePairs, positiveNumber } from './flags';
+import { checkTraceDir, oneOf, parseAliases, parseAllowDirs, positiveNumber } from './flags';
 import { CHAIN_FLAGS, CHAIN_FLAGS_USAGE, prepareChain } from './prepare-chain';
 import { describeSchemaShape } from './schema-shape';
+
+/** What `run` replays when nothing names a backend. */
+const DEFAULT_KIND = 'fixture';
 
 export const RUN_USAGE = `flotilla run <chain.yaml> [options]
 Input (one of):
@@ -16,7 +19,7 @@ Input (one of):
   --input-file <file>     .json / .yaml parsed, anything else as text (at most 1 MiB, no binary files)
   --set key=value         builds an object input (repeatable)
 Backend:
-  --backend <name>        fixture (default) | ollama | openai | llama-cpp  (env FLOTILLA_BACKEND)
+  --backend <kind>        ${kindsUsage(DEFAULT_KIND)}  (env FLOTILLA_BACKEND)
   --host <url>            ollama / openai server (env OLLAMA_HOST / OPENAI_BASE_URL)
   --cassette <file>       fixture cassettes (repeatable; env FLOTILLA_CASSETTES; default: cassettes/ next to the chain)
   --record                call the live backend (or --config fleet) and record every call into --cassette
@@ -60,15 +63,13 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   }
   const format = oneOf('--format', values.format ?? 'auto', ['auto', 'text', 'jsonl'] as const);
   const jsonl = format === 'jsonl' || (format === 'auto' && !io.stdout.isTTY);
-  const backendKind = values.backend === undefined ? undefined : (oneOf('--backend', values.backend, BACKENDS) as BackendKind);
   const deadlineMs = values['deadline-ms'] === undefined ? undefined : positiveNumber('--deadline-ms', values['deadline-ms']);
-  const pace = values.pace === undefined ? undefined : oneOf('--pace', values.pace, ['instant', 'recorded'] as const);
-  const host = values.host === undefined ? undefined : urlFlag('--host', values.host);
-  const llamaModels = parsePairs('--gguf', values.gguf);
-  const fleet = io.client ? undefined : resolveFleetConfig({ config: values.config, backend: backendKind, env: io.env });
-  checkBackendFlags({ fleet: fleet !== undefined, kind: backendKind ?? 'fixture', host, record: values.record, cassettes: values.cassette, llamaModels, pace, injected: io.client !== undefined });
+  // The backend is chosen (and its flags checked) before anything else; it is opened after the chain and input are.
+  const spec = backendSpec(values, io, { defaultKind: DEFAULT_KIND, defaults: { cassettes: cassettesBeside(file) } });
+  const choice = io.client ? undefined : chooseBackend(spec);
   if (values.trace !== undefined) checkTraceDir(values.trace);
 
+  const fleet = choice?.source === 'fleet' ? choice.fleet : undefined;
   const compiled = await prepareChain(file, { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet });
   for (const w of compiled.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
   const input = await readInput(
@@ -76,11 +77,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdin,
   );
   checkInput(compiled, input, file, inputSource(values));
-  const backend: Backend = io.client
-    ? { client: io.client, description: io.client.name ?? 'injected client', close: async () => undefined }
-    : await createBackend({ backend: backendKind, host, cassettes: values.cassette, record: values.record, llamaModels, config: values.config, pace, env: io.env }, file, fleet);
+  const backend: Backend = io.client ? { client: io.client, description: io.client.name ?? 'injected client' } : await openBackend(spec, choice);
+  // The one close: the Flotilla closes its client, and with it everything the backend holds.
+  const flotilla = createFlotilla({ client: backend.client, config: backend.config });
   try {
-    const flotilla = createFlotilla({ client: backend.client, config: backend.config });
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
     const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
     const observer = values.trace === undefined ? undefined : new FlotillaObserver({ traceFile: values.trace });
@@ -107,42 +107,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     if (result.status === 'succeeded') return EXIT.ok;
     return result.status === 'cancelled' ? EXIT.cancelled : exitCodeOf(result.error?.kind);
   } finally {
-    await backend.close();
-  }
-}
-
-interface BackendFlags {
-  fleet: boolean;
-  kind: BackendKind;
-  host?: string;
-  record: boolean;
-  cassettes?: string[];
-  llamaModels?: Record<string, string>;
-  pace?: string;
-  injected: boolean;
-}
-
-/** A flag the chosen backend would ignore is refused: a run must not quietly do something else than asked. */
-function checkBackendFlags(f: BackendFlags): void {
-  if (f.injected) return;
-  const refuse = (flag: string, why: string) => {
-    throw new FlotillaError('config', `${flag}: ${why}`, { details: { flag } });
-  };
-  const live = f.fleet || f.kind !== 'fixture';
-  if (f.record && !live) refuse('--record', 'records the calls of a live backend, and this run replays cassettes (fixture); add --backend ollama|openai|llama-cpp (or --config <fleet file>) and --cassette <file to write>');
-  if (f.host !== undefined && (f.fleet || (f.kind !== 'ollama' && f.kind !== 'openai'))) refuse('--host', f.fleet ? 'not used with a fleet configuration (its endpoints name their servers)' : `only for --backend ollama or openai (this run uses ${f.kind})`);
-  if (f.llamaModels && (f.fleet || f.kind !== 'llama-cpp')) refuse('--gguf', f.fleet ? 'not used with a fleet configuration (llama-cpp endpoints list modelPaths)' : `only for --backend llama-cpp (this run uses ${f.kind})`);
-  if (f.pace !== undefined && live) refuse('--pace', 'only for replaying cassettes (--backend fixture)');
-  if (f.cassettes?.length && live && !f.record) refuse('--cassette', 'a live backend does not replay cassettes; add --record to record into it, or use --backend fixture to replay it');
-  if (!live) for (const c of f.cassettes ?? []) if (!isFile(c)) refuse('--cassette', `${c}: no such file to replay; record one first with --backend ollama|openai|llama-cpp --record --cassette ${c}`);
-  for (const [name, file] of Object.entries(f.llamaModels ?? {})) if (!isFile(file)) refuse('--gguf', `${name}=${file}: no such GGUF file`);
-}
-
-function isFile(file: string): boolean {
-  try {
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
+    await flotilla.close();
   }
 }
 

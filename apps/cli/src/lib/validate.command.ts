@@ -1,6 +1,6 @@
 import { FlotillaError, parseFlags } from '@flotilla/core';
 import { diagnosticsOf, formatDiagnostic } from '@flotilla/chain';
-import { BACKENDS, type BackendKind, resolveFleetConfig } from './backend';
+import { chooseBackend } from '@flotilla/router';
 import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
 import { oneOf, parseAliases, parseAllowDirs } from './flags';
@@ -13,7 +13,7 @@ steps, template variables, .prompt front matter and sampling values, file: refer
 and that every agent has a model under the configuration. Refuses exactly what \`run\` with
 the same options refuses before its first model call. Every problem as file:line:col.
   --format text|json      json: one object per chain file
-  --backend <name>        as for run (env FLOTILLA_BACKEND)
+  --backend <kind>        as for run (env FLOTILLA_BACKEND)
 ${CHAIN_FLAGS_USAGE}
 Exit codes: 0 valid (warnings allowed), 1 problems found, 2 bad usage or configuration.
 `;
@@ -30,8 +30,9 @@ export async function validateCommand(argv: string[], io: CliIo): Promise<number
   }
   if (positionals.length === 0) throw new FlotillaError('config', 'flotilla validate: expected at least one chain file (see flotilla validate --help)');
   const json = oneOf('--format', values.format ?? 'text', ['text', 'json'] as const) === 'json';
-  const backend = values.backend === undefined ? undefined : oneOf('--backend', values.backend, BACKENDS);
-  const fleet = resolveFleetConfig({ config: values.config, backend: backend as BackendKind | undefined, env: io.env });
+  // The fleet `run` would use, chosen the same way (a chain is checked against its agents section).
+  const choice = chooseBackend({ config: values.config, kind: values.backend, env: io.env });
+  const fleet = choice?.source === 'fleet' ? choice.fleet : undefined;
   const options = { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet };
   let failed = false;
   for (const file of positionals) {

@@ -1,29 +1,31 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FlotillaError, numberFlag, oneOfFlag, parseFlags, urlFlag } from '@flotilla/core';
+import { FlotillaError, numberFlag, oneOfFlag, parseFlags } from '@flotilla/core';
+import { type BackendFlags, endpointKinds, parseBackendFlags } from '@flotilla/router';
 
-export const BACKENDS = ['fixture', 'ollama', 'openai', 'llama-cpp'] as const;
-export type Backend = (typeof BACKENDS)[number];
+/** What the demo replays when nothing names a backend: its shipped cassettes. */
+export const DEFAULT_KIND = 'fixture';
 export const PACES = ['instant', 'recorded'] as const;
+/** Replay speed-up at recorded pace unless --speed says otherwise. */
+export const DEFAULT_SPEED = 4;
 
 export const DEFAULT_OBJECTIVE = 'Create a function that reverses a string and tests it';
 
+/** The command line; the backend flags go to the router's backend factory as they are (lib/backend.ts). */
 export interface DemoOptions {
   objective: string;
-  backend: Backend;
-  /** Server URL for ollama / openai backends. */
-  host?: string;
+  /** An endpoint kind (`--backend`); else FLOTILLA_BACKEND, else the shipped cassettes. */
+  backend?: string;
   /** A fleet configuration file (YAML/JSON): the calls go through the router. Wins over --backend. */
   config?: string;
-  /** llama-cpp backend: GGUF files by model name, `name=/path/model.gguf,...` (env FLOTILLA_LLAMA_MODELS). */
-  llamaModels?: string;
-  /** llama-cpp backend: one GGUF file for every agent (`--model`). */
-  llamaModel?: string;
-  /** Cassette files to replay from (fixture) or record into (--record). */
-  cassettes?: string[];
+  /** --host, --cassette (to replay, or to record into with --record), --gguf (and --model: one GGUF file for every agent). */
+  flags: BackendFlags;
   record: boolean;
-  pace: (typeof PACES)[number];
-  speed: number;
+  /** Replay pace and speed-up as given; else `defaultPace` and DEFAULT_SPEED. */
+  pace?: (typeof PACES)[number];
+  speed?: number;
+  /** Recorded pace on a terminal (the run is watched), instant otherwise. */
+  defaultPace: (typeof PACES)[number];
   json: boolean;
   managerModel?: string;
   workerModel?: string;
@@ -40,16 +42,17 @@ Usage: npm run demo -- [options]
        npm run -s demo -- --json    (-s: npm prints no banner, so stdout is the JSON alone)
 
   --objective <text>      what to build (default: "${DEFAULT_OBJECTIVE}")
-  --backend <name>        fixture (default) | ollama | openai | llama-cpp   (env FLOTILLA_BACKEND)
+  --backend <kind>        ${[`${DEFAULT_KIND} (default)`, ...endpointKinds.keys().filter((k) => k !== DEFAULT_KIND)].join(' | ')}   (env FLOTILLA_BACKEND)
   --model <file.gguf>     llama-cpp: one GGUF model for every agent, no server at all
-                          (or FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,... for several)
+  --gguf name=<file.gguf> llama-cpp: a GGUF model per model name (repeatable;
+                          env FLOTILLA_LLAMA_MODELS=name=/path/model.gguf,...)
   --host <url>            server for ollama/openai (env OLLAMA_HOST / OPENAI_BASE_URL)
   --config <file>         fleet configuration (YAML/JSON): route through several servers (env FLOTILLA_CONFIG)
   --cassette <file>       cassette to replay or record (repeatable; env FLOTILLA_CASSETTES=a.json,b.json;
                           default: the shipped ones)
   --record                call the live backend and record every call into --cassette
   --pace <instant|recorded>  replay speed for fixtures (default: recorded on a terminal)
-  --speed <factor>        speed-up for recorded pace (default 4)
+  --speed <factor>        speed-up for recorded pace (default ${DEFAULT_SPEED})
   --manager-model, --worker-model, --reviewer-model <name>
   --concurrency <n>       workers in flight (default 5)
   --max-rounds <n>        review rounds at most (default 2)
@@ -71,6 +74,7 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
       host: { type: 'string' },
       config: { type: 'string' },
       model: { type: 'string' },
+      gguf: { type: 'string', multiple: true },
       cassette: { type: 'string', multiple: true },
       record: { type: 'boolean', default: false },
       pace: { type: 'string' },
@@ -86,19 +90,16 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     },
     false,
   );
-  const backend = oneOf('--backend', values.backend ?? env['FLOTILLA_BACKEND'] ?? 'fixture', BACKENDS);
   const json = values.json ?? false;
   const options: DemoOptions = {
     objective: values.objective ?? DEFAULT_OBJECTIVE,
-    backend,
-    host: values.host !== undefined ? urlFlag('--host', values.host) : backend === 'ollama' ? env['OLLAMA_HOST'] : backend === 'openai' ? env['OPENAI_BASE_URL'] : undefined,
-    config: values.config ?? (values.backend === undefined ? env['FLOTILLA_CONFIG'] || undefined : undefined),
-    llamaModels: env['FLOTILLA_LLAMA_MODELS'],
-    llamaModel: values.model,
-    cassettes: values.cassette ?? (values.record ? undefined : cassettesFromEnv(env)),
+    backend: values.backend,
+    config: values.config,
+    flags: parseBackendFlags(values),
     record: values.record ?? false,
-    pace: oneOf('--pace', values.pace ?? (isTty && !json ? 'recorded' : 'instant'), PACES),
-    speed: number('--speed', values.speed, 4),
+    pace: values.pace === undefined ? undefined : oneOf('--pace', values.pace, PACES),
+    speed: values.speed === undefined ? undefined : number('--speed', values.speed, DEFAULT_SPEED),
+    defaultPace: isTty && !json ? 'recorded' : 'instant',
     json,
     managerModel: values['manager-model'],
     workerModel: values['worker-model'],
@@ -109,22 +110,19 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     help: values.help ?? false,
   };
   if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
-  if (options.llamaModel !== undefined) {
-    if (backend !== 'llama-cpp') throw new FlotillaError('config', '--model: a GGUF file for --backend llama-cpp; other backends take --manager-model, --worker-model, --reviewer-model');
-    const file = path.resolve(options.llamaModel);
+  if (values.model !== undefined) {
+    // Checked here (the backend is checked when it is opened): --model is the demo's own shorthand.
+    const kind = endpointKinds.find(values.backend ?? env['FLOTILLA_BACKEND'] ?? DEFAULT_KIND);
+    const takeModels = endpointKinds.keys((k) => k.fields.modelPaths !== undefined);
+    if (kind && !kind.fields.modelPaths) throw new FlotillaError('config', `--model: a GGUF file for --backend ${takeModels.join(' or ')}; other backends take --manager-model, --worker-model, --reviewer-model`);
+    const file = path.resolve(values.model);
     if (!fs.existsSync(file)) throw new FlotillaError('config', `--model: no such file: ${file}`);
     // One model, named after its file, serves every role unless a role model is given.
     const name = path.basename(file).replace(/\.gguf$/i, '');
-    options.llamaModels = `${name}=${file}`;
+    options.flags = { ...options.flags, models: { ...options.flags.models, [name]: file } };
     options.managerModel ??= name;
     options.workerModel ??= name;
     options.reviewerModel ??= name;
-  }
-  if (options.record && backend === 'fixture' && !options.config) {
-    throw new FlotillaError('config', '--record: records a live backend; add --backend ollama (or openai) and --cassette <file>');
-  }
-  if (options.record && !options.cassettes?.length) {
-    throw new FlotillaError('config', '--record: expected --cassette <file> to write the recordings to');
   }
   return options;
 }
@@ -133,10 +131,4 @@ const oneOf = oneOfFlag;
 
 function number(flag: string, raw: string | undefined, fallback: number, integer = false): number {
   return raw === undefined ? fallback : numberFlag(flag, raw, { integer });
-}
-
-/** FLOTILLA_CASSETTES=a.json,b.json (docs/deployment.md): the cassettes to replay when --cassette is not given. */
-function cassettesFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
-  const list = (env['FLOTILLA_CASSETTES'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  return list.length > 0 ? list : undefined;
 }

@@ -82,7 +82,7 @@ const MODES: [string, Mode, 'timeout' | 'unavailable'][] = [
 ];
 
 describe.each(KINDS)('hostile servers against the $kind backend', (k) => {
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
   let healthy: Healthy;
   beforeAll(async () => {
     healthy = await k.healthy();

@@ -29,6 +29,11 @@ export interface FleetRouterOptions {
   routing?: Partial<RoutingConfig>;
   /** @default "fleet(<endpoint names>)" */
   name?: string;
+  /**
+   * What `close()` lets go of besides the router's queue: `createFleetFromConfig` passes its
+   * probes, on-demand instances and endpoint clients. @default nothing
+   */
+  release?: () => Promise<void>;
 }
 
 interface Pending extends QueueEntry {
@@ -65,6 +70,8 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
   private readonly affinity = new Map<string, string>();
   private readonly pinnedNumCtx = new Map<string, number | undefined>();
   private readonly starters: StarterRegistry;
+  private readonly release?: () => Promise<void>;
+  private closing: Promise<void> | undefined;
   private seq = 0;
   private pumping = false;
   private again = false;
@@ -80,6 +87,29 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     this.scorer = new EndpointScorer(this.endpoints, this.routing.policy);
     this.starters = new StarterRegistry(this.endpoints, () => this.pump());
     this.name = options.name ?? `fleet(${this.endpoints.map((e) => e.name).join(',')})`;
+    this.release = options.release;
+  }
+
+  /**
+   * Fails the calls still queued (`unavailable`) and any later call, then lets go of what
+   * the fleet holds (probes, on-demand instances, every endpoint's connections, in-process
+   * models). `createFlotilla` calls it when it is closed. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const queue of this.queues.values()) {
+        for (let e = queue.pop(); e; e = queue.pop()) {
+          clearTimeout(e.expiry);
+          e.subscriber.error(this.closedError());
+        }
+      }
+      await this.release?.();
+    })();
+    return this.closing;
+  }
+
+  private closedError(): FlotillaError {
+    return new FlotillaError('unavailable', `${this.name} is closed`, { retryable: false });
   }
 
   endpoint(name: string): EndpointState | undefined {
@@ -108,6 +138,10 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
    */
   chat(request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
     return new Observable<ChatEvent>((subscriber) => {
+      if (this.closing) {
+        subscriber.error(this.closedError());
+        return;
+      }
       const route = options.agent === undefined ? undefined : this.agents[options.agent];
       const retry = options.retry;
       if (retry?.endpoint !== undefined && retry.kind === 'timeout') this.blameTimeout(retry.endpoint, request.model);

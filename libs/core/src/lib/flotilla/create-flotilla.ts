@@ -28,11 +28,6 @@ export interface FlotillaOptions {
   container?: Container;
 }
 
-/** A client that holds connections or processes: `createFlotilla` closes it with the engine. */
-interface Closable {
-  close(): Promise<void> | void;
-}
-
 /** What `createFlotilla` returns: runs chains (or single agents) on its client. */
 export interface Flotilla extends AsyncDisposable {
   /** Starts a run of a chain, or of one agent on one input. */
@@ -102,7 +97,7 @@ class FlotillaRuntime implements Flotilla {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all([...this.live].map((h) => h.cancel(new Error('flotilla closed'))));
-      await (this.client as Partial<Closable>).close?.();
+      await this.client.close?.();
     })();
     return this.closing;
   }

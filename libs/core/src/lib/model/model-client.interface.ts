@@ -12,4 +12,9 @@ export interface ModelClient {
   /** A stable name for traces and fixture files, e.g. "ollama@127.0.0.1:11434". */
   readonly name: string;
   chat(request: ChatRequest, options?: ChatCallOptions): Observable<ChatEvent>;
+  /**
+   * Lets go of what the client holds (sockets, probes, processes, the clients it wraps).
+   * Optional: a client that holds nothing has none. `createFlotilla`'s `close()` calls it.
+   */
+  close?(): Promise<void> | void;
 }

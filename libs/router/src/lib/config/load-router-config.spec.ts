@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { FlotillaError } from '@flotilla/core';
 import { loadRouterConfig, parseRouterConfig } from './load-router-config';
-import { resolveRouterConfig } from './router-config-from-env';
+import { backendEndpoints } from '../backend/backend-endpoints';
+import { chooseBackend } from '../backend/choose-backend';
 import { JSON_SCHEMA_FILE, renderJsonSchema } from '../../../scripts/write-json-schema';
 
 const YAML_OK = `
@@ -116,23 +117,24 @@ describe('router configuration', () => {
       const file = path.join(dir, 'fleet.yml');
       fs.writeFileSync(file, 'endpoints:\n  - { name: f, kind: fixture, cassettes: [c/a.json] }\n');
       expect(loadRouterConfig(file).endpoints[0]!.cassettes).toEqual([path.join(dir, 'c/a.json')]);
-      expect(resolveRouterConfig({ env: { FLOTILLA_CONFIG: file } })!.endpoints[0]!.name).toBe('f');
+      const choice = chooseBackend({ env: { FLOTILLA_CONFIG: file } })!;
+      expect(choice.source === 'fleet' && choice.fleet.endpoints[0]!.name).toBe('f');
       expect(configError(() => loadRouterConfig(path.join(dir, 'none.yaml'))).message).toContain('cannot read');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it('builds a single-endpoint configuration from FLOTILLA_BACKEND alone', () => {
-    expect(resolveRouterConfig({ env: {} })).toBeUndefined();
-    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'ollama', OLLAMA_HOST: '10.0.0.2:11434' } })!.endpoints[0]).toMatchObject({
-      kind: 'ollama',
-      url: 'http://10.0.0.2:11434',
-    });
-    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'openai' } })!.endpoints[0]).toMatchObject({ kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY' });
-    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'fixture', FLOTILLA_CASSETTES: 'a.json,b.json' } })!.endpoints[0]!.cassettes).toEqual(['a.json', 'b.json']);
-    expect(resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'llama-cpp', FLOTILLA_LLAMA_MODELS: 'tiny=/m/t.gguf' } })!.endpoints[0]!.modelPaths).toEqual({ tiny: '/m/t.gguf' });
-    expect(configError(() => resolveRouterConfig({ env: { FLOTILLA_BACKEND: 'vllm' } })).message).toContain('expected one of ollama, openai, llama-cpp, fixture');
+  it('builds a single endpoint from FLOTILLA_BACKEND and the kind\'s variables alone', () => {
+    expect(chooseBackend({ env: {} })).toBeUndefined();
+    const single = (env: NodeJS.ProcessEnv) => backendEndpoints({ env }, chooseBackend({ env })!)[0];
+    expect(single({ FLOTILLA_BACKEND: 'ollama', OLLAMA_HOST: '10.0.0.2:11434' })).toMatchObject({ kind: 'ollama', url: 'http://10.0.0.2:11434' });
+    expect(single({ FLOTILLA_BACKEND: 'openai' })).toMatchObject({ kind: 'openai', apiKeyEnv: 'OPENAI_API_KEY', url: 'http://127.0.0.1:8080/v1' });
+    expect(single({ FLOTILLA_BACKEND: 'fixture', FLOTILLA_CASSETTES: 'a.json,b.json' })!.cassettes).toEqual(['a.json', 'b.json']);
+    expect(single({ FLOTILLA_BACKEND: 'llama-cpp', FLOTILLA_LLAMA_MODELS: 'tiny=/m/t.gguf' })!.modelPaths).toEqual({ tiny: '/m/t.gguf' });
+    expect(configError(() => chooseBackend({ env: { FLOTILLA_BACKEND: 'vllm' } })).message).toBe('FLOTILLA_BACKEND: expected one of ollama, openai, llama-cpp, fixture, got "vllm"');
+    expect(configError(() => chooseBackend({ env: { FLOTILLA_BACKEND: 'olama' } })).message).toContain('did you mean ollama?');
+    expect(configError(() => single({ FLOTILLA_BACKEND: 'ollama', OLLAMA_HOST: 'not a url' })).message).toBe('OLLAMA_HOST: expected a server URL such as http://127.0.0.1:11434, got "not a url"');
   });
 
   it('publishes a JSON Schema generated from the zod declaration, kept up to date', () => {

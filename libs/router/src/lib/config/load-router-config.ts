@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { FlotillaError, closestName, describeValue, expectedFromZodIssue } from '@flotilla/core';
 import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { optionKeys } from '../kinds/endpoint-kind-registry';
+import { endpointKinds } from '../kinds/endpoint-kinds';
 import { AgentRouteSchema, EndpointSchema, OnDemandSchema, type RouterConfig, RouterConfigSchema, RoutingSchema } from './router-config.schema';
 
 /** One problem in a configuration file: where, and what was expected. */
@@ -70,11 +72,11 @@ export function parseRouterConfig(text: string, file = '<config>'): RouterConfig
   if (result.success) return result.data;
   const issues = result.error.issues;
   // "endpoints: required" next to "unknown key endpoint (did you mean endpoints?)" says one thing twice: keep the typo.
-  const guessed = new Set(issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => jsonPath([...i.path, closestName(k, knownKeys(i.path)) ?? k])) : [])));
+  const guessed = new Set(issues.flatMap((i) => (i.code === 'unrecognized_keys' ? i.keys.map((k) => jsonPath([...i.path, closestName(k, knownKeys(i.path, value)) ?? k])) : [])));
   const problems = issues
     .filter((i) => !(i.code === 'invalid_type' && i.input === undefined && guessed.has(jsonPath(i.path))))
     .map((issue) => {
-      const p: ConfigProblem = { path: jsonPath(issue.path), expected: expectation(issue) };
+      const p: ConfigProblem = { path: jsonPath(issue.path), expected: expectation(issue, value) };
       // An unknown key is shown where the key is, not where its mapping starts.
       const node = issue.code === 'unrecognized_keys' ? (keyNode(doc, issue.path, issue.keys[0]!) ?? nodeAt(doc, issue.path)) : nodeAt(doc, issue.path);
       if (node?.range) {
@@ -93,7 +95,7 @@ export function validateRouterConfig(value: unknown, where = '<config>'): Router
   if (result.success) return result.data;
   throw configError(
     where,
-    result.error.issues.map((i) => ({ path: jsonPath(i.path), expected: expectation(i) })),
+    result.error.issues.map((i) => ({ path: jsonPath(i.path), expected: expectation(i, value) })),
   );
 }
 
@@ -126,22 +128,27 @@ function keyNode(doc: ReturnType<typeof parseDocument>, parts: readonly Property
 /** Fields whose values are never echoed: someone may have pasted a key where its variable's name belongs. */
 const SECRET_FIELDS = new Set(['apiKeyEnv']);
 
-function expectation(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => unknownKey(k, issue.path)).join('; ');
+function expectation(issue: z.core.$ZodIssue, root: unknown): string {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => unknownKey(k, issue.path, root)).join('; ');
   return expectedFromZodIssue(issue, { hideInput: SECRET_FIELDS.has(String(issue.path.at(-1))) });
 }
 
-function unknownKey(key: string, at: readonly PropertyKey[]): string {
-  const known = knownKeys(at);
+function unknownKey(key: string, at: readonly PropertyKey[], root: unknown): string {
+  const known = knownKeys(at, root);
   const guess = closestName(key, known);
   return `no key ${JSON.stringify(key)} (unknown${guess ? `; did you mean "${guess}"?` : known.length ? `; known keys: ${known.join(', ')}` : ''})`;
 }
 
-function knownKeys(at: readonly PropertyKey[]): string[] {
+/** The keys the mapping at `at` may have; an endpoint's `options` are its kind's. */
+function knownKeys(at: readonly PropertyKey[], root: unknown): string[] {
   const last = at.at(-1);
   const parent = at.at(-2);
   if (at.length === 0) return Object.keys(RouterConfigSchema.shape);
   if (typeof last === 'number' && parent === 'endpoints') return Object.keys(EndpointSchema.shape);
+  if (last === 'options' && typeof parent === 'number') {
+    const kind = endpointKinds.find(String((root as { endpoints?: { kind?: unknown }[] }).endpoints?.[parent]?.kind));
+    return kind ? optionKeys(kind) : [];
+  }
   if (last === 'onDemand') return Object.keys(OnDemandSchema.shape);
   if (last === 'routing') return Object.keys(RoutingSchema.shape);
   if (parent === 'agents') return Object.keys(AgentRouteSchema.shape);

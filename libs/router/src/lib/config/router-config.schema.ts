@@ -1,11 +1,14 @@
 import { z } from 'zod';
+import type { EndpointField } from '../kinds/endpoint-kind';
+import { endpointKinds } from '../kinds/endpoint-kinds';
 
 /**
- * The fleet configuration file (YAML or JSON), declared once here. The published JSON Schema
- * (`libs/router/schema/flotilla.schema.json`) is generated from this declaration by
- * `libs/router/scripts/write-json-schema.ts`; a spec keeps the two in step.
+ * The fleet configuration file (YAML or JSON), declared once here. An endpoint's `kind` is
+ * one of the registered endpoint kinds (`endpointKinds`), which say what else the entry
+ * needs. The published JSON Schema (`libs/router/schema/flotilla.schema.json`) is generated
+ * from this declaration and the built-in kinds by `libs/router/scripts/write-json-schema.ts`;
+ * a spec keeps the two in step.
  */
-export const ENDPOINT_KINDS = ['ollama', 'openai', 'llama-cpp', 'fixture'] as const;
 export const ROUTING_POLICIES = ['scored', 'round-robin', 'least-connections'] as const;
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -27,7 +30,7 @@ export const OnDemandSchema = z
 export const EndpointSchema = z
   .object({
     name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" or "-"'),
-    kind: z.enum(ENDPOINT_KINDS),
+    kind: z.string().describe('An endpoint kind: ollama, openai, llama-cpp, fixture, or one registered in code (endpointKinds.register).'),
     url: z.url().optional().describe('Server address (ollama: http://host:11434; openai: http://host:8080/v1).'),
     modelPaths: z.record(z.string(), z.string().min(1)).optional().describe('llama-cpp: GGUF file per model name.'),
     cassettes: z.array(z.string().min(1)).min(1).optional().describe('fixture: cassette files to replay.'),
@@ -36,17 +39,33 @@ export const EndpointSchema = z
     models: z.array(z.string().min(1)).optional().describe('Allow-list: only these models are routed here.'),
     labels: z.array(z.string().min(1)).default([]).describe('Free labels such as small, large, gpu.'),
     apiKeyEnv: z.string().regex(ENV_NAME, 'an environment variable name').optional().describe('Environment variable holding the API key (never the key itself).'),
+    options: z.record(z.string(), z.unknown()).optional().describe("Settings of the endpoint's kind only (fixture: pace, speed)."),
     onDemand: OnDemandSchema.optional(),
   })
   .strict()
-  .superRefine((e, ctx) => {
-    const need = (field: 'url' | 'modelPaths' | 'cassettes') => {
-      if (e[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `a ${field === 'url' ? 'server URL' : field} (required for kind ${e.kind})` });
-    };
-    if (e.kind === 'ollama' || e.kind === 'openai') need('url');
-    if (e.kind === 'llama-cpp') need('modelPaths');
-    if (e.kind === 'fixture') need('cassettes');
-  });
+  .superRefine((e, ctx) => checkKind(e, ctx));
+
+/** What the entry's kind says: that it exists, the fields it requires, its options. */
+function checkKind(e: { kind: string; options?: Record<string, unknown> } & Partial<Record<EndpointField, unknown>>, ctx: z.RefinementCtx): void {
+  const kind = endpointKinds.find(e.kind);
+  if (!kind) {
+    const guess = endpointKinds.closest(e.kind);
+    const known = endpointKinds.keys().map((k) => JSON.stringify(k)).join(', ');
+    // The value is part of the message (before the guess), so the issue carries none to append.
+    ctx.addIssue({ code: 'custom', path: ['kind'], input: undefined, message: `one of ${known}, got ${JSON.stringify(e.kind)}${guess ? `; did you mean "${guess}"?` : ''}` });
+    return;
+  }
+  for (const [field, use] of Object.entries(kind.fields)) {
+    if (use?.required && e[field as EndpointField] === undefined) ctx.addIssue({ code: 'custom', path: [field], input: undefined, message: `${use.expected} (required for kind ${kind.name})` });
+  }
+  if (e.options === undefined) return;
+  if (!kind.options) {
+    ctx.addIssue({ code: 'custom', path: ['options'], input: undefined, message: `no options (kind ${kind.name} takes none)` });
+    return;
+  }
+  const parsed = kind.options.safeParse(e.options, { reportInput: true });
+  if (!parsed.success) for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: ['options', ...issue.path] } as z.core.$ZodRawIssue);
+}
 
 export const AgentRouteSchema = z
   .object({
@@ -95,17 +114,30 @@ export type RouterConfig = z.output<typeof RouterConfigSchema>;
 /** What a file may contain (defaults optional). */
 export type RouterConfigInput = z.input<typeof RouterConfigSchema>;
 export type EndpointConfig = RouterConfig['endpoints'][number];
-export type EndpointKind = (typeof ENDPOINT_KINDS)[number];
+/** An endpoint entry as a file may write it. */
+export type EndpointInput = RouterConfigInput['endpoints'][number];
 export type AgentRoute = RouterConfig['agents'][string];
 export type RoutingConfig = RouterConfig['routing'];
 export type OnDemandConfig = NonNullable<EndpointConfig['onDemand']>;
 export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
 
-/** The JSON Schema of the file, as published. */
+/**
+ * The JSON Schema of the file, as published: the zod declaration, with what the registered
+ * kinds say (their names, the fields each requires, the options each takes) written as
+ * `if kind is ... then ...` rules on an endpoint entry.
+ */
 export function routerConfigJsonSchema(): Record<string, unknown> {
-  return {
-    ...z.toJSONSchema(RouterConfigSchema, { io: 'input', target: 'draft-2020-12' }),
-    $id: 'https://flotilla.dev/schema/flotilla.schema.json',
-    title: 'Flotilla fleet configuration',
-  };
+  const schema = z.toJSONSchema(RouterConfigSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  const entry = (schema['properties'] as { endpoints: { items: { properties: Record<string, Record<string, unknown>>; allOf?: unknown[] } } }).endpoints.items;
+  entry.properties['kind'] = { ...entry.properties['kind'], enum: endpointKinds.keys() };
+  entry.allOf = endpointKinds.keys().map((name) => {
+    const kind = endpointKinds.get(name);
+    const required = Object.entries(kind.fields).filter(([, use]) => use?.required).map(([field]) => field);
+    const { $schema: _, ...options } = kind.options ? (z.toJSONSchema(kind.options, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>) : {};
+    return {
+      if: { properties: { kind: { const: name } }, required: ['kind'] },
+      then: { ...(required.length ? { required } : {}), properties: { options: kind.options ? options : false } },
+    };
+  });
+  return { ...schema, $id: 'https://flotilla.dev/schema/flotilla.schema.json', title: 'Flotilla fleet configuration' };
 }

@@ -2,7 +2,7 @@ import type { FlotillaError, ModelClient } from '@flotilla/core';
 import type { EndpointConfig } from '../config/router-config.schema';
 import { CircuitBreaker, type CircuitBreakerOptions } from '../health/circuit-breaker';
 import type { EndpointProbe } from './endpoint-probe';
-import { modelNameRule } from './model-name';
+import { endpointKinds } from '../kinds/endpoint-kinds';
 import { MovingAverage } from './moving-average';
 
 /** What the router has learned about one model on one endpoint (all real milliseconds). */
@@ -24,7 +24,7 @@ interface LoadedModel {
  * The router's view of one server: its slots and in-flight calls per model, which models it
  * has and has loaded (from probes and from its own replies), what it has learned of their
  * speed and load cost, and its circuit breaker. Every method takes a model as the caller
- * spells it and keys it by the endpoint kind's one name for it (`modelNameRule`), so
+ * spells it and keys it by the endpoint kind's one name for it (its `modelName`), so
  * `llama3.2` and `llama3.2:latest` share one entry on an Ollama server.
  */
 export class EndpointState {
@@ -65,7 +65,7 @@ export class EndpointState {
     this.slots = config.slots;
     this.maxLoaded = config.maxLoadedModels;
     this.labels = new Set(config.labels);
-    this.rule = modelNameRule(config.kind);
+    this.rule = endpointKinds.find(config.kind)?.modelName ?? asListed;
     this.allow = config.models ? new Set(config.models.map(this.rule)) : undefined;
     this.breaker = new CircuitBreaker(breaker);
     this.running = config.onDemand === undefined;
@@ -182,4 +182,8 @@ export class EndpointState {
     for (const [name, m] of this.loaded) if (!names.has(name) && !(m.readyAt > now) && this.inFlightFor(name) === 0) this.loaded.delete(name);
     for (const name of names) if (!this.loaded.has(name)) this.loaded.set(name, { readyAt: 0 });
   }
+}
+
+function asListed(name: string): string {
+  return name;
 }

@@ -116,11 +116,16 @@ async function runPolicy(policy: RoutingPolicy, runs: number): Promise<PolicyRes
  * and makes the router pick the next call from the queue (and score the endpoints), then
  * enqueues one more to keep the depth.
  */
-export async function decisionMicrobench(depth = 1_000, steps = 20_000): Promise<{ meanUs: number; p50Us: number; p99Us: number }> {
+export async function decisionMicrobench(
+  depth = 1_000,
+  steps = 20_000,
+): Promise<{ meanUs: number; p50Us: number; p99Us: number; dispatched: number; queuedAtEnd: number }> {
   const pending: Subject<ChatEvent>[] = [];
+  let dispatched = 0;
   const client = {
     name: 'never',
     chat: () => {
+      dispatched++;
       const s = new Subject<ChatEvent>();
       pending.push(s);
       return s.asObservable();
@@ -147,9 +152,18 @@ export async function decisionMicrobench(depth = 1_000, steps = 20_000): Promise
     samples.push((performance.now() - t) * 1000);
     enqueue();
   }
-  if (router.queued < depth - 10) throw new Error(`queue drained: ${router.queued}`);
+  const queuedAtEnd = router.queued;
+  const dispatchedAtEnd = dispatched;
+  if (queuedAtEnd < depth - 10) throw new Error(`queue drained: ${queuedAtEnd}`);
+  await router.close();
   samples.sort((a, b) => a - b);
-  return { meanUs: samples.reduce((a, b) => a + b, 0) / samples.length, p50Us: samples[Math.floor(samples.length / 2)]!, p99Us: samples[Math.floor(samples.length * 0.99)]! };
+  return {
+    meanUs: samples.reduce((a, b) => a + b, 0) / samples.length,
+    p50Us: samples[Math.floor(samples.length / 2)]!,
+    p99Us: samples[Math.floor(samples.length * 0.99)]!,
+    dispatched: dispatchedAtEnd,
+    queuedAtEnd,
+  };
 }
 
 async function main(): Promise<void> {

@@ -201,6 +201,8 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         }),
       );
     }, maxQueueMs);
+    // Whoever waits for the call keeps the process alive; the expiry alone must not.
+    entry.expiry.unref();
   }
 
   /** An engine deadline (first token, stall, total) ended an attempt there: the router had no way to see it fail. */

@@ -59,7 +59,7 @@ describe('generators, end to end in a copy of the workspace', () => {
     expect(jestReport(['-c', 'libs/agents/jest.config.cjs', 'libs/agents/src/lib/release-notes'])).toMatchObject({ numPassedTests: 3, numFailedTests: 0 });
     tsc('libs/agents/tsconfig.json');
     expect(nx(['run', 'agents:lint', '--output-style=static', '--skip-nx-cache'])).toContain('Successfully ran target lint');
-    expect(fs.readFileSync(path.join(copy, 'libs/agents/src/index.ts'), 'utf8')).toContain('ReleaseNotesAgent');
+    expect(fs.readFileSync(path.join(copy, 'libs/agents/src/index.ts'), 'utf8')).toContain('releaseNotesAgent');
   });
 
   it('adapter: the generated library passes the shared contract suite, typechecks and lints', () => {

@@ -280,20 +280,12 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (timings.totalMs === undefined) timings.totalMs = performance.now() - this.sentAt;
     if (timings.firstTokenMs === undefined && this.firstAt !== 0) timings.firstTokenMs = this.firstAt - this.sentAt;
     this.finished = true;
-    this.sink.next({
-      output,
-      call: {
-        agent: agent.name,
-        model: event.model,
-        endpoint: event.endpoint,
-        attempts: this.attempt + 1,
-        usage: event.usage,
-        timings: event.timings,
-        ...(this.fit ? { context: this.fit } : {}),
-        ...(this.variant ? { variant: this.variant.name } : {}),
-        ...(event.warnings?.length ? { warnings: event.warnings } : {}),
-      },
-    });
+    // Optional fields are assigned, not spread: a spread makes V8 build the literal the slow way.
+    const call: CallStats = { agent: agent.name, model: event.model, endpoint: event.endpoint, attempts: this.attempt + 1, usage: event.usage, timings: event.timings };
+    if (this.fit) call.context = this.fit;
+    if (this.variant) call.variant = this.variant.name;
+    if (event.warnings?.length) call.warnings = event.warnings;
+    this.sink.next({ output, call });
     this.sink.complete();
   }
 

@@ -1,3 +1,4 @@
+import { newRunId } from './run-id';
 import { z } from 'zod';
 import { Container, inject, injectable } from 'inversify';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -115,6 +116,10 @@ describe('the engine through createFlotilla', () => {
     const ids = [flotilla.run(doer, 'a').runId, flotilla.run(doer, 'b').runId];
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(ids[0]).not.toBe(ids[1]);
+    // Ordered by start time, across the millisecond-prefix cache; the time part decodes back.
+    const [early, late, later] = [newRunId(1_700_000_000_000), newRunId(1_700_000_000_001), newRunId(1_800_000_000_000)];
+    expect([later, early, late].sort()).toEqual([early, late, later]);
+    expect(parseInt(late.slice(0, 8) + late.slice(9, 13), 16)).toBe(1_700_000_000_001);
     const mine = flotilla.run(doer, 'c', { runId: 'ticket-42' });
     expect(mine.runId).toBe('ticket-42');
     expect((await mine.result).runId).toBe('ticket-42');

@@ -17,7 +17,7 @@ import { type DeadlineClock, sharedDeadlineClock } from './deadline-timers';
 import type { EngineCore } from './engine-core';
 import { Limiter } from './limiter';
 import { DEFAULT_RETRY_BASE_MS, DEFAULT_RETRY_MAX_MS } from './retry-policy';
-import { RunContext, type RunBudgets } from './run-context';
+import { RunContext, type RunBudgets, type RunEventSink } from './run-context';
 import { RunEventHub, type RunHandle, iterate } from './run-handle';
 import { newRunId } from './run-id';
 import type { RunResult, RunStatus } from './run-result';
@@ -114,7 +114,7 @@ export class ChainEngine implements EngineCore {
   }
 
   /** @internal */
-  runContext(runId: string, options: RunOptions, sink: ConstructorParameters<typeof RunContext>[6]): RunContext {
+  runContext(runId: string, options: RunOptions, sink: RunEventSink): RunContext {
     return new RunContext(this, runId, options, new Limiter(options.concurrency ?? this.runConcurrency), this.clock, this.traceTokens, sink);
   }
 
@@ -132,10 +132,12 @@ export class ChainEngine implements EngineCore {
 /** One run, from its start to `run.end`: the handle users hold. */
 class RunExecution<O> implements RunHandle<O> {
   readonly runId: string;
-  readonly events: Observable<RunEvent>;
-  readonly result: Promise<RunResult<O>>;
-  private resolve!: (result: RunResult<O>) => void;
-  private readonly hub: RunEventHub;
+  // The result promise and the events Observable are made when first asked for.
+  private resultPromise: Promise<RunResult<O>> | undefined;
+  private resolve: ((result: RunResult<O>) => void) | undefined;
+  private ended: RunResult<O> | undefined;
+  private eventStream: Observable<RunEvent> | undefined;
+  private readonly hub = new RunEventHub();
   private readonly ctx: RunContext;
   private work: Subscription | undefined;
   private finished = false;
@@ -149,7 +151,6 @@ class RunExecution<O> implements RunHandle<O> {
     private readonly options: RunOptions,
     private readonly onEnd: ((handle: RunHandle<O>) => void) | undefined,
   ) {
-    this.result = new Promise((resolve) => (this.resolve = resolve));
     const runId = options.runId ?? newRunId();
     this.runId = runId;
     let invalid: unknown;
@@ -158,10 +159,9 @@ class RunExecution<O> implements RunHandle<O> {
     } catch (e) {
       invalid = e;
     }
-    const ctx = engine.runContext(runId, invalid === undefined ? options : {}, (e) => this.hub.emit(e));
+    const ctx = engine.runContext(runId, invalid === undefined ? options : {}, this.hub);
     this.ctx = ctx;
-    this.hub = new RunEventHub(ctx.trace);
-    this.events = new Observable((s) => this.hub.subscribe(s));
+    this.hub.trace = ctx.trace;
     ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
     if (invalid === undefined) {
       try {
@@ -202,6 +202,18 @@ class RunExecution<O> implements RunHandle<O> {
     }
   }
 
+  get events(): Observable<RunEvent> {
+    return (this.eventStream ??= new Observable((s) => this.hub.subscribe(s)));
+  }
+
+  get result(): Promise<RunResult<O>> {
+    if (!this.resultPromise) {
+      const ended = this.ended;
+      this.resultPromise = ended ? Promise.resolve(ended) : new Promise((resolve) => (this.resolve = resolve));
+    }
+    return this.resultPromise;
+  }
+
   cancel(reason?: unknown): Promise<void> {
     this.stop('cancelled', Errors.aborted('run', reason));
     return this.result.then(() => undefined);
@@ -240,7 +252,8 @@ class RunExecution<O> implements RunHandle<O> {
     ctx.emit({ type: 'run.end', runId: this.runId, at: result.durationMs, result });
     this.work = undefined;
     this.onEnd?.(this);
-    this.resolve(result);
+    this.ended = result;
+    this.resolve?.(result);
   }
 }
 

@@ -6,6 +6,11 @@ import type { Limiter } from './limiter';
 import type { DeadlineClock } from './deadline-timers';
 import type { EngineCore } from './engine-core';
 
+/** Where a run's events go (the run handle's hub). */
+export interface RunEventSink {
+  emit(event: RunEvent): void;
+}
+
 export interface RunBudgets {
   /** No model call starts once the run has used this many tokens (prompt + completion). */
   maxTokens?: number;
@@ -30,7 +35,7 @@ export class RunContext {
     readonly limiter: Limiter,
     readonly clock: DeadlineClock,
     readonly traceTokens: boolean,
-    private readonly sink: (event: RunEvent) => void,
+    private readonly sink: RunEventSink,
   ) {}
 
   now(): number {
@@ -52,6 +57,6 @@ export class RunContext {
 
   emit(event: RunEvent): void {
     if (event.type !== 'run.end' && (event.type !== 'token' || this.traceTokens)) this.trace.push(event);
-    this.sink(event);
+    this.sink.emit(event);
   }
 }

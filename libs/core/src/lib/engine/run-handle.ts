@@ -23,10 +23,10 @@ export interface RunHandle<O = unknown> extends AsyncIterable<RunEvent> {
 
 /** The event fan-out of one run: live subscribers, replay from the trace, the end. */
 export class RunEventHub {
+  /** The run's trace, which subscribers get first (set once the run's context exists). */
+  trace: readonly RunEvent[] = [];
   private listeners: Subscriber<RunEvent>[] = [];
   private end: RunEndEvent | undefined;
-
-  constructor(private readonly trace: readonly RunEvent[]) {}
 
   emit(event: RunEvent): void {
     if (event.type === 'run.end') {

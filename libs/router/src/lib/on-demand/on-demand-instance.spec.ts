@@ -70,16 +70,18 @@ describe('on-demand heavy instance (the simulator CLI as a real child process)',
   });
 
   it('starts when queued work crosses the threshold and takes part of the backlog', async () => {
-    const slow = await startSim({ models: [{ name: M, tokensPerSec: 2 }], numParallel: 1, timeScale: 0.05 });
-    const fl = await make(60_000, 3, slow.url).catch(async (e) => {
+    // Slow enough that the backlog outlasts the instance's start on a loaded machine (a
+    // child process compiling the simulator CLI takes seconds there).
+    const slow = await startSim({ models: [{ name: M, tokensPerSec: 2 }], numParallel: 1, timeScale: 0.2 });
+    try {
+      const fl = await make(60_000, 3, slow.url);
+      const finals = await Promise.all(Array.from({ length: 8 }, (_, i) => events(fl.router.chat({ model: M, messages: userMessage(`task ${i}`) })).then(finalOf)));
+      const served = new Set(finals.map((x) => x.endpoint));
+      expect(served.has('big')).toBe(true);
+      expect(fl.instances[0]!.starts).toBe(1);
+    } finally {
       await slow.close();
-      throw e;
-    });
-    const finals = await Promise.all(Array.from({ length: 8 }, (_, i) => events(fl.router.chat({ model: M, messages: userMessage(`task ${i}`) })).then(finalOf)));
-    const served = new Set(finals.map((x) => x.endpoint));
-    expect(served.has('big')).toBe(true);
-    expect(fl.instances[0]!.starts).toBe(1);
-    await slow.close();
+    }
   });
 
   it('fails the calls that only it could serve when its command cannot start', async () => {

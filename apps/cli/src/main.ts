@@ -1,4 +1,4 @@
-import 'reflect-metadata';
+#!/usr/bin/env node
 import { FlotillaError, closestName } from '@flotilla/core';
 import type { CliIo } from './lib/cli-io';
 import { EXIT, exitCodeOf } from './lib/exit-codes';

@@ -53,6 +53,8 @@ export type { ErrorKind } from './lib/errors/error-kind';
 export { FlotillaError } from './lib/errors/flotilla-error';
 export type { FlotillaErrorOptions } from './lib/errors/flotilla-error';
 export { Errors } from './lib/errors/errors';
+export { resolveOptionalPeer, requireOptionalPeer } from './lib/errors/optional-peer';
+export type { OptionalPeer } from './lib/errors/optional-peer';
 
 // The model-client contract (for adapters)
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';

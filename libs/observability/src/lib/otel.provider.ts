@@ -1,6 +1,12 @@
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { requireOptionalPeer } from '@flotilla/core';
+import type { BasicTracerProvider, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+
+/** The OpenTelemetry SDK packages the OTLP provider needs: optional peers, loaded when it is made. */
+const OTEL_INSTALL = 'npm install @opentelemetry/exporter-trace-otlp-http @opentelemetry/resources @opentelemetry/sdk-trace-base';
+
+function otel<T>(name: string): T {
+  return requireOptionalPeer<T>(require, { name, neededBy: 'createOtlpTracerProvider (@flotilla/observability)', install: OTEL_INSTALL });
+}
 
 export interface OtlpTracerProviderOptions {
   /** `service.name` when `OTEL_SERVICE_NAME` is not set. @default 'flotilla' */
@@ -18,12 +24,15 @@ export interface OtlpTracerProviderOptions {
  * `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`. Call `shutdown()` before exit.
  */
 export function createOtlpTracerProvider(options: OtlpTracerProviderOptions = {}): BasicTracerProvider {
+  const sdk = otel<typeof import('@opentelemetry/sdk-trace-base')>('@opentelemetry/sdk-trace-base');
+  const { defaultResource, resourceFromAttributes } = otel<typeof import('@opentelemetry/resources')>('@opentelemetry/resources');
+  const exporter = options.exporter ?? new (otel<typeof import('@opentelemetry/exporter-trace-otlp-http')>('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter)();
   const resource = defaultResource().merge(
     resourceFromAttributes({ 'service.name': process.env['OTEL_SERVICE_NAME'] ?? options.serviceName ?? 'flotilla', ...envResourceAttributes() }),
   );
-  return new BasicTracerProvider({
+  return new sdk.BasicTracerProvider({
     resource,
-    spanProcessors: [new BatchSpanProcessor(options.exporter ?? new OTLPTraceExporter()), ...(options.processors ?? [])],
+    spanProcessors: [new sdk.BatchSpanProcessor(exporter), ...(options.processors ?? [])],
   });
 }
 

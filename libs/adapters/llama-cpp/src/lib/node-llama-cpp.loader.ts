@@ -1,6 +1,7 @@
 import { pathToFileURL } from 'node:url';
 import * as vm from 'node:vm';
 import type { Llama } from 'node-llama-cpp';
+import { resolveOptionalPeer } from '@flotilla/core';
 
 export type NodeLlamaCpp = typeof import('node-llama-cpp');
 
@@ -25,12 +26,15 @@ function mainContextImport(specifier: string): Promise<unknown> {
   return load(specifier);
 }
 
+/** An optional peer: installed by users of the embedded engine only (docs/getting-started.md has its lean, CPU-only install). */
+const NODE_LLAMA_CPP = { name: 'node-llama-cpp', neededBy: 'the embedded llama.cpp engine (@flotilla/adapter-llama-cpp)', install: 'npm install node-llama-cpp' };
+
 let imported: Promise<NodeLlamaCpp> | undefined;
 
 /** node-llama-cpp's module namespace, imported once per process. */
 export function importNodeLlamaCpp(): Promise<NodeLlamaCpp> {
   imported ??= (async () => {
-    const url = pathToFileURL(require.resolve('node-llama-cpp')).href;
+    const url = pathToFileURL(resolveOptionalPeer(require, NODE_LLAMA_CPP)).href;
     try {
       return (await nativeImport(url)) as NodeLlamaCpp;
     } catch (e) {

@@ -11,7 +11,12 @@ type FlagOptions = NonNullable<ParseArgsConfig['options']>;
  * given to a switch. The one parser of every Flotilla command (flotilla run, validate,
  * models, report, the demo), so all of them read and refuse the same way.
  */
-export function parseFlags<O extends FlagOptions>(command: string, args: readonly string[], options: O, allowPositionals = true) {
+export function parseFlags<O extends FlagOptions>(
+  command: string,
+  args: readonly string[],
+  options: O,
+  allowPositionals = true,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>> {
   const normalized = checkFlags(command, args, options);
   try {
     return parseArgs({ args: normalized, options, allowPositionals, strict: true });

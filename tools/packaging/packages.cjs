@@ -14,4 +14,5 @@ module.exports.PACKAGE_ROOTS = [
   'libs/observability',
   'libs/authoring',
   'apps/cli',
+  'apps/create-flotilla',
 ];

@@ -4,7 +4,7 @@ import 'reflect-metadata';
 
 // Entry point and runs
 export { createFlotilla } from './lib/flotilla/create-flotilla';
-export type { Flotilla, FlotillaOptions } from './lib/flotilla/create-flotilla';
+export type { Flotilla, FlotillaOptions, InversifyContainer } from './lib/flotilla/create-flotilla';
 export type { RunOptions } from './lib/engine/chain-engine';
 export type { RunHandle } from './lib/engine/run-handle';
 export type { RunResult, RunStatus, CompletedStep } from './lib/engine/run-result';

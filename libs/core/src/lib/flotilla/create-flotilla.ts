@@ -23,10 +23,14 @@ export interface FlotillaOptions {
   config?: FlotillaConfig;
   /**
    * Your Inversify container, for `@Agent` classes whose constructors take injected services:
-   * agents are resolved in a child of it.
+   * agents are resolved in a child of it. Either of inversify's builds: an ES module project
+   * gets its ESM build, Flotilla (CommonJS) the CommonJS one, two distinct `Container` classes.
    */
-  container?: Container;
+  container?: InversifyContainer;
 }
+
+/** An Inversify `Container` from either of the package's builds (only what Flotilla calls is typed). */
+export type InversifyContainer = Pick<Container, 'get' | 'isBound'>;
 
 /** What `createFlotilla` returns: runs chains (or single agents) on its client. */
 export interface Flotilla extends AsyncDisposable {
@@ -51,14 +55,27 @@ export interface Flotilla extends AsyncDisposable {
  */
 export function createFlotilla(options: FlotillaOptions): Flotilla {
   if (!options?.client || typeof options.client.chat !== 'function') throw Errors.config('createFlotilla({ client })', 'a ModelClient (an adapter, a fleet router or a fixture client)');
-  const container = new Container({ autobind: true, ...(options.container ? { parent: options.container } : {}) });
-  container.bind(TOKENS.ModelClient).toConstantValue(options.client);
-  container.bind(TOKENS.Config).toConstantValue(options.config ?? {});
-  container.bind(TOKENS.AgentFactory).toConstantValue((cls) => container.get(cls as unknown as new () => never));
+  const container = new Container({ autobind: true });
+  const agents = options.container ? childContainer(options.container) : container;
+  for (const c of new Set([container, agents])) {
+    c.bind(TOKENS.ModelClient).toConstantValue(options.client);
+    c.bind(TOKENS.Config).toConstantValue(options.config ?? {});
+  }
+  container.bind(TOKENS.AgentFactory).toConstantValue((cls) => agents.get(cls as unknown as new () => never));
   container.bind(TOKENS.ChainEngine).to(ChainEngine).inSingletonScope();
   const engine = container.get(TOKENS.ChainEngine);
   for (const agent of options.agents ?? []) engine.agents.register(agent);
   return new FlotillaRuntime(engine, options.client);
+}
+
+/**
+ * A child of the user's container made by its own class: a container's parent must be of its
+ * class (inversify reads the parent's private fields), and the user's may come from the other
+ * build of inversify than Flotilla's.
+ */
+function childContainer(parent: InversifyContainer): Container {
+  const UserContainer = (parent as object).constructor as typeof Container;
+  return new UserContainer({ autobind: true, parent: parent as Container });
 }
 
 class FlotillaRuntime implements Flotilla {

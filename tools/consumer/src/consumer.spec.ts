@@ -214,7 +214,7 @@ describe('Flotilla installed from its packages, outside the repository', () => {
       expect(loaded.filter((m) => /\/node_modules\/(node-llama-cpp|@flotilla\/adapter-(llama-cpp|ollama|openai)|openai|ollama)\//.test(m))).toEqual([]);
     }, 300_000);
 
-    it('the embedded engine without node-llama-cpp installed is a config error naming the package and its install line, not a stack trace', async () => {
+    it('the embedded engine without node-llama-cpp, or tracing without the OpenTelemetry SDK, is a config error naming the package and its install line, not a stack trace', async () => {
       expect(project).not.toBe('');
       const gguf = path.join(work, 'model.gguf');
       fs.writeFileSync(gguf, 'not a model');
@@ -223,6 +223,12 @@ describe('Flotilla installed from its packages, outside the repository', () => {
       expect(ran.code).toBe(2);
       expect(`${ran.stdout}${ran.stderr}`).toContain('needs node-llama-cpp, an optional peer dependency that is not installed; install it with: npm install node-llama-cpp');
       expect(`${ran.stdout}${ran.stderr}`).not.toMatch(/^\s+at /m);
+
+      // The OpenTelemetry SDK likewise (observability itself loads without it: the CLI above used it).
+      const otel = await run(process.execPath, ['-e', "try { require('@flotilla/observability').createOtlpTracerProvider() } catch (e) { console.log(e.kind + ': ' + e.message) }"], project);
+      expect(otel.stdout.trim()).toBe(
+        'config: createOtlpTracerProvider (@flotilla/observability) needs @opentelemetry/sdk-trace-base, an optional peer dependency that is not installed; install it with: npm install @opentelemetry/exporter-trace-otlp-http @opentelemetry/resources @opentelemetry/sdk-trace-base',
+      );
     }, 120_000);
   });
 });

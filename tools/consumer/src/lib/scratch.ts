@@ -10,14 +10,18 @@ export interface Ran {
   stderr: string;
 }
 
+/** npm settings a machine or CI may give through the environment (registry mirror, cache, proxy, headers for native rebuilds): kept. */
+const KEPT_NPM_CONFIG = /^npm_config_(registry|cache|userconfig|nodedir|proxy|https_proxy|noproxy|strict_ssl|cafile|prefer_offline|offline)$/i;
+
 /**
  * The environment of a process in a scratch project: the `node` running this test first on
  * PATH (CI runs each Node version's binary this way), and nothing that points back into the
- * repository (NODE_PATH, npm's own npm_* variables when jest runs under `npm test`).
+ * repository (NODE_PATH, the npm_* variables npm sets when jest runs under `npm test`, but for
+ * the machine-wide settings above).
  */
 export function scratchEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|NX_|SWC_)/i.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(npm_|NODE_PATH$|NODE_OPTIONS$|INIT_CWD$|NX_|SWC_)/i.test(k) || KEPT_NPM_CONFIG.test(k)) env[k] = v;
   env['PATH'] = `${path.dirname(process.execPath)}${path.delimiter}${process.env['PATH'] ?? ''}`;
   return { ...env, ...extra };
 }

@@ -12,7 +12,13 @@ module.exports = function preset(projectDir, displayName) {
     moduleFileExtensions: ['ts', 'js', 'json'],
     testMatch: ['<rootDir>/src/**/*.spec.ts'],
     // Tests against live external servers are opt-in: FLOTILLA_LIVE=1 runs *.live.spec.ts.
-    testPathIgnorePatterns: process.env.FLOTILLA_LIVE ? ['/node_modules/'] : ['/node_modules/', '\\.live\\.spec\\.ts$'],
+    // Long system tests (*.system.spec.ts: crash, chaos, fairness, soak) run on CI's Node 20 leg
+    // only; the other legs set FLOTILLA_SYSTEM_TESTS=0.
+    testPathIgnorePatterns: [
+      '/node_modules/',
+      ...(process.env.FLOTILLA_LIVE ? [] : ['\\.live\\.spec\\.ts$']),
+      ...(process.env.FLOTILLA_SYSTEM_TESTS === '0' ? ['\\.system\\.spec\\.ts$'] : []),
+    ],
     transform: {
       '^.+\\.ts$': [
         '@swc/jest',

@@ -71,7 +71,7 @@ async function runAll(f: Fleet, kill: (() => Promise<void>)[]): Promise<{ result
     // Killed with calls in flight there: every call the faulty server has, and all of them when both are.
     const victims = f.router.endpoints.filter((e) => e.name !== 'healthy');
     const inFlight = () => victims.reduce((n, e) => n + e.inFlight, 0);
-    await waitUntil(() => (victims.length === f.router.endpoints.length ? inFlight() === RUNS : inFlight() > 0), 5_000, 'calls in flight on the server to kill');
+    await waitUntil(() => (victims.length === f.router.endpoints.length ? inFlight() === RUNS : inFlight() > 0), 15_000, 'calls in flight on the server to kill');
     await Promise.all(kill.map((k) => k()));
   }
   return Promise.all(runs);

@@ -121,6 +121,16 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     this.starters.attach(starter);
   }
 
+  /**
+   * The num_ctx the router sends for `model`: the configured one, else the first one a call
+   * asked for; undefined while none is pinned. A gateway refuses a larger one (the model is not
+   * reloaded for one client).
+   */
+  numCtxFor(model: string): number | undefined {
+    const m = canonicalModel(model);
+    return this.routing.numCtx[m] ?? this.pinnedNumCtx.get(m);
+  }
+
   /** Calls waiting for a slot. */
   get queued(): number {
     let n = 0;

@@ -6,3 +6,5 @@ export type { GatewayOptions, GatewaySettings } from './lib/gateway.options';
 export { SERVED_HEADERS } from './lib/http/exchange';
 export { OLLAMA_MANAGEMENT_ROUTES, OLLAMA_API_VERSION } from './lib/ollama/ollama.routes';
 export { GENERATE_ONLY_FIELDS } from './lib/ollama/ollama-request';
+export { TenancySchema, TenantSchema } from './lib/tenancy/tenant-config';
+export type { TenancyInput, TenancyConfig, TenantInput, TenantConfig } from './lib/tenancy/tenant-config';

@@ -1,3 +1,5 @@
+import type { TenancyInput } from './tenancy/tenant-config';
+
 /** Not Ollama's 11434: the gateway usually runs beside an Ollama server on the same machine. */
 export const DEFAULT_GATEWAY_PORT = 11435;
 export const DEFAULT_GATEWAY_HOST = '127.0.0.1';
@@ -24,6 +26,11 @@ export interface GatewaySettings {
   embedTimeoutMs: number;
   /** Deadline of a metadata call forwarded to a backend (`/api/show`). @default 10000 */
   metadataTimeoutMs: number;
+  /**
+   * Calls that may wait in the router's queue fleet-wide; a request beyond it gets 503 with
+   * `Retry-After` (each call's wait is bounded by the router's `routing.maxQueueMs`). @default 1000
+   */
+  maxQueued: number;
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -34,9 +41,16 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   bodyTimeoutMs: 30_000,
   embedTimeoutMs: 120_000,
   metadataTimeoutMs: 10_000,
+  maxQueued: 1_000,
 };
 
 export interface GatewayOptions extends Partial<GatewaySettings> {
+  /** API keys (by environment variable), tenants and their limits. @default none: open, loopback only */
+  tenancy?: TenancyInput;
+  /** Where keys are read from. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Serve without keys on an address other than loopback: the user insists. @default false */
+  open?: boolean;
   /** @default "127.0.0.1" */
   host?: string;
   /** 0 picks a free port. @default DEFAULT_GATEWAY_PORT */

@@ -11,11 +11,17 @@ import { type GatewayServices, RouteTable } from './http/route-table';
 import { DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, DEFAULT_GATEWAY_SETTINGS, type GatewayOptions, type GatewaySettings } from './gateway.options';
 import { OLLAMA_MANAGEMENT_ROUTES, addOllamaRoutes } from './ollama/ollama.routes';
 import { addOpenAIRoutes } from './openai/openai.routes';
+import { TenantRegistry } from './tenancy/tenant-registry';
+import { FairShare } from './tenancy/fair-share';
+import { GatewayMetrics } from './visibility/gateway-metrics';
+import { addVisibilityRoutes } from './visibility/visibility.routes';
 
 /** Default bound on draining streams at close. */
 const DEFAULT_DRAIN_MS = 10_000;
 
 const noLog: GatewayLog = () => undefined;
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 /**
  * `flotilla serve`: one HTTP server (node:http) that speaks the OpenAI-compatible API and
@@ -24,10 +30,12 @@ const noLog: GatewayLog = () => undefined;
  * close the router: whoever made the router closes it.
  */
 export class Gateway {
-  private readonly table = addOllamaRoutes(addOpenAIRoutes(new RouteTable()));
+  private readonly table = addVisibilityRoutes(addOllamaRoutes(addOpenAIRoutes(new RouteTable())));
   private readonly settings: GatewaySettings;
   private readonly guard: RequestGuard;
-  private readonly services: GatewayServices = { http: createNodeHttpFetch() };
+  private readonly services: GatewayServices;
+  private readonly tenancy: TenantRegistry;
+  private readonly fairShare = new FairShare();
   private readonly log: GatewayLog;
   private readonly inFlight = new Set<ServerResponse>();
   private readonly server: Server;
@@ -41,6 +49,8 @@ export class Gateway {
     this.settings = { ...DEFAULT_GATEWAY_SETTINGS, ...definedOnly(options) };
     this.guard = new RequestGuard(options.host ?? DEFAULT_GATEWAY_HOST, options.allowedHosts ?? [], options.allowedOrigins ?? []);
     this.log = options.log ?? noLog;
+    this.tenancy = new TenantRegistry(options.tenancy ?? {}, options.env ?? process.env);
+    this.services = { http: createNodeHttpFetch(), metrics: new GatewayMetrics(router, this.tenancy.tenants), tenants: this.tenancy.tenants };
     this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void this.serve(req, res));
   }
 
@@ -48,6 +58,9 @@ export class Gateway {
   static async start(router: FleetRouter, options: GatewayOptions = {}): Promise<Gateway> {
     const g = new Gateway(router, options);
     const host = options.host ?? DEFAULT_GATEWAY_HOST;
+    if (!g.tenancy.keyed && !LOOPBACK.has(host) && !options.open) {
+      throw new FlotillaError('config', `no API keys are configured, so the gateway serves loopback only; to serve ${host}, configure tenants with keys, or insist with --open`, { details: { host } });
+    }
     const port = options.port ?? DEFAULT_GATEWAY_PORT;
     await new Promise<void>((resolve, reject) => {
       g.server.once('error', (e: NodeJS.ErrnoException) => {
@@ -101,8 +114,12 @@ export class Gateway {
     const path = (req.url ?? '/').split('?')[0]!;
     const dialect: ApiDialect = path.startsWith('/v1/') ? 'openai' : 'ollama';
     const x = new Exchange(req, res, this.router, this.settings, requestId, this.log);
+    let routeName = 'other';
     this.inFlight.add(res);
-    res.once('close', () => this.inFlight.delete(res));
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      this.services.metrics.answered(routeName, res.statusCode);
+    });
     try {
       if (this.closing) {
         res.setHeader('connection', 'close');
@@ -122,9 +139,19 @@ export class Gateway {
       const management = OLLAMA_MANAGEMENT_ROUTES.find((r) => path === r || path.startsWith(`${r}/`));
       if (management) throw requestError(501, `${management} is not available through the Flotilla gateway: manage models on each server directly`);
       const route = this.table.find(req.method ?? 'GET', path);
+      if (route?.access !== 'open') x.caller = this.tenancy.identify(req);
       if (!route) {
         if (this.table.knows(path)) throw requestError(405, `${req.method} is not allowed on ${path}`);
         throw requestError(404, `${req.method} ${path} is not a route of the Flotilla gateway`);
+      }
+      routeName = path;
+      if (route.access === 'admin' && !x.caller.admin) throw requestError(403, `${path} needs a key with the admin role`);
+      const tenant = x.caller.tenant;
+      if (tenant) x.fairShare = this.fairShare;
+      if (tenant && route.body) {
+        const refused = tenant.admit(Date.now());
+        if (refused) throw refused;
+        res.once('close', () => tenant.done());
       }
       const body = route.body ? await readJsonBody(req, this.settings.bodyLimitBytes, this.settings.bodyTimeoutMs) : {};
       await route.handle(x, body, this.services);

@@ -57,5 +57,7 @@ export function errorBody(dialect: ApiDialect, error: FlotillaError): Record<str
 /** Seconds a client should wait before trying again after `error`, when waiting helps. */
 export function retryAfterOf(error: FlotillaError): number | undefined {
   const status = statusOf(error);
+  const asked = error.details['retryAfterS'];
+  if (typeof asked === 'number') return asked;
   return status === 503 || status === 429 ? 1 : undefined;
 }

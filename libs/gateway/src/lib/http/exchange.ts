@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FlotillaError } from '@flotilla/core';
 import type { FleetRouter } from '@flotilla/router';
-import { type ApiDialect, errorBody, retryAfterOf, statusOf } from './api-error';
+import { type ApiDialect, errorBody, requestError, retryAfterOf, statusOf } from './api-error';
+import type { Caller } from '../tenancy/tenant-registry';
+import type { FairShare } from '../tenancy/fair-share';
 import type { GatewaySettings } from '../gateway.options';
 
 /** Response headers that say how a request was served. */
@@ -24,8 +26,8 @@ export class Exchange {
   private readonly controller = new AbortController();
   private closeHandler: (() => void) | undefined;
   private drainTimer: NodeJS.Timeout | undefined;
-  /** Set from the tenant's class when tenancy is configured. */
-  priority: number | undefined;
+  /** Who is calling (set before the route runs). */
+  caller: Caller = { admin: true };
 
   constructor(
     readonly req: IncomingMessage,
@@ -41,6 +43,15 @@ export class Exchange {
       if (!res.writableFinished) this.controller.abort(new Error('the client went away'));
       this.closeHandler?.();
     });
+  }
+
+  /** Fair share over tenants (set with a tenant). */
+  fairShare: FairShare | undefined;
+
+  /** 403 when the caller's tenant may not use `model`. */
+  allowModel(model: string): void {
+    const t = this.caller.tenant;
+    if (t && !t.mayUse(model)) throw requestError(403, `tenant "${t.name}" may not use model "${model}"`, 'model');
   }
 
   get signal(): AbortSignal {

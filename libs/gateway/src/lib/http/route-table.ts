@@ -1,11 +1,15 @@
 import type { NodeHttpFetch } from '@flotilla/http';
 import type { ApiDialect } from './api-error';
 import type { Exchange } from './exchange';
+import type { GatewayMetrics } from '../visibility/gateway-metrics';
+import type { Tenant } from '../tenancy/tenant-registry';
 
 /** What a route needs besides its exchange. */
 export interface GatewayServices {
   /** For forwarded metadata calls (`/api/show`); closed with the gateway. */
   http: NodeHttpFetch;
+  metrics: GatewayMetrics;
+  tenants: readonly Tenant[];
 }
 
 export interface Route {
@@ -13,6 +17,8 @@ export interface Route {
   dialect: ApiDialect;
   /** A JSON body is read (and required) before `handle`. */
   body: boolean;
+  /** Who may call it when keys are configured: anyone (`open`), admins, or any known key (default). */
+  access?: 'open' | 'admin';
   handle(x: Exchange, body: Record<string, unknown>, services: GatewayServices): Promise<void> | void;
 }
 

@@ -58,6 +58,7 @@ export function addOllamaRoutes(table: RouteTable): RouteTable {
         const dimensions = f.integer('dimensions');
         const keepAlive = f.raw('keep_alive') as number | string | undefined;
         f.refuseRest(NOT_CARRIED);
+        x.allowModel(model);
         const r = await embedOnFleet(
           x.router,
           model,
@@ -85,6 +86,7 @@ export function addOllamaRoutes(table: RouteTable): RouteTable {
         const prompt = f.string('prompt') ?? '';
         const keepAlive = f.raw('keep_alive') as number | string | undefined;
         f.refuseRest(NOT_CARRIED);
+        x.allowModel(model);
         const r = await embedOnFleet(x.router, model, prompt, keepAlive === undefined ? {} : { keepAlive }, x.options.embedTimeoutMs, x.signal);
         x.json(200, { embedding: r.embeddings[0] ?? [] });
       },

@@ -55,6 +55,7 @@ export function addOpenAIRoutes(table: RouteTable): RouteTable {
         if (encoding !== 'float' && encoding !== 'base64') throw requestError(400, 'encoding_format must be "float" or "base64"', 'encoding_format');
         const dimensions = f.integer('dimensions');
         f.refuseRest(NOT_CARRIED);
+        x.allowModel(model);
         const result = await embedOnFleet(x.router, model, input, dimensions === undefined ? {} : { dimensions }, x.options.embedTimeoutMs, x.signal);
         if (result.endpoint) x.note({ endpoint: result.endpoint });
         const tokens = result.promptTokens ?? 0;

@@ -31,6 +31,10 @@ const MAX_ATTEMPTS = 3;
  */
 export function relayChat(x: Exchange, o: RelayChatOptions): Promise<void> {
   const { res, options } = x;
+  x.allowModel(o.request.model);
+  if (x.router.queued >= options.maxQueued) {
+    throw new FlotillaError('overloaded', `the fleet's queue is full (${x.router.queued} calls wait; maxQueued ${options.maxQueued})`, { retryable: true, details: { queued: x.router.queued } });
+  }
   const call: WireCall = { id: x.requestId, created: Math.floor(Date.now() / 1000), model: o.request.model, includeUsage: o.includeUsage ?? false, toolCalls: 0, started: false };
   const began = performance.now();
   let wroteAt = began;
@@ -42,10 +46,20 @@ export function relayChat(x: Exchange, o: RelayChatOptions): Promise<void> {
   let ticket: number | undefined;
   let endpoint: string | undefined;
 
+  let queued = false;
+  const tenant = x.caller.tenant;
+  const share = tenant && x.fairShare ? x.fairShare.priority(tenant) : undefined;
+  const waiting = (now: boolean) => {
+    if (!tenant || queued === now) return;
+    queued = now;
+    tenant.queued += now ? 1 : -1;
+  };
+
   return new Promise<void>((resolve) => {
     const finish = () => {
       if (finished) return;
       finished = true;
+      waiting(false);
       clearInterval(ticker);
       sub?.unsubscribe();
       x.off();
@@ -77,8 +91,11 @@ export function relayChat(x: Exchange, o: RelayChatOptions): Promise<void> {
       switch (e.type) {
         case 'queued':
           ticket = e.ticket;
+          waiting(true);
           return;
         case 'dispatched':
+          waiting(false);
+          if (share) x.fairShare!.dispatched(share.tag);
           ticket = e.ticket ?? ticket;
           endpoint = e.endpoint;
           x.note({ endpoint: e.endpoint, queueMs: Math.round(performance.now() - began) });
@@ -129,7 +146,7 @@ export function relayChat(x: Exchange, o: RelayChatOptions): Promise<void> {
       attempts++;
       sub?.unsubscribe();
       sub = x.router
-        .chat(o.request, { signal: x.signal, ...(retry ? { retry } : {}), ...(x.priority === undefined ? {} : { priority: x.priority }) })
+        .chat(o.request, { signal: x.signal, ...(retry ? { retry } : {}), ...(share ? { priority: share.priority } : {}) })
         .subscribe({ next: onEvent, error: onError, complete: () => finish() });
     };
     attempt();

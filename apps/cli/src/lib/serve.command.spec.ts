@@ -68,6 +68,23 @@ describe('flotilla serve', () => {
     await expect(fetch(`${url}/api/version`)).rejects.toThrow();
   });
 
+  it('takes tenants from --tenants with keys from the environment, and refuses a bad tenants file', async () => {
+    const tenants = join(dir, 'tenants.yaml');
+    writeFileSync(tenants, 'tenants:\n  - name: team\n    keyEnv: TEAM_KEY\n    maxConcurrent: 2\n');
+    const run = serve(['--config', config, '--port', '0', '--tenants', tenants], { TEAM_KEY: 'sk-team' });
+    const url = await run.url;
+    await expect(new Ollama({ host: url }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status_code: 401 });
+    const reply = await new Ollama({ host: url, headers: { authorization: 'Bearer sk-team' } }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] });
+    expect(reply.done).toBe(true);
+    run.stop();
+    expect(await run.code).toBe(0);
+
+    writeFileSync(tenants, 'tenants:\n  - name: team\n    keyEnv: TEAM_KEY\n    weight: -1\n');
+    const bad = serve(['--config', config, '--port', '0', '--tenants', tenants], { TEAM_KEY: 'sk-team' });
+    expect(await bad.code).toBe(2);
+    expect(bad.output().err).toContain(`${tenants}: tenants.0.weight:`);
+  });
+
   it('needs a fleet: no --config and no FLOTILLA_CONFIG is a usage error that says so', async () => {
     const run = serve([]);
     expect(await run.code).toBe(2);

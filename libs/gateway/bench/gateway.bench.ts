@@ -8,6 +8,8 @@
  *    - OpenAI in -> OpenAI-compatible backend: `openai` client to the gateway vs to OpenAITestServer directly
  *    - OpenAI in -> Ollama backend: `openai` client to the gateway vs to OllamaSimServer's /v1 directly
  *    First token = until the first text; last token = until the stream has ended.
+ *    A fourth pair sends the Ollama variant through a bare node:http pass-through proxy (its own
+ *    process, no parsing): the cost of one more hop on this machine, apart from the gateway's code.
  * 2. Throughput: `--clients` concurrent non-streaming Ollama chats for `--seconds` against an
  *    instant backend; requests per second, and the gateway's CPU share over that time.
  * 3. Memory: the gateway's RSS at idle (after start and one request) and its peak under load.
@@ -97,6 +99,30 @@ async function startGateway(config: string): Promise<{ url: string; child: Child
   return { url, child };
 }
 
+/** A pass-through proxy in its own process: request and response piped, nothing parsed. */
+const BARE_PROXY = `
+const http = require('node:http');
+const target = new URL(process.argv[1]);
+const agent = new http.Agent({ keepAlive: true });
+const server = http.createServer((req, res) => {
+  const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers, agent }, (r) => {
+    res.writeHead(r.statusCode, r.headers);
+    r.pipe(res);
+  });
+  req.pipe(up);
+});
+server.listen(0, '127.0.0.1', () => console.log('proxy on http://127.0.0.1:' + server.address().port));
+`;
+
+async function startBareProxy(target: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ['-e', BARE_PROXY, target], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((res, rej) => {
+    child.stdout!.once('data', (d) => res(/http:\/\/\S+/.exec(String(d))![0]));
+    child.once('exit', (code) => rej(new Error(`the bare proxy exited (${code})`)));
+  });
+  return { url, child };
+}
+
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 const cpuTicks = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -123,11 +149,13 @@ async function main(): Promise<void> {
   const config = join(dir, 'fleet.yaml');
   writeFileSync(config, `endpoints:\n  - { name: ollama, kind: ollama, url: "${sim.url}", slots: ${CLIENTS} }\n  - { name: openai, kind: openai, url: "${oai.baseURL}", slots: ${CLIENTS} }\n`);
   const { url, child } = await startGateway(config);
+  const proxy = await startBareProxy(sim.url);
   const out: string[] = [];
   try {
     const messages = [{ role: 'user' as const, content: PROMPT }];
     const ollamaDirect = new Ollama({ host: sim.url });
     const ollamaGateway = new Ollama({ host: url });
+    const ollamaProxy = new Ollama({ host: proxy.url });
     const openaiDirect = new OpenAI({ baseURL: oai.baseURL, apiKey: 'x', maxRetries: 0, logLevel: 'off' });
     const openaiGateway = new OpenAI({ baseURL: `${url}/v1`, apiKey: 'x', maxRetries: 0, logLevel: 'off' });
     const openaiToSim = new OpenAI({ baseURL: `${sim.url}/v1`, apiKey: 'x', maxRetries: 0, logLevel: 'off' });
@@ -140,11 +168,13 @@ async function main(): Promise<void> {
       ['Ollama in -> Ollama backend', 'ollama direct', 'ollama via gateway'],
       ['OpenAI in -> OpenAI-compatible backend', 'openai direct', 'openai via gateway'],
       ['OpenAI in -> Ollama backend', 'openai to ollama /v1 direct', 'openai via gateway to ollama'],
+      ['(reference) Ollama through a bare node:http proxy', 'ollama direct', 'ollama via bare proxy'],
     ];
     const load0 = loadavg()[0]!;
     const samples = await measure([
       { name: 'ollama direct', run: olStream(ollamaDirect) },
       { name: 'ollama via gateway', run: olStream(ollamaGateway) },
+      { name: 'ollama via bare proxy', run: olStream(ollamaProxy) },
       { name: 'openai direct', run: oaiStream(openaiDirect, OPENAI_MODEL) },
       { name: 'openai via gateway', run: oaiStream(openaiGateway, OPENAI_MODEL) },
       { name: 'openai to ollama /v1 direct', run: oaiStream(openaiToSim, OLLAMA_MODEL) },
@@ -195,6 +225,7 @@ async function main(): Promise<void> {
     out.push('|---:|---:|---:|---:|---:|');
     out.push(`| ${(done / elapsed).toFixed(0)} | ${failed} | ${cpu.toFixed(2)} | ${idleRss.toFixed(1)} | ${peakRss.toFixed(1)} |`);
   } finally {
+    proxy.child.kill('SIGKILL');
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await sim.close();

@@ -106,8 +106,12 @@ describe('the gateway with the official openai client', () => {
     const read = (async () => {
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
     })();
-    await expect(read).rejects.toThrow();
+    await expect(read).rejects.toMatchObject({ error: { type: 'api_error' } }); // the client's APIError from the error event
     expect(text.length).toBeGreaterThan(0);
+    const r = await raw(fx.url, 'POST', '/v1/chat/completions', json({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'please break after a few words of this' }], stream: true }));
+    const events = r.body.split('\n\n').filter((e) => e.startsWith('data: '));
+    expect(events.at(-1)).toMatch(/^data: \{"error":\{"message":".+","type":"api_error"/);
+    expect(r.body).not.toContain('[DONE]');
   });
 
   it('fails over to another endpoint when the first fails before its first token', async () => {

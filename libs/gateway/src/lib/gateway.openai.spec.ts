@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import OpenAI from 'openai';
-import { CHAT_MODEL, EMBED_MODEL, GatewayFixture, json, raw } from '../spec/gateway-fixture';
+import { Ollama } from 'ollama';
+import { CHAT_MODEL, EMBED_MODEL, GatewayFixture, OpenAITestServer, json, raw } from '../spec/gateway-fixture';
 
 describe('the gateway with the official openai client', () => {
   const fx = new GatewayFixture();
@@ -112,6 +113,22 @@ describe('the gateway with the official openai client', () => {
     const events = r.body.split('\n\n').filter((e) => e.startsWith('data: '));
     expect(events.at(-1)).toMatch(/^data: \{"error":\{"message":".+","type":"api_error"/);
     expect(r.body).not.toContain('[DONE]');
+  });
+
+  it('serves an OpenAI-compatible backend to both clients (OpenAI in, Ollama in)', async () => {
+    const server = new OpenAITestServer({ models: [{ id: 'served-model', reply: 'from the openai backend' }], timeScale: 0 });
+    await server.start();
+    try {
+      await fx.start({ endpoints: [{ name: 'oai', kind: 'openai', url: server.baseURL, slots: 2 }] });
+      let text = '';
+      for await (const chunk of await client().chat.completions.create({ model: 'served-model', messages: [{ role: 'user', content: 'x' }], stream: true })) text += chunk.choices[0]?.delta.content ?? '';
+      expect(text).toBe('from the openai backend');
+      const viaOllama = await new Ollama({ host: fx.url }).chat({ model: 'served-model', messages: [{ role: 'user', content: 'x' }] });
+      expect(viaOllama.message.content).toBe('from the openai backend');
+    } finally {
+      await fx.close();
+      await server.close();
+    }
   });
 
   it('fails over to another endpoint when the first fails before its first token', async () => {

@@ -2,11 +2,11 @@
 import { request } from 'node:http';
 import { type RouterConfigInput, RouterConfigSchema, createFleetFromConfig, type Fleet } from '@flotilla/router';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the gateway's specs talk to the simulators over HTTP
-import { OllamaSimServer, type OllamaSimOptions } from '@flotilla/testing';
+import { OllamaSimServer, type OllamaSimOptions, OpenAITestServer } from '@flotilla/testing';
 import { Gateway } from '../lib/gateway.server';
 import type { GatewayOptions } from '../lib/gateway.options';
 
-export { OllamaSimServer };
+export { OllamaSimServer, OpenAITestServer };
 
 export const CHAT_MODEL = 'qwen3:4b';
 export const EMBED_MODEL = 'nomic-embed-text:latest';

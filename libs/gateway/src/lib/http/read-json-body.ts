@@ -10,7 +10,7 @@ export function readJsonBody(req: IncomingMessage, limitBytes: number, timeoutMs
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
     req.resume();
-    return Promise.reject(requestError(415, `the body must be sent as application/json (got ${type ? JSON.stringify(type) : 'no content type'})`));
+    return Promise.reject(requestError(415, `the body must be sent as application/json (got ${type ? JSON.stringify(type) : 'no content type'}; with curl, add -H 'content-type: application/json')`));
   }
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limitBytes) {

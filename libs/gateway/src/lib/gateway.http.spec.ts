@@ -99,6 +99,20 @@ describe('the gateway over HTTP: defences, slow loads, slow clients, shutdown', 
     socket.destroy();
   }, 15_000);
 
+  it('takes a request out of the router\'s queue when its client goes away while it waits', async () => {
+    await fx.sim({ script: (c) => (c.messages[0]?.content === 'long' ? { text: 'a b c d e f', intervalMs: 100 } : undefined) });
+    await fx.start({ endpoints: [{ name: 'one', kind: 'ollama', url: fx.sims[0]!.url, slots: 1 }] });
+    const long = raw(fx.url, 'POST', '/api/chat', json({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'long' }] }));
+    await fx.sims[0]!.waitFor((s) => s.activeGenerations === 1, 2_000);
+    await expect(raw(fx.url, 'POST', '/api/chat', chat(), {}, 200)).rejects.toThrow(); // gives up while queued
+    for (let i = 0; i < 100 && fx.fleet!.router.queued > 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(fx.fleet!.router.queued).toBe(0);
+    expect(fx.sims[0]!.activeGenerations).toBe(1); // still the long one
+    expect((await long).status).toBe(200);
+    expect(fx.sims[0]!.generationRequests()).toHaveLength(1); // the abandoned call never reached the server
+    expect((await raw(fx.url, 'POST', '/api/chat', chat())).status).toBe(200);
+  });
+
   it('says clearly that a port is in use', async () => {
     await fx.sim();
     const g = await fx.start();

@@ -2,7 +2,8 @@
  * The calls in flight on one endpoint, per model: what the router checks the endpoint's slots
  * against. Keys are the endpoint's one name for a model. In one process the counts are a map
  * (`LocalSlotLedger`); a dispatch shared by several gateways replaces it with a ledger they
- * all see, and nothing else in the router changes.
+ * all see, and nothing else in the router changes. Such a ledger must also wake the router
+ * when a slot frees elsewhere (`router.pump()`): a router re-runs dispatch only on its own events.
  */
 export interface SlotLedger {
   /** Calls in flight for `key`. */

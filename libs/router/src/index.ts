@@ -32,6 +32,8 @@ export type {
   ReplayPace,
 } from './lib/kinds/endpoint-kind';
 export type { EndpointProbe } from './lib/endpoints/endpoint-probe';
+export { LocalSlotLedger } from './lib/endpoints/slot-ledger';
+export type { SlotLedger } from './lib/endpoints/slot-ledger';
 
 // The backend a command runs on.
 export { openBackend } from './lib/backend/open-backend';

@@ -59,3 +59,27 @@ describe('createFleetFromConfig: every backend kind by configuration alone', () 
     }
   });
 });
+
+describe('createFleetFromConfig: the slot ledger', () => {
+  it('counts calls in flight in the ledger it is given: slots another process holds there keep a call queued', async () => {
+    const { LocalSlotLedger } = await import('./endpoints/slot-ledger');
+    const { startSim } = await import('../spec/sim-fleet');
+    const sim = await startSim({ models: ['qwen3:4b'] });
+    const shared = new LocalSlotLedger();
+    shared.take('qwen3:4b'); // held elsewhere: the endpoint's one slot is in use
+    const fleet = createFleetFromConfig(RouterConfigSchema.parse({ endpoints: [{ name: 'one', kind: 'ollama', url: sim.url, slots: 1 }] }), { ledger: () => shared });
+    try {
+      await fleet.start();
+      const call = events(fleet.router.chat({ model: 'qwen3:4b', messages: userMessage('wait for it') }));
+      await new Promise((r) => setTimeout(r, 100));
+      expect([fleet.router.queued, sim.generationRequests().length]).toEqual([1, 0]);
+      shared.give('qwen3:4b'); // the other process let it go
+      fleet.router.pump();
+      expect(finalOf(await call).endpoint).toBe('one');
+      expect(shared.total).toBe(0);
+    } finally {
+      await fleet.close();
+      await sim.close();
+    }
+  });
+});

@@ -1,5 +1,6 @@
 import type { FlotillaConfig } from '@flotilla/core';
-import type { RouterConfig } from './config/router-config.schema';
+import type { EndpointConfig, RouterConfig } from './config/router-config.schema';
+import type { SlotLedger } from './endpoints/slot-ledger';
 import { flotillaConfigOf } from './config/flotilla-config-of';
 import { EndpointState } from './endpoints/endpoint-state';
 import { kindOptions } from './kinds/endpoint-kind-registry';
@@ -13,6 +14,8 @@ export interface CreateFleetOptions {
   env?: NodeJS.ProcessEnv;
   /** Log lines from on-demand instances. @default none */
   log?: (line: string) => void;
+  /** Where each endpoint's calls in flight are counted (a dispatch shared across processes). @default one LocalSlotLedger per endpoint */
+  ledger?: (endpoint: EndpointConfig) => SlotLedger;
 }
 
 /** A router built from a configuration, with its health monitor and on-demand instances. */
@@ -44,7 +47,8 @@ export function createFleetFromConfig(config: RouterConfig, options: CreateFleet
     for (const e of config.endpoints) {
       const kind = endpointKinds.get(e.kind, `endpoint ${e.name}: kind`);
       const { client, probe } = kind.create(e, { env, options: kindOptions(kind, e) });
-      endpoints.push(new EndpointState(e, client, probe, { failureThreshold: r.failureThreshold, cooldownMs: r.cooldownMs, halfOpenTrials: r.halfOpenTrials }));
+      const breaker = { failureThreshold: r.failureThreshold, cooldownMs: r.cooldownMs, halfOpenTrials: r.halfOpenTrials };
+      endpoints.push(new EndpointState(e, client, probe, breaker, options.ledger?.(e)));
     }
   } catch (error) {
     // The endpoints made before the one that failed hold connections or models already.

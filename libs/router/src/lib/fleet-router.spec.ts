@@ -55,6 +55,19 @@ describe('FleetRouter over simulated Ollama servers', () => {
     expect(order).toEqual(['first', 'configured', 'reviewer', 'worker 1', 'worker 2']);
   });
 
+  it('ages waiting calls (routing.priorityAgingMs): a long wait outranks a higher class that just arrived', async () => {
+    // The first call holds the one slot for about 500 ms while the others queue.
+    const a = await sim({ models: [M], numParallel: 1, script: (c) => (c.messages[0]?.content === 'first' ? { text: 'a b c d e', intervalMs: 100 } : undefined) });
+    const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url, slots: 1 }], routing: { priorityAgingMs: 100 } });
+    await f.start();
+    const calls = [events(ask(f, 'first')), events(ask(f, 'old low', { priority: 0 }))];
+    await new Promise((r) => setTimeout(r, 300)); // three levels of aging
+    calls.push(events(ask(f, 'new high', { priority: 2 })), events(ask(f, 'new higher', { priority: 5 })));
+    await Promise.all(calls);
+    const order = a.generationRequests().map((r) => ((r.body?.['messages'] as { content: string }[])[0]!.content));
+    expect(order).toEqual(['first', 'new higher', 'old low', 'new high']);
+  });
+
   it('announces a cold model with a loading event carrying the learned load time', async () => {
     const a = await sim({ models: [{ name: M, loadMs: 2_000 }], numParallel: 1 });
     const f = make({ endpoints: [{ name: 'a', kind: 'ollama', url: a.url }], routing: { defaultLoadMs: 1_234 } });

@@ -121,6 +121,16 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     this.starters.attach(starter);
   }
 
+  /**
+   * The num_ctx the router sends for `model`: the configured one, else the first one a call
+   * asked for; undefined while none is pinned. A gateway refuses a larger one (the model is not
+   * reloaded for one client).
+   */
+  numCtxFor(model: string): number | undefined {
+    const m = canonicalModel(model);
+    return this.routing.numCtx[m] ?? this.pinnedNumCtx.get(m);
+  }
+
   /** Calls waiting for a slot. */
   get queued(): number {
     let n = 0;
@@ -157,8 +167,12 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
         subscriber.error(Errors.aborted('model call', signal.reason));
         return;
       }
+      const base = route?.priority ?? options.priority ?? 0;
+      const aging = this.routing.priorityAgingMs;
       const entry: Pending = {
-        priority: route?.priority ?? options.priority ?? 0,
+        // Aging: waiting `aging` ms is worth one level. Every entry ages at the same rate, so the
+        // order is fixed when it is queued: rank by base priority minus arrival time in levels.
+        priority: aging === undefined ? base : base - performance.now() / aging,
         seq: retry?.ticket ?? this.seq++,
         removed: false,
         model,
@@ -269,6 +283,19 @@ export class FleetRouter implements ModelClient, ContextWindowAware {
     } finally {
       this.pumping = false;
     }
+  }
+
+  /** Calls waiting per model: how many, and how long the oldest has waited (ms). For a gateway's `/queue` and metrics. */
+  queueReport(): { model: string; depth: number; oldestWaitMs: number }[] {
+    const now = performance.now();
+    const out: { model: string; depth: number; oldestWaitMs: number }[] = [];
+    for (const [model, queue] of this.queues) {
+      if (queue.size === 0) continue;
+      let oldest = now;
+      for (const e of queue.entries()) oldest = Math.min(oldest, e.enqueuedAt);
+      out.push({ model, depth: queue.size, oldestWaitMs: Math.round(now - oldest) });
+    }
+    return out;
   }
 
   report(): FleetReport {

@@ -87,6 +87,9 @@ export const RoutingSchema = z
     failureThreshold: positiveInt().default(3).describe('Consecutive failures that open an endpoint\'s circuit.'),
     cooldownMs: durationMs().default(10_000).describe('Open circuit time before half-open trials.'),
     halfOpenTrials: positiveInt().default(1),
+    priorityAgingMs: positiveInt()
+      .optional()
+      .describe('A waiting call gains one priority level per this many ms, so no class starves (off when unset).'),
     maxQueueMs: durationMs()
       .default(120_000)
       .describe('Fail a call (overloaded) that waited this long in the router for a slot; its deadlines start only when it leaves the queue.'),

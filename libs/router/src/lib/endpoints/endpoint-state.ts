@@ -4,6 +4,7 @@ import { CircuitBreaker, type CircuitBreakerOptions } from '../health/circuit-br
 import type { EndpointProbe } from './endpoint-probe';
 import { endpointKinds } from '../kinds/endpoint-kinds';
 import { MovingAverage } from './moving-average';
+import { LocalSlotLedger, type SlotLedger } from './slot-ledger';
 
 /** What the router has learned about one model on one endpoint (all real milliseconds). */
 export class ModelStats {
@@ -37,12 +38,10 @@ export class EndpointState {
   available: Set<string> | undefined;
   /** Loaded models, least recently used first (Map keeps insertion order). */
   readonly loaded = new Map<string, LoadedModel>();
-  private readonly inFlightByModel = new Map<string, number>();
   private readonly stats = new Map<string, ModelStats>();
   private readonly allow: Set<string> | undefined;
   private readonly rule: (name: string) => string;
   private readonly keys = new Map<string, string>();
-  inFlight = 0;
   /** Calls dispatched here, for reports. */
   dispatched = 0;
   /** Cold placements, i.e. model loads this router caused. */
@@ -60,6 +59,8 @@ export class EndpointState {
     readonly client: ModelClient,
     readonly probe: EndpointProbe = {},
     breaker: CircuitBreakerOptions = {},
+    /** Where its calls in flight are counted. @default a LocalSlotLedger */
+    readonly ledger: SlotLedger = new LocalSlotLedger(),
   ) {
     this.name = config.name;
     this.slots = config.slots;
@@ -105,8 +106,13 @@ export class EndpointState {
     return this.running && this.serves(model) && this.breaker.state !== 'open';
   }
 
+  /** Calls in flight here, all models (the ledger's count). */
+  get inFlight(): number {
+    return this.ledger.total;
+  }
+
   inFlightFor(model: string): number {
-    return this.inFlightByModel.get(this.key(model)) ?? 0;
+    return this.ledger.inFlightFor(this.key(model));
   }
 
   freeSlots(model: string): number {
@@ -147,8 +153,7 @@ export class EndpointState {
 
   acquire(model: string, now: number, expectedLoadMs: number): void {
     const k = this.key(model);
-    this.inFlightByModel.set(k, this.inFlightFor(k) + 1);
-    this.inFlight++;
+    this.ledger.take(k);
     this.dispatched++;
     this.lastUsedAt = now;
     this.markUsed(k, this.loaded.has(k) ? undefined : now + expectedLoadMs);
@@ -157,8 +162,7 @@ export class EndpointState {
 
   release(model: string, now: number): void {
     const k = this.key(model);
-    this.inFlightByModel.set(k, Math.max(0, this.inFlightFor(k) - 1));
-    this.inFlight = Math.max(0, this.inFlight - 1);
+    this.ledger.give(k);
     this.lastUsedAt = now;
   }
 

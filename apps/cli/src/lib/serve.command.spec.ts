@@ -1,0 +1,93 @@
+import 'reflect-metadata';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { Ollama } from 'ollama';
+import { OllamaSimServer } from '@flotilla/testing';
+import { main } from '../main';
+
+/** `flotilla serve` in this process, its output readable while it runs; `stop()` is SIGTERM's abort. */
+function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const controller = new AbortController();
+  const stdout = Object.assign(new PassThrough(), { isTTY: false });
+  const stderr = Object.assign(new PassThrough(), { isTTY: false });
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => (out += String(d)));
+  stderr.on('data', (d) => (err += String(d)));
+  const code = main(['serve', ...args], { stdout, stderr, stdin: Readable.from(['']), env, signal: controller.signal });
+  const url = new Promise<string>((resolve, reject) => {
+    const t = setInterval(() => {
+      const m = /flotilla gateway on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearInterval(t);
+        resolve(m[1]!);
+      }
+    }, 10);
+    void code.then(() => {
+      clearInterval(t);
+      reject(new Error(`serve ended: ${err}`));
+    });
+  });
+  url.catch(() => undefined); // a run that ends before listening is checked through its code
+  return { code, url, stop: () => controller.abort(new Error('interrupted (SIGTERM)')), output: () => ({ out, err }) };
+}
+
+describe('flotilla serve', () => {
+  let sim: OllamaSimServer;
+  let dir: string;
+  let config: string;
+  beforeAll(async () => {
+    sim = new OllamaSimServer({ timeScale: 0.01, models: ['qwen3:4b'] });
+    await sim.start();
+    dir = mkdtempSync(join(tmpdir(), 'flotilla-serve-'));
+    config = join(dir, 'fleet.yaml');
+    writeFileSync(config, `endpoints:\n  - name: local\n    kind: ollama\n    url: ${sim.url}\n    slots: 2\n`);
+  });
+  afterAll(async () => {
+    await sim.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves the fleet of --config to an Ollama client, refuses a port in use, and stops on SIGTERM', async () => {
+    const first = serve(['--config', config, '--port', '0']);
+    const url = await first.url;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const reply = await new Ollama({ host: url }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'ahoy' }] });
+    expect(reply.message.content).toContain('ahoy');
+
+    const port = new URL(url).port;
+    const second = serve(['--config', config, '--port', port]);
+    expect(await second.code).toBe(2);
+    expect(second.output().err).toBe(`port ${port} on 127.0.0.1 is in use (another gateway or server is listening there); choose another with --port\n`);
+
+    first.stop();
+    expect(await first.code).toBe(0);
+    expect(first.output().err).toContain('draining');
+    await expect(fetch(`${url}/api/version`)).rejects.toThrow();
+  });
+
+  it('takes tenants from --tenants with keys from the environment, and refuses a bad tenants file', async () => {
+    const tenants = join(dir, 'tenants.yaml');
+    writeFileSync(tenants, 'tenants:\n  - name: team\n    keyEnv: TEAM_KEY\n    maxConcurrent: 2\n');
+    const run = serve(['--config', config, '--port', '0', '--tenants', tenants], { TEAM_KEY: 'sk-team' });
+    const url = await run.url;
+    await expect(new Ollama({ host: url }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status_code: 401 });
+    const reply = await new Ollama({ host: url, headers: { authorization: 'Bearer sk-team' } }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'x' }] });
+    expect(reply.done).toBe(true);
+    run.stop();
+    expect(await run.code).toBe(0);
+
+    writeFileSync(tenants, 'tenants:\n  - name: team\n    keyEnv: TEAM_KEY\n    weight: -1\n');
+    const bad = serve(['--config', config, '--port', '0', '--tenants', tenants], { TEAM_KEY: 'sk-team' });
+    expect(await bad.code).toBe(2);
+    expect(bad.output().err).toContain(`${tenants}: tenants.0.weight:`);
+  });
+
+  it('needs a fleet: no --config and no FLOTILLA_CONFIG is a usage error that says so', async () => {
+    const run = serve([]);
+    expect(await run.code).toBe(2);
+    expect(run.output().err).toContain('--config <fleet.yaml> (or FLOTILLA_CONFIG) is required');
+  });
+});

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { FlotillaError, numberFlag, parseFlags } from '@flotilla/core';
+import { DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, Gateway, TenancySchema, type TenancyInput } from '@flotilla/gateway';
+import { parse as parseYaml } from 'yaml';
+import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
+import type { CliIo } from './cli-io';
+import { EXIT } from './exit-codes';
+
+/** How long streams in flight may take to finish after SIGTERM, unless --drain-ms says otherwise. */
+export const DEFAULT_SERVE_DRAIN_MS = 10_000;
+
+export const SERVE_USAGE = `flotilla serve --config <fleet.yaml> [--host <addr>] [--port <n>] [--tenants <tenants.yaml>] [--open]
+               [--allow-host <name>]... [--allow-origin <url>]... [--drain-ms <ms>]
+
+Serves the fleet of <fleet.yaml> (or FLOTILLA_CONFIG) over HTTP to any OpenAI or Ollama
+client: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models; /api/chat,
+/api/generate, /api/embed, /api/tags, /api/ps (fleet-wide), /api/show, /api/version.
+Binds ${DEFAULT_GATEWAY_HOST}:${DEFAULT_GATEWAY_PORT} unless told otherwise. Requests must name
+this address (or an --allow-host name) in Host; browser pages only from --allow-origin.
+--tenants names API keys by environment variable, with each tenant's models, priority,
+maxConcurrent, requestsPerMinute, weight and admin role. Without keys the gateway serves
+loopback only; --open insists on another --host without them.
+SIGTERM or Ctrl-C stops accepting and drains streams for up to --drain-ms (default ${DEFAULT_SERVE_DRAIN_MS}).
+Exit codes: 0 stopped, 2 bad usage or configuration (a port in use).
+`;
+
+export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(
+    'flotilla serve',
+    argv,
+    {
+      config: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'allow-host': { type: 'string', multiple: true },
+      'allow-origin': { type: 'string', multiple: true },
+      'drain-ms': { type: 'string' },
+      tenants: { type: 'string' },
+      open: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    io.stdout.write(SERVE_USAGE);
+    return EXIT.ok;
+  }
+  const file = values.config ?? io.env['FLOTILLA_CONFIG'];
+  if (!file) {
+    io.stderr.write(`flotilla serve: --config <fleet.yaml> (or FLOTILLA_CONFIG) is required: the gateway serves a fleet.\n`);
+    return EXIT.usage;
+  }
+  const port = values.port === undefined ? DEFAULT_GATEWAY_PORT : numberFlag('--port', values.port, { integer: true, min: 0, minInclusive: true, max: 65_535 });
+  const drainMs = values['drain-ms'] === undefined ? DEFAULT_SERVE_DRAIN_MS : numberFlag('--drain-ms', values['drain-ms'], { integer: true, min: 0, minInclusive: true });
+  const tenancy = values.tenants === undefined ? undefined : loadTenancy(values.tenants);
+  const fleet = createFleetFromConfig(loadRouterConfig(file), { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
+  let gateway: Gateway | undefined;
+  try {
+    await fleet.start();
+    gateway = await Gateway.start(fleet.router, {
+      host: values.host ?? DEFAULT_GATEWAY_HOST,
+      port,
+      allowedHosts: values['allow-host'] ?? [],
+      allowedOrigins: values['allow-origin'] ?? [],
+      drainMs,
+      open: values.open,
+      env: io.env,
+      ...(tenancy ? { tenancy } : {}),
+      log: (level, message, fields) => {
+        if (level === 'warn') io.stderr.write(`${message}${fields?.['requestId'] ? ` (request ${String(fields['requestId'])})` : ''}\n`);
+      },
+    });
+    io.stdout.write(`flotilla gateway on ${gateway.url} over ${fleet.describe()}\n`);
+    await new Promise<void>((resolve) => {
+      if (io.signal?.aborted) return resolve();
+      io.signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    io.stderr.write(`draining ${gateway.active} request(s) for up to ${drainMs} ms\n`);
+    return EXIT.ok;
+  } finally {
+    await gateway?.close();
+    await fleet.close();
+  }
+}
+
+/** The tenants file (YAML or JSON): keys by environment variable, never the keys themselves. */
+function loadTenancy(file: string): TenancyInput {
+  let value: unknown;
+  try {
+    value = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new FlotillaError('config', `${file}: cannot read the tenants file: ${(e as Error).message}`, { cause: e });
+  }
+  const parsed = TenancySchema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${file}: ${i.path.join('.') || '(top)'}: ${i.message}`);
+    throw new FlotillaError('config', problems.join('\n'));
+  }
+  return parsed.data;
+}

@@ -13,6 +13,7 @@ module.exports.PACKAGE_ROOTS = [
   'libs/router',
   'libs/observability',
   'libs/authoring',
+  'libs/gateway',
   'apps/cli',
   'apps/create-flotilla',
 ];

@@ -47,6 +47,7 @@ export type {
   StepEndEvent,
   StepErrorEvent,
   ToolCallRunEvent,
+  ToolDeltaRunEvent,
   ToolResultRunEvent,
   RunEndEvent,
   StepKind,
@@ -66,7 +67,7 @@ export { Errors } from './lib/errors/errors';
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
 export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
 export type { ChatRequest, ChatCallOptions, RetryHint, JsonSchema, SamplingOptions, RunnerOptions, ToolChoice } from './lib/model/chat-request';
-export type { ChatEvent, DeltaEvent, ToolCallEvent, LoadingEvent, QueuedEvent, DispatchedEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
+export type { ChatEvent, DeltaEvent, ToolCallEvent, ToolCallDeltaEvent, LoadingEvent, QueuedEvent, DispatchedEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
 export type { ModelClient } from './lib/model/model-client.interface';
 export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { abortableCall } from './lib/model/abortable-call';

@@ -271,7 +271,7 @@ export function describeModelClientContract(
       expect(last?.type).toBe('final');
       expect(c.events.filter((e) => e.type === 'final')).toHaveLength(1);
       // A client that queues calls (a router) also says when the call waited and where it went.
-      for (const e of c.events.slice(0, -1)) expect(['delta', 'toolCall', 'loading', 'queued', 'dispatched']).toContain(e.type);
+      for (const e of c.events.slice(0, -1)) expect(['delta', 'toolCall', 'toolCallDelta', 'loading', 'queued', 'dispatched']).toContain(e.type);
       expect(c.events.filter((e) => e.type === 'delta').length).toBeGreaterThanOrEqual(1);
     });
 

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../model/chat-message';
 import type { ChatCallOptions, ChatRequest } from '../model/chat-request';
 import type { ChatEvent, FinalEvent } from '../model/chat-event';
 import type { ModelClient } from '../model/model-client.interface';
-import type { CallStats, ContextFit } from '../events/run-event';
+import type { CallStats, ContextFit, ToolDeltaRunEvent } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
 import { Errors } from '../errors/errors';
 import type { ResolvedAgent } from './agent-registry';
@@ -222,6 +222,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       this.final = event;
     } else if (type === 'toolCall') {
       if (this.firstAt === 0) this.firstAt = performance.now();
+    } else if (type === 'toolCallDelta') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
+      const delta: ToolDeltaRunEvent = { type: 'tool.delta', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), index: event.index, text: event.argumentsDelta };
+      if (event.name !== undefined) delta.tool = event.name;
+      this.ctx.emit(delta);
     } else if (type === 'dispatched') {
       const routed = routedOf(this);
       routed.endpoint = event.endpoint;

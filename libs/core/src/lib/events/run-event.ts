@@ -122,6 +122,16 @@ export interface ToolCallRunEvent extends StepEventBase {
   arguments: Record<string, unknown>;
 }
 
+/** A piece of a tool call's arguments as the server streams them (traced only with `traceTokens`, like tokens). */
+export interface ToolDeltaRunEvent extends StepEventBase {
+  type: 'tool.delta';
+  /** The call's place in the reply. */
+  index: number;
+  /** In the first piece of a call. */
+  tool?: string;
+  text: string;
+}
+
 /** What a tool call gave back to the model: its result, or a tool error the model is told about. */
 export interface ToolResultRunEvent extends StepEventBase {
   type: 'tool.result';
@@ -150,6 +160,7 @@ export type RunEvent =
   | TokenEvent
   | RetryEvent
   | ToolCallRunEvent
+  | ToolDeltaRunEvent
   | ToolResultRunEvent
   | StepEndEvent
   | StepErrorEvent

@@ -172,7 +172,7 @@ describe('the tool loop', () => {
   it('releases the model slot while tools run', async () => {
     const seen: number[] = [];
     const client = new ScriptedModelClient((r) => (r.messages.some((m) => m.role === 'tool') ? 'done' : { toolCalls: [call('hold', {})] }));
-    const hold = defineTool({ name: 'hold', input: z.object({}), run: () => (seen.push(client.requests.length), sleep(20).then(() => 'held')) });
+    const hold = defineTool({ name: 'hold', input: z.object({}), run: () => sleep(10).then(() => (seen.push(client.requests.length), sleep(10))).then(() => 'held') });
     const agent = agentWith([hold], undefined, { concurrency: 1 });
     const chain = defineChain('two', step.fanOut({ over: (xs: string[]) => xs, step: step.call(agent) }));
     const result = await createFlotilla({ client }).run(chain, ['a', 'b']).result;

@@ -1,7 +1,7 @@
 import type { ToolCall } from '../model/chat-message';
 import { FlotillaError } from '../errors/flotilla-error';
 import { Errors } from '../errors/errors';
-import { DEFAULT_TOOL_RESULT_CHARS, DEFAULT_TOOL_TIMEOUT_MS, type Tool } from './tool';
+import { DEFAULT_TOOL_RESULT_CHARS, DEFAULT_TOOL_TIMEOUT_MS, type Tool, type ToolContext } from './tool';
 
 /**
  * One tool call of one step, identified as a journal would key it: the same in every run that
@@ -59,32 +59,21 @@ export const executeTool: ToolExecutor = async (invocation, signal) => {
     return failed(new FlotillaError('badOutput', `invalid arguments for tool "${tool.name}": ${args.error}`, { retryable: false, details: { tool: tool.name, problem: args.error } }));
   }
   if (signal.aborted) throw Errors.aborted(`tool "${tool.name}"`, signal.reason);
-  const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
   const controller = new AbortController();
   const onAbort = () => controller.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = Errors.timeout(`tool "${tool.name}"`, timeoutMs, { tool: tool.name, deadline: 'tool' });
-      reject(error); // before the abort below rejects `aborted`: the race reports the timeout
-      controller.abort(error);
-    }, timeoutMs);
-    timer.unref?.();
-  });
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(Errors.aborted(`tool "${tool.name}"`, controller.signal.reason)), { once: true });
-  });
+  const context: ToolContext = { signal: controller.signal, agent: invocation.agent, key: invocation.key };
+  if (call.id !== undefined) (context as { callId?: string }).callId = call.id;
   let value: unknown;
   try {
-    const context = { signal: controller.signal, agent: invocation.agent, key: invocation.key, ...(call.id === undefined ? {} : { callId: call.id }) };
-    value = await Promise.race([Promise.resolve().then(() => tool.run(args.value as never, context)), timedOut, aborted]);
+    value = tool.run(args.value as never, context);
+    // A tool that answers synchronously cannot be interrupted: no timer, no race.
+    if (isThenable(value)) value = await withDeadline(value, tool, controller);
   } catch (e) {
     if (signal.aborted) throw Errors.aborted(`tool "${tool.name}"`, signal.reason);
     if (FlotillaError.is(e, 'timeout') && e.details['deadline'] === 'tool') return failed(e);
     return failed(Errors.userCode(e, { fn: `tool "${tool.name}"`, step: invocation.key, agent: invocation.agent }));
   } finally {
-    clearTimeout(timer);
     signal.removeEventListener('abort', onAbort);
   }
   const content = serialise(value, tool.name, invocation);
@@ -102,6 +91,40 @@ export const executeTool: ToolExecutor = async (invocation, signal) => {
   const shown = Math.max(0, cap - marker.length);
   return { ok: true, content: content.slice(0, shown) + marker, truncated: { shown, total: content.length }, ms: performance.now() - started };
 };
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** The tool's promise, or its timeout (which aborts its signal), or its abort, whichever comes first. */
+function withDeadline(pending: PromiseLike<unknown>, tool: Tool<never, unknown>, controller: AbortController): Promise<unknown> {
+  const timeoutMs = tool.timeoutMs ?? DEFAULT_TOOL_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      const error = Errors.timeout(`tool "${tool.name}"`, timeoutMs, { tool: tool.name, deadline: 'tool' });
+      reject(error); // settles first: the abort below then finds the promise settled
+      controller.abort(error);
+    }, timeoutMs);
+    timer.unref?.();
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(Errors.aborted(`tool "${tool.name}"`, controller.signal.reason));
+    };
+    controller.signal.addEventListener('abort', onAbort, { once: true });
+    pending.then(
+      (v) => {
+        clearTimeout(timer);
+        controller.signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        controller.signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
 
 /** A string as it is; anything else as JSON. A value JSON cannot carry is the tool author's mistake. */
 function serialise(value: unknown, tool: string, invocation: ToolInvocation): string {

@@ -9,6 +9,7 @@ import { createFlotilla } from '../lib/flotilla/create-flotilla';
 import { defineAgent } from '../lib/agents/agent-spec';
 import type { AgentTimeouts, ToolLoopOptions } from '../lib/agents/agent-options';
 import { defineTool, type Tool } from '../lib/tools/tool';
+import { jsonSchema } from '../lib/schema/json-schema';
 import type { ToolDefinition } from '../lib/model/chat-message';
 
 /** The error kinds a model client must be able to report, as the suite provokes them. */
@@ -417,6 +418,23 @@ export function describeModelClientContract(
         const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }).result;
         expect(r.error).toMatchObject({ kind: 'budgetExceeded', details: { budget: 'toolLoop.maxRounds' } });
         expect((r.error!.details!['transcript'] as { role: string }[]).map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
+      });
+
+      maybe('toolLoop')('structured output with tools: format is never sent together with tools, and the answer conforms', async () => {
+        const sent: ChatRequest[] = [];
+        // A pass-through that notes each request: the client under test still does all the work.
+        const noting: ModelClient = { name: h.client.name, chat: (req, opts) => (sent.push(req), h.client.chat(req, opts)) };
+        const base = request();
+        const tool = lookupTool(() => (h.scriptNext({ type: 'structured' }), 'Oslo: 2'));
+        const agent = defineAgent({ name: 'contract-structured-tools', model: base.model, retries: 1, tools: [tool], output: jsonSchema(CONTRACT_SCHEMA), prompt: () => base.messages });
+        h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await createFlotilla({ client: noting }).run(agent, undefined).result;
+        expect(r.error).toBeUndefined();
+        const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(CONTRACT_SCHEMA);
+        expect(validate(r.output)).toBe(true);
+        expect(sent.length).toBeGreaterThanOrEqual(2);
+        for (const req of sent) expect(req.format !== undefined && (req.tools?.length ?? 0) > 0).toBe(false);
+        expect(sent[0]!.tools?.length).toBe(1);
       });
 
       maybe('toolLoop')('cancelling while a tool runs aborts the tool and sends no further request', async () => {

@@ -6,7 +6,7 @@
  * step each (a tool-call reply, then a text reply), measured as the engine benchmark measures
  * a call: many runs after a warm-up, percentiles of the per-run figure.
  *
- * Run: node tools/scripts/run-ts.cjs tools/bench/tools.bench.ts   (add --quick for a short run)
+ * Run: npm run bench:tools   (add -- --quick for a short run)
  */
 import { Observable } from 'rxjs';
 import { z } from 'zod';

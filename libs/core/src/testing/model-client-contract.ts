@@ -425,7 +425,8 @@ export function describeModelClientContract(
         // A pass-through that notes each request: the client under test still does all the work.
         const noting: ModelClient = { name: h.client.name, chat: (req, opts) => (sent.push(req), h.client.chat(req, opts)) };
         const base = request();
-        const tool = lookupTool(() => (h.scriptNext({ type: 'structured' }), 'Oslo: 2'));
+        // Unscripted after the tool: a server answers in text under tools, and with JSON when a schema is sent.
+        const tool = lookupTool(() => 'Oslo: 2');
         const agent = defineAgent({ name: 'contract-structured-tools', model: base.model, retries: 1, tools: [tool], output: jsonSchema(CONTRACT_SCHEMA), prompt: () => base.messages });
         h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
         const r = await createFlotilla({ client: noting }).run(agent, undefined).result;

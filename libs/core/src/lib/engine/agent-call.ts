@@ -280,6 +280,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     const { ctx, agent } = this;
     ctx.usage.promptTokens += event.usage.promptTokens;
     ctx.usage.completionTokens += event.usage.completionTokens;
+    if (this.loop) this.loop.addUsage(event.usage);
     const toolCalls = event.message.toolCalls;
     if (toolCalls !== undefined && toolCalls.length > 0) return this.onToolCalls(event);
     let parsed: unknown;
@@ -318,6 +319,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (event.warnings?.length) call.warnings = event.warnings;
     const loop = this.loop;
     if (loop) {
+      call.usage = loop.usage; // every model call of the loop
       call.toolRounds = loop.round;
       call.toolCalls = loop.calls;
       this.endLoop(undefined);
@@ -386,6 +388,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     let loop = this.loop;
     if (!loop) {
       loop = this.loop = new ToolLoop(agent, tools, ctx, this.sink.key, ctx.engine.toolExecutor);
+      loop.addUsage(event.usage);
       this.loopDeadline = ctx.clock.schedule(this, LOOP_TAG, tools.deadlineMs);
     }
     this.feedback = undefined;
@@ -401,7 +404,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   private askForFinalAnswer(event: FinalEvent): void {
-    const loop = (this.loop ??= new ToolLoop(this.agent, this.agent.tools!, this.ctx, this.sink.key, this.ctx.engine.toolExecutor));
+    let loop = this.loop;
+    if (!loop) {
+      loop = this.loop = new ToolLoop(this.agent, this.agent.tools!, this.ctx, this.sink.key, this.ctx.engine.toolExecutor);
+      loop.addUsage(event.usage);
+    }
     loop.finalCall = true;
     loop.transcript.push(...finalAnswerRequest(event.message.content));
     this.start();

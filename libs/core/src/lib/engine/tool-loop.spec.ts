@@ -44,6 +44,9 @@ describe('the tool loop', () => {
       expect.objectContaining({ type: 'tool.result', key: '', round: 0, index: 0, ok: true }),
     ]);
     expect(result.steps[0]!.call).toMatchObject({ toolRounds: 1, toolCalls: 1 });
+    // The step's usage is every call of its loop (run summaries and reports add steps up).
+    expect(result.steps[0]!.call!.usage).toEqual({ promptTokens: 8 + 24, completionTokens: 1 + 5 });
+    expect(result.steps[0]!.call!.usage).toEqual(result.usage);
     // One affinity key for every call of the loop.
     expect(new Set(client.requests.map((r) => r.options?.conversation)).size).toBe(1);
   });
@@ -195,6 +198,7 @@ describe('the tool loop', () => {
     const agent = defineAgent({ name: 'counter', model: 'm', tools: [lookup], output: schema, prompt: (q: string) => q });
     const result = await createFlotilla({ client }).run(agent, 'how many?').result;
     expect(result.output).toEqual({ count: 2 });
+    expect(result.steps[0]!.call!.usage).toEqual(result.usage);
     const sent = client.requests.map((r: { request: ChatRequest }) => [r.request.tools !== undefined, r.request.format !== undefined]);
     expect(sent).toEqual([
       [true, false],

@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolCall } from '../model/chat-message';
+import type { TokenUsage } from '../model/chat-event';
 import { FlotillaError } from '../errors/flotilla-error';
 import type { ToolExecutor, ToolOutcome } from '../tools/execute-tool';
 import type { ResolvedAgent, ResolvedTools } from './agent-registry';
@@ -15,6 +16,8 @@ export class ToolLoop {
   readonly transcript: ChatMessage[] = [];
   round = 0;
   calls = 0;
+  /** Tokens of every model call of the loop: the step's usage. */
+  readonly usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
   /** The next model call is the constrained one without tools that gives the structured answer. */
   finalCall = false;
   private errorsInARow = 0;
@@ -91,6 +94,11 @@ export class ToolLoop {
         last: toErrorInfo(last.error!),
       });
     }
+  }
+
+  addUsage(usage: TokenUsage): void {
+    this.usage.promptTokens += usage.promptTokens;
+    this.usage.completionTokens += usage.completionTokens;
   }
 
   /** Stops the tools in flight (cancellation, the loop's deadline). */

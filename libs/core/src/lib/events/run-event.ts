@@ -82,6 +82,7 @@ export interface CallStats {
   model: string;
   endpoint?: string;
   attempts: number;
+  /** Tokens of the call; for an agent with tools, of every model call of its tool loop. */
   usage: TokenUsage;
   timings: CallTimings;
   context?: ContextFit;

@@ -17,7 +17,13 @@ export { resolveModel } from './lib/engine/agent-registry';
 export { defineAgent } from './lib/agents/agent-spec';
 export type { AgentSpec, AgentDefinition, PromptContext, AgentInputOf, AgentOutputOf } from './lib/agents/agent-spec';
 export { Agent } from './lib/agents/agent.decorator';
-export type { AgentOptions, AgentRole, AgentTimeouts, ContextPolicy, AgentVariant, AgentClass, FlotillaAgent } from './lib/agents/agent-options';
+export type { AgentOptions, AgentRole, AgentTimeouts, ContextPolicy, AgentVariant, AgentClass, FlotillaAgent, ToolLoopOptions } from './lib/agents/agent-options';
+
+// Tools
+export { defineTool, DEFAULT_TOOL_TIMEOUT_MS, DEFAULT_TOOL_RESULT_CHARS } from './lib/tools/tool';
+export type { Tool, ToolContext, ToolDefinitionInput } from './lib/tools/tool';
+export { executeTool } from './lib/tools/execute-tool';
+export type { ToolExecutor, ToolInvocation, ToolOutcome } from './lib/tools/execute-tool';
 
 // Chains and steps
 export { step } from './lib/steps/step-builders';
@@ -40,6 +46,9 @@ export type {
   RetryEvent,
   StepEndEvent,
   StepErrorEvent,
+  ToolCallRunEvent,
+  ToolDeltaRunEvent,
+  ToolResultRunEvent,
   RunEndEvent,
   StepKind,
   ErrorInfo,
@@ -59,8 +68,8 @@ export type { OptionalPeer } from './lib/errors/optional-peer';
 // The model-client contract (for adapters)
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';
 export { SAMPLING_OPTION_KEYS } from './lib/model/chat-request';
-export type { ChatRequest, ChatCallOptions, RetryHint, JsonSchema, SamplingOptions, RunnerOptions } from './lib/model/chat-request';
-export type { ChatEvent, DeltaEvent, ToolCallEvent, LoadingEvent, QueuedEvent, DispatchedEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
+export type { ChatRequest, ChatCallOptions, RetryHint, JsonSchema, SamplingOptions, RunnerOptions, ToolChoice } from './lib/model/chat-request';
+export type { ChatEvent, DeltaEvent, ToolCallEvent, ToolCallDeltaEvent, LoadingEvent, QueuedEvent, DispatchedEvent, FinalEvent, FinishReason, TokenUsage, CallTimings } from './lib/model/chat-event';
 export type { ModelClient } from './lib/model/model-client.interface';
 export type { EmbeddingClient, EmbeddingRequest, EmbeddingResult } from './lib/model/embedding-client.interface';
 export { abortableCall } from './lib/model/abortable-call';

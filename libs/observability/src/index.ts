@@ -3,7 +3,7 @@
 // everything is derived from RunEvents.
 export { REDACTED, redact, redactText, isSecretKey } from './lib/redact';
 export { summarizeRun, tokensPerSecond } from './lib/run-summary';
-export type { RunSummary, CallRecord, CallAttempt } from './lib/run-summary';
+export type { RunSummary, CallRecord, CallAttempt, ToolRecord } from './lib/run-summary';
 export { TRACE_FILE_VERSION, TRACE_FILE_EXTENSION } from './lib/trace-file.format';
 export type { TraceHeader } from './lib/trace-file.format';
 export { TraceFileSink, DEFAULT_TRACE_FLUSH_LINES, TRACE_FILES_KEPT } from './lib/trace-file.sink';

@@ -89,7 +89,8 @@ describe('OpenAICompatibleModelClient', () => {
       { name: 'time', parameters: { type: 'object', properties: {} } },
     ];
     const c = await collectChat(client.chat(ask('weather?', { tools })));
-    expect(c.events.map((e) => e.type)).toEqual(['toolCall', 'toolCall', 'final']);
+    // Each streamed piece is a toolCallDelta as it arrives; the whole calls follow, then the final event.
+    expect(c.events.map((e) => e.type)).toEqual([...Array<string>(6).fill('toolCallDelta'), 'toolCall', 'toolCall', 'final']);
     const final = finalOf(c.events);
     expect(final.finishReason).toBe('toolCalls');
     expect(final.message.toolCalls).toEqual([

@@ -12,6 +12,8 @@ function toScript(b: ContractBehaviour): OpenAIScriptedReply {
       return {};
     case 'toolCall':
       return { toolCalls: [{ name: b.name, arguments: b.arguments }] };
+    case 'toolCalls':
+      return { toolCalls: b.calls };
     case 'error':
       return { fault: STATUS_FAULT[b.kind] };
     case 'midStreamError':

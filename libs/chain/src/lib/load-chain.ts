@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Chain, OutputSchema } from '@flotilla/core';
+import { type Chain, type OutputSchema, closestName } from '@flotilla/core';
 import { dataSchema } from './validate/data-schema';
 import { type ChainDiagnostic, chainInvalid } from './parse/chain-diagnostic';
 import { parseChain } from './parse/parse-chain';
@@ -35,6 +35,12 @@ export interface LoadChainOptions {
    * @default []
    */
   externalAgents?: readonly string[];
+  /**
+   * Tools known to the engine by name (`createFlotilla({ tools })`): when given, an agent that
+   * names another tool is reported where it names it, with the closest known name. When not
+   * given, tool names are checked by `flotilla.validate` and before a run.
+   */
+  tools?: readonly string[];
   /** Step kinds beyond the built-in ones (see `FileStepKind`). @default [] */
   stepKinds?: readonly FileStepKind[];
 }
@@ -100,6 +106,7 @@ export async function compileChainSource(text: string, file: string, options: Lo
       problems.push({ ...parsed.source.position(['agents', name]), severity: 'error', code: 'duplicateAgent', message: `agent "${name}" is declared in the file and also bound in code`, hint: 'rename one of them' });
     }
   }
+  if (options.tools) problems.push(...unknownTools(agents, options.tools, (name, i) => parsed.source.position(['agents', name, 'tools', i])));
   const compiler = new ChainCompiler(parsed, agents, new Set(Object.keys(parsed.data.agents)), new Set(options.externalAgents ?? []), kinds);
   const compiled = compiler.compile();
   const all = [...problems, ...compiled.diagnostics].sort((a, b) => (a.file === b.file ? a.line - b.line || a.col - b.col : a.file < b.file ? -1 : 1));
@@ -107,6 +114,24 @@ export async function compileChainSource(text: string, file: string, options: Lo
   const agentPositions = Object.fromEntries(Object.keys(parsed.data.agents).map((name) => [name, agents.get(name)?.declaredAt ?? parsed.source.position(['agents', name])]));
   const inputAt = parsed.data.input ? parsed.source.position(['input']) : undefined;
   return { file, chain: compiled.chain, agents: compiled.agents, input, inputAt, warnings: all, agentPositions };
+}
+
+function unknownTools(agents: ReadonlyMap<string, ResolvedAgent>, known: readonly string[], at: (agent: string, index: number) => SourcePosition): ChainDiagnostic[] {
+  const out: ChainDiagnostic[] = [];
+  for (const [name, agent] of agents) {
+    (agent.spec.options.tools ?? []).forEach((tool, i) => {
+      if (typeof tool !== 'string' || known.includes(tool)) return;
+      const guess = closestName(tool, known);
+      out.push({
+        ...at(name, i),
+        severity: 'error',
+        code: 'unknownTool',
+        message: `agent "${name}": unknown tool "${tool}"; known tools: ${known.join(', ') || 'none'}`,
+        hint: guess ? `did you mean "${guess}"?` : 'give the tool to createFlotilla({ tools: [...] })',
+      });
+    });
+  }
+  return out;
 }
 
 function withoutFile<T extends { file: string }>(decl: T): Omit<T, 'file'> {

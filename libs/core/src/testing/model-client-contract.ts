@@ -7,7 +7,10 @@ import type { ErrorKind } from '../lib/errors/error-kind';
 import { FlotillaError } from '../lib/errors/flotilla-error';
 import { createFlotilla } from '../lib/flotilla/create-flotilla';
 import { defineAgent } from '../lib/agents/agent-spec';
-import type { AgentTimeouts } from '../lib/agents/agent-options';
+import type { AgentTimeouts, ToolLoopOptions } from '../lib/agents/agent-options';
+import { defineTool, type Tool } from '../lib/tools/tool';
+import { jsonSchema } from '../lib/schema/json-schema';
+import type { ToolDefinition } from '../lib/model/chat-message';
 
 /** The error kinds a model client must be able to report, as the suite provokes them. */
 export type ContractErrorKind = 'modelNotFound' | 'overloaded' | 'badRequest' | 'unavailable';
@@ -24,6 +27,8 @@ export type ContractBehaviour =
   | { type: 'structured' }
   /** Reply with one tool call. */
   | { type: 'toolCall'; name: string; arguments: Record<string, unknown> }
+  /** Reply with several tool calls at once (parallel calls), in this order. */
+  | { type: 'toolCalls'; calls: { name: string; arguments: Record<string, unknown> }[] }
   /** Fail before the first byte, the way the protocol reports this kind. */
   | { type: 'error'; kind: ContractErrorKind }
   /** Start streaming, then report an error inside the stream after `afterChunks` pieces (HTTP status stays 200). */
@@ -61,6 +66,10 @@ export interface ModelClientContractHarness {
 export type ContractCase =
   | 'structured'
   | 'toolCalls'
+  /** Tool choice: a named tool forced, `none` obeyed (or a warning that the client cannot). */
+  | 'toolChoice'
+  /** The engine's tool loop over this client: a call run and fed back, parallel calls, a tool error, the round cap, cancellation while a tool runs. */
+  | 'toolLoop'
   | 'cancellation'
   | 'signal'
   | 'timeouts'
@@ -263,7 +272,7 @@ export function describeModelClientContract(
       expect(last?.type).toBe('final');
       expect(c.events.filter((e) => e.type === 'final')).toHaveLength(1);
       // A client that queues calls (a router) also says when the call waited and where it went.
-      for (const e of c.events.slice(0, -1)) expect(['delta', 'toolCall', 'loading', 'queued', 'dispatched']).toContain(e.type);
+      for (const e of c.events.slice(0, -1)) expect(['delta', 'toolCall', 'toolCallDelta', 'loading', 'queued', 'dispatched']).toContain(e.type);
       expect(c.events.filter((e) => e.type === 'delta').length).toBeGreaterThanOrEqual(1);
     });
 
@@ -326,6 +335,132 @@ export function describeModelClientContract(
       expect(calls[0]).toMatchObject({ type: 'toolCall', call: { name: 'lookup', arguments: { city: 'Oslo', limit: 2 } } });
       expect(final.message.toolCalls).toEqual([expect.objectContaining({ name: 'lookup', arguments: { city: 'Oslo', limit: 2 } })]);
       expect(final.finishReason).toBe('toolCalls');
+    });
+
+    describe('tools', () => {
+      const lookupDef: ToolDefinition = {
+        name: 'lookup',
+        description: 'Find a harbour',
+        parameters: { type: 'object', properties: { city: { type: 'string' }, limit: { type: 'integer' } }, required: ['city', 'limit'] },
+      };
+      const noteDef: ToolDefinition = { name: 'note', description: 'Write a note', parameters: { type: 'object', properties: { text: { type: 'string', maxLength: 40 } } } };
+
+      maybe('toolChoice')('a named tool choice makes that tool called, or the client warns that it cannot', async () => {
+        const c = await collectChat(chat(request({ tools: [lookupDef, noteDef], toolChoice: { name: 'note' } })));
+        const final = finalOf(c);
+        const warned = (final.warnings ?? []).some((w) => w.option === 'toolChoice');
+        if (!warned) {
+          expect(c.events.filter((e) => e.type === 'toolCall').map((e) => (e as { call: { name: string } }).call.name)).toEqual(['note']);
+          expect(final.finishReason).toBe('toolCalls');
+        }
+      });
+
+      maybe('toolChoice')('tool choice none: no tool call', async () => {
+        const c = await collectChat(chat(request({ tools: [lookupDef, noteDef], toolChoice: 'none' })));
+        const final = finalOf(c);
+        expect(c.events.some((e) => e.type === 'toolCall')).toBe(false);
+        expect(final.message.toolCalls ?? []).toEqual([]);
+        expect(final.finishReason).not.toBe('toolCalls');
+      });
+
+      /** An agent over the harness's client with these tools; the engine is not closed (the harness owns the client). */
+      const withTools = (tools: Tool<never, unknown>[], toolLoop?: ToolLoopOptions) => {
+        const base = request();
+        const agent = defineAgent({ name: 'contract-tools', model: base.model, retries: 0, tools, toolLoop, prompt: () => base.messages });
+        return createFlotilla({ client: h.client }).run(agent, undefined);
+      };
+      const lookupTool = (run: (args: { city: string; limit: number }, signal: AbortSignal) => unknown) =>
+        defineTool({ name: 'lookup', description: 'Find a harbour', input: lookupDef.parameters, run: (a, { signal }) => run(a as { city: string; limit: number }, signal) });
+
+      maybe('toolLoop')('the engine runs a called tool with its arguments and feeds the result back', async () => {
+        const seen: unknown[] = [];
+        const before = await h.requestCount();
+        h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await withTools([lookupTool((a) => (seen.push(a), { harbours: ['Oslo-0', 'Oslo-1'] }))]).result;
+        expect(r.error).toBeUndefined();
+        expect(r.status).toBe('succeeded');
+        expect(seen).toEqual([{ city: 'Oslo', limit: 2 }]);
+        expect(typeof r.output).toBe('string');
+        expect(await h.requestCount()).toBe(before + 2);
+        expect(r.trace.filter((e) => e.type === 'tool.result')).toEqual([expect.objectContaining({ ok: true, tool: 'lookup', content: '{"harbours":["Oslo-0","Oslo-1"]}' })]);
+      });
+
+      maybe('toolLoop')('parallel tool calls of one reply run at once, each answered', async () => {
+        let running = 0;
+        let most = 0;
+        h.scriptNext({ type: 'toolCalls', calls: [{ name: 'lookup', arguments: { city: 'Oslo', limit: 1 } }, { name: 'lookup', arguments: { city: 'Bergen', limit: 1 } }] });
+        const tool = lookupTool(async ({ city }) => {
+          most = Math.max(most, ++running);
+          await sleep(40);
+          running--;
+          return city;
+        });
+        const r = await withTools([tool]).result;
+        expect(r.status).toBe('succeeded');
+        expect(most).toBe(2);
+        const results = r.trace.filter((e) => e.type === 'tool.result') as { index: number; content: string }[];
+        expect(results.sort((a, b) => a.index - b.index).map((e) => e.content)).toEqual(['Oslo', 'Bergen']);
+      });
+
+      maybe('toolLoop')('a tool error goes back to the model, which answers', async () => {
+        const before = await h.requestCount();
+        h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await withTools([lookupTool(() => Promise.reject(new Error('harbour registry offline')))]).result;
+        expect(r.status).toBe('succeeded');
+        expect(r.trace.find((e) => e.type === 'tool.result')).toMatchObject({ ok: false, error: { kind: 'userCode' }, content: expect.stringContaining('harbour registry offline') });
+        expect(await h.requestCount()).toBe(before + 2);
+      });
+
+      maybe('toolLoop')('a reply asking for tools past the round cap fails the step, keeping the transcript', async () => {
+        const call = { type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 1 } } as const;
+        h.scriptNext(call);
+        // Scripted while the tool runs: the model asks again after the first round.
+        const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }).result;
+        expect(r.error).toMatchObject({ kind: 'budgetExceeded', details: { budget: 'toolLoop.maxRounds' } });
+        expect((r.error!.details!['transcript'] as { role: string }[]).map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
+      });
+
+      maybe('toolLoop')('structured output with tools: format is never sent together with tools, and the answer conforms', async () => {
+        const sent: ChatRequest[] = [];
+        // A pass-through that notes each request: the client under test still does all the work.
+        const noting: ModelClient = { name: h.client.name, chat: (req, opts) => (sent.push(req), h.client.chat(req, opts)) };
+        const base = request();
+        // Unscripted after the tool: a server answers in text under tools, and with JSON when a schema is sent.
+        const tool = lookupTool(() => 'Oslo: 2');
+        const agent = defineAgent({ name: 'contract-structured-tools', model: base.model, retries: 1, tools: [tool], output: jsonSchema(CONTRACT_SCHEMA), prompt: () => base.messages });
+        h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await createFlotilla({ client: noting }).run(agent, undefined).result;
+        expect(r.error).toBeUndefined();
+        const validate = new Ajv({ strict: true, allowUnionTypes: true }).compile(CONTRACT_SCHEMA);
+        expect(validate(r.output)).toBe(true);
+        expect(sent.length).toBeGreaterThanOrEqual(2);
+        for (const req of sent) expect(req.format !== undefined && (req.tools?.length ?? 0) > 0).toBe(false);
+        expect(sent[0]!.tools?.length).toBe(1);
+      });
+
+      maybe('toolLoop')('cancelling while a tool runs aborts the tool and sends no further request', async () => {
+        const before = await h.requestCount();
+        let started!: () => void;
+        const running = new Promise<void>((r) => (started = r));
+        let aborted = false;
+        h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 1 } });
+        const run = withTools([
+          lookupTool(
+            (_a, signal) =>
+              new Promise((_, reject) => {
+                started();
+                signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason)));
+              }),
+          ),
+        ]);
+        await running;
+        await run.cancel();
+        const r = await run.result;
+        expect(r.status).toBe('cancelled');
+        expect(aborted).toBe(true);
+        await sleep(50);
+        expect(await h.requestCount()).toBe(before + 1);
+      });
     });
 
     maybe('cancellation')('unsubscribing cancels the request on the serving side', async () => {

@@ -1,5 +1,6 @@
 import { Observable, type SchedulerLike, asyncScheduler } from 'rxjs';
 import type { ChatEvent, FinalEvent } from '../lib/model/chat-event';
+import type { ToolCall } from '../lib/model/chat-message';
 import type { ChatCallOptions, ChatRequest } from '../lib/model/chat-request';
 import type { ModelClient } from '../lib/model/model-client.interface';
 import { FlotillaError } from '../lib/errors/flotilla-error';
@@ -21,6 +22,8 @@ export interface ScriptedReply {
   /** Never answer (until unsubscribed). */
   hang?: boolean;
   usage?: { promptTokens: number; completionTokens: number };
+  /** Tool calls of the reply (each a `toolCall` event, then in the final message). */
+  toolCalls?: ToolCall[];
 }
 
 export type ScriptFn = (request: ChatRequest, callIndex: number) => ScriptedReply | string;
@@ -67,8 +70,8 @@ export class ScriptedModelClient implements ModelClient {
       const text = reply.text ?? '';
       const final: FinalEvent = {
         type: 'final',
-        message: { role: 'assistant', content: text },
-        finishReason: 'stop',
+        message: reply.toolCalls ? { role: 'assistant', content: text, toolCalls: reply.toolCalls } : { role: 'assistant', content: text },
+        finishReason: reply.toolCalls ? 'toolCalls' : 'stop',
         usage: reply.usage ?? { promptTokens: request.messages.length * 8, completionTokens: Math.max(1, text.length >> 2) },
         timings: {},
         model: request.model,
@@ -86,6 +89,7 @@ export class ScriptedModelClient implements ModelClient {
           subscriber.error(reply.error);
           return;
         }
+        if (reply.toolCalls) for (const call of reply.toolCalls) subscriber.next({ type: 'toolCall', call });
         subscriber.next(final);
         if (record) record.finished = true;
         subscriber.complete();
@@ -110,6 +114,7 @@ export class ScriptedModelClient implements ModelClient {
         const end = scheduler.now();
         final.timings = { totalMs: end - startedAt, ...(firstAt === undefined ? {} : { firstTokenMs: firstAt - startedAt, evalMs: end - firstAt }) };
         if (reply.loadingMs) final.timings.loadMs = reply.loadingMs;
+        if (reply.toolCalls) for (const call of reply.toolCalls) subscriber.next({ type: 'toolCall', call });
         subscriber.next(final);
         if (record) record.finished = true;
         close();

@@ -40,7 +40,10 @@ describeModelClientContract(
     return new LlamaServerContractHarness({ server, model: SYNTHETIC_MODEL_ID, slots: SLOTS, dispose });
   },
   {
-    skip: ['structured', 'toolCalls', 'midStream'],
+    // Tool cases need a chat template the server recognises as tool-capable (`--jinja` with a
+    // Hermes / Qwen 2.5 style template on the synthetic model), which comes with the
+    // small-model robustness work; until then the server answers tool requests in text.
+    skip: ['structured', 'toolCalls', 'toolChoice', 'toolLoop', 'midStream'],
     errorKinds: ['badRequest'],
     // llama-server checks for a closed connection once a second while a request waits.
     cancellationWaitMs: 5000,

@@ -53,6 +53,20 @@ const LEGEND =
   '<span><i style="background:#9cc3e6"></i>to first token</span><span><i style="background:#2f6fb5"></i>generation</span>' +
   '<span><i style="background:#e9b3ae"></i>earlier attempts and backoff</span><span><i style="background:#f3d3cf;border:2px solid #b3261e;width:8px;height:8px"></i>failed call</span></div>';
 
+/** Every tool call of the run, by step key: what was called with what, and what the model was told. */
+function toolTable(run: RunSummary): string {
+  const rows = run.calls.flatMap((c) =>
+    (c.tools ?? []).map(
+      (t) =>
+        `<tr class="tool-call" data-step-key="${esc(c.key)}" data-tool="${esc(t.tool)}" data-ok="${t.ok}"><td>${esc(c.key || c.name)}</td><td>${t.round + 1}</td><td>${esc(t.tool)}</td>` +
+        `<td class="tool-args">${esc(JSON.stringify(t.arguments ?? {}))}</td><td class="${t.ok ? 'status-succeeded' : 'status-failed'}">${t.ok ? (t.truncated ? 'ok, truncated' : 'ok') : esc(t.error?.kind ?? 'error')}</td>` +
+        `<td>${esc(fmtMs(t.ms))}</td><td class="tool-result">${esc(t.preview)}</td></tr>`,
+    ),
+  );
+  if (rows.length === 0) return '';
+  return `<h3>Tool calls</h3><table class="tools"><tr><th>step</th><th>round</th><th>tool</th><th>arguments</th><th>result</th><th>time</th><th>told the model</th></tr>${rows.join('')}</table>`;
+}
+
 function runSection(run: RunSummary): string {
   const variants = Object.entries(run.variants).map(([a, v]) => `${a}: ${v}`).join(', ');
   const status = run.status ?? 'unfinished';
@@ -64,7 +78,7 @@ function runSection(run: RunSummary): string {
     `<span>${run.calls.length} agent calls</span><span>${run.usage.promptTokens + run.usage.completionTokens} tokens</span>` +
     (variants ? `<span>variants: ${esc(variants)}</span>` : '') +
     (run.error ? `<span class="status-failed">${esc(run.error.kind)}: ${esc(run.error.message)}</span>` : '') +
-    `</div>${renderTimeline(run)}<div class="details" aria-live="polite">click a bar for its call</div></section>`
+    `</div>${renderTimeline(run)}<div class="details" aria-live="polite">click a bar for its call</div>${toolTable(run)}</section>`
   );
 }
 

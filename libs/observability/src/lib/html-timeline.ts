@@ -98,7 +98,7 @@ export function renderTimeline(run: RunSummary): string {
       const label = c.key || c.name;
       const title = `${label} · ${c.agent} · ${fmtMs(c.startAt)} → ${fmtMs(c.endAt!)}, ${c.status}${c.retries ? `, ${c.retries} retr${c.retries === 1 ? 'y' : 'ies'}` : ''}${c.variant ? `, variant ${c.variant}` : ''}`;
       out.push(
-        `<g class="bar" tabindex="0" data-step-key="${esc(c.key)}" data-agent="${esc(c.agent)}" data-status="${c.status}" data-start-ms="${c.startAt}" data-end-ms="${c.endAt}" data-retries="${c.retries}"${c.variant ? ` data-variant="${esc(c.variant)}"` : ''} data-info="${esc(JSON.stringify({ key: c.key, name: c.name, agent: c.agent, model: c.model, endpoint: c.endpoint, variant: c.variant, startMs: c.startAt, endMs: c.endAt, status: c.status, error: c.error?.kind, retries: c.retries, timings: c.timings, usage: c.usage, tokensPerSecond: c.tokensPerSecond }))}"><title>${esc(title)}</title>`,
+        `<g class="bar" tabindex="0" data-step-key="${esc(c.key)}" data-agent="${esc(c.agent)}" data-status="${c.status}" data-start-ms="${c.startAt}" data-end-ms="${c.endAt}" data-retries="${c.retries}"${c.variant ? ` data-variant="${esc(c.variant)}"` : ''} data-info="${esc(JSON.stringify({ key: c.key, name: c.name, agent: c.agent, model: c.model, endpoint: c.endpoint, variant: c.variant, startMs: c.startAt, endMs: c.endAt, status: c.status, error: c.error?.kind, retries: c.retries, timings: c.timings, usage: c.usage, tokensPerSecond: c.tokensPerSecond, tools: c.tools }))}"><title>${esc(title)}</title>`,
       );
       for (const s of callSegments(c)) {
         out.push(`<rect class="seg seg-${s.kind}" data-seg="${s.kind}" x="${px(x(s.from))}" y="${y + 4}" width="${px(Math.max(1, x(s.to) - x(s.from)))}" height="${LANE_H - 8}"/>`);

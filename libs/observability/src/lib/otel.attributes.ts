@@ -36,6 +36,12 @@ export const ATTR = {
   TTFT_MS: 'flotilla.ttft_ms',
   TOTAL_MS: 'flotilla.total_ms',
   TOKENS_PER_SECOND: 'flotilla.tokens_per_second',
+  GEN_AI_TOOL_NAME: 'gen_ai.tool.name',
+  GEN_AI_TOOL_CALL_ID: 'gen_ai.tool.call.id',
+  GEN_AI_TOOL_TYPE: 'gen_ai.tool.type',
+  /** The tool loop's round of the call, and its place in the reply. */
+  TOOL_ROUND: 'flotilla.tool.round',
+  TOOL_INDEX: 'flotilla.tool.index',
 } as const;
 
-export const GEN_AI_OPERATION = { CHAT: 'chat', INVOKE_AGENT: 'invoke_agent' } as const;
+export const GEN_AI_OPERATION = { CHAT: 'chat', INVOKE_AGENT: 'invoke_agent', EXECUTE_TOOL: 'execute_tool' } as const;

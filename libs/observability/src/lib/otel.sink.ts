@@ -1,5 +1,5 @@
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
-import type { ErrorInfo, RunEvent, StepEndEvent, StepStartEvent } from '@flotilla/core';
+import type { ErrorInfo, RunEvent, StepEndEvent, StepStartEvent, ToolResultRunEvent } from '@flotilla/core';
 import { ATTR, GEN_AI_OPERATION } from './otel.attributes';
 import { redactText } from './redact';
 import { tokensPerSecond } from './run-summary';
@@ -105,6 +105,8 @@ export class OtelSink {
       }
       case 'step.end':
         return this.endStep(e);
+      case 'tool.result':
+        return this.toolCall(e);
       case 'step.error': {
         const run = this.runs.get(e.runId);
         const open = run && this.take(run, e.key);
@@ -203,6 +205,26 @@ export class OtelSink {
       this.modelCall(open, t0, e.at, attributes);
     }
     open.span.end(t0 + e.at);
+  }
+
+  /** A tool call's span under its agent step, from its start (the result's time less its duration) to its result. */
+  private toolCall(e: ToolResultRunEvent): void {
+    const run = this.runs.get(e.runId);
+    const open = run?.steps.get(e.key);
+    if (!open || !open.span.isRecording()) return;
+    const attributes: Attributes = {
+      [ATTR.GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.EXECUTE_TOOL,
+      [ATTR.GEN_AI_TOOL_NAME]: e.tool,
+      [ATTR.GEN_AI_TOOL_TYPE]: 'function',
+      [ATTR.TOOL_ROUND]: e.round,
+      [ATTR.TOOL_INDEX]: e.index,
+      [ATTR.STEP_KEY]: e.key,
+    };
+    if (e.callId !== undefined) attributes[ATTR.GEN_AI_TOOL_CALL_ID] = e.callId;
+    const end = run!.t0 + e.at;
+    const span = this.tracer.startSpan(`${GEN_AI_OPERATION.EXECUTE_TOOL} ${e.tool}`, { kind: SpanKind.INTERNAL, startTime: end - e.ms, attributes }, open.context());
+    if (e.error) fail(span, e.error);
+    span.end(end);
   }
 
   /** The span of one model-call attempt, from its start to `endAt` (known only when it ends). */

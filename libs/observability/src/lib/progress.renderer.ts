@@ -58,6 +58,12 @@ export class ProgressRenderer {
       case 'retry':
         this.print(`  ↻ ${this.runs.get(e.runId)?.get(e.key)?.label ?? e.key}: retry ${e.attempt} after ${e.error.kind}: ${firstLine(e.error.message)}`);
         return;
+      case 'tool.result': {
+        const label = this.runs.get(e.runId)?.get(e.key)?.label ?? e.key;
+        const what = e.ok ? `${e.truncated ? 'truncated' : 'ok'}` : `${e.error?.kind ?? 'error'}: ${firstLine(e.error?.message ?? e.content)}`;
+        this.print(`  ${e.ok ? '⚙' : '⚠'} ${label}: tool ${e.tool} (round ${e.round + 1}) ${what}  ${(e.ms / 1000).toFixed(1)}s`);
+        return;
+      }
       case 'step.end': {
         const call = this.take(e.runId, e.key);
         if (call && e.call) this.print(`  ✓ ${this.row(call, `${e.call.usage.completionTokens} tok`)}`);

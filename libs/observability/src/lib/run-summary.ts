@@ -31,7 +31,27 @@ export interface CallRecord {
   usage?: TokenUsage;
   timings?: CallTimings;
   tokensPerSecond?: number;
+  /** The tool calls of the step's tool loop, in the order they ended. */
+  tools?: ToolRecord[];
 }
+
+/** One tool call of an agent step. */
+export interface ToolRecord {
+  round: number;
+  index: number;
+  tool: string;
+  arguments?: Record<string, unknown>;
+  ok: boolean;
+  /** When it ended (ms since the run started), and how long it ran. */
+  at: number;
+  ms: number;
+  /** The start of what the model was told (the full text is in the trace). */
+  preview: string;
+  truncated?: boolean;
+  error?: ErrorInfo;
+}
+
+const PREVIEW_CHARS = 200;
 
 export interface RunSummary {
   runId: string;
@@ -97,6 +117,22 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
         last.error = e.error;
         rec.retries++;
         rec.attempts.push({ startAt: e.at + e.delayMs, endAt: e.at + e.delayMs });
+        break;
+      }
+      case 'tool.call': {
+        const rec = open.get(e.key);
+        if (rec) (rec.tools ??= []).push({ round: e.round, index: e.index, tool: e.tool, arguments: e.arguments, ok: false, at: e.at, ms: 0, preview: '' });
+        break;
+      }
+      case 'tool.result': {
+        const t = open.get(e.key)?.tools?.find((x) => x.round === e.round && x.index === e.index);
+        if (!t) break;
+        t.ok = e.ok;
+        t.at = e.at;
+        t.ms = e.ms;
+        t.preview = e.content.length > PREVIEW_CHARS ? `${e.content.slice(0, PREVIEW_CHARS)}…` : e.content;
+        if (e.truncated) t.truncated = true;
+        if (e.error) t.error = e.error;
         break;
       }
       case 'step.end': {

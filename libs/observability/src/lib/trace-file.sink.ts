@@ -89,7 +89,7 @@ export class TraceFileSink {
   next(event: RunEvent): void {
     if (event.type === 'run.start') return this.open(event);
     const file = this.runs.get(event.runId);
-    if (!file || (event.type === 'token' && !this.tokens)) return;
+    if (!file || ((event.type === 'token' || event.type === 'tool.delta') && !this.tokens)) return;
     file.pending.push(event);
     if (event.type === 'run.end') {
       this.runs.delete(event.runId);
@@ -220,6 +220,8 @@ export class TraceFileSink {
         return JSON.stringify(this.outputs === true || (this.outputs === 'calls' && e.kind === 'call') ? e : { ...e, output: undefined });
       case 'retry':
       case 'step.error':
+      case 'tool.call':
+      case 'tool.result':
         return JSON.stringify(redact(e));
       case 'run.end':
         return JSON.stringify(slimEnd(e, this.outputs === true));

@@ -17,6 +17,8 @@ function toSimReply(b: ContractBehaviour): SimReplySpec {
       return {};
     case 'toolCall':
       return { toolCalls: [{ name: b.name, arguments: b.arguments }] };
+    case 'toolCalls':
+      return { toolCalls: b.calls };
     case 'error':
       return { fault: { type: 'status', status: STATUS[b.kind] } };
     case 'midStreamError':

@@ -148,6 +148,9 @@ async function generate(
     else if (custom !== undefined) grammar = await ctx.grammars(loaded).forGbnf(custom);
     const o = request.options ?? {};
     const warnings = RUNNER_OPTIONS.filter((k) => o[k] !== undefined).map((k) => unsupportedOption(LLAMA_CPP_PROVIDER, k, "it is set per model, in the client's options (models.<name>)"));
+    // Function calling on the embedded engine (node-llama-cpp `functions`, grammar-forced calls) is not wired yet:
+    // say so rather than answer as if the tools had been offered.
+    if (request.tools?.length) warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', 'the embedded engine does not offer tools to the model yet'));
     let text = '';
     let completionTokens = 0;
     let firstTokenAt: number | undefined;

@@ -23,6 +23,9 @@ import { LlamaCppModelClient } from './llama-cpp.model-client';
  * tool is its own choice; random weights never do), mid-stream errors and dropped
  * connections (there is no connection and no server-side stream), and `unavailable`
  * (nothing between the client and the engine can fail on demand).
+ * Tool choice and the tool loop are not applicable yet: the embedded engine does not offer
+ * tools to the model (it says so in `warnings`); grammar-constrained tool calls, which let
+ * random weights make a valid call, come with the small-model robustness work.
  */
 const HOLD = '<hold>';
 const SLOTS = 2;
@@ -112,6 +115,6 @@ async function harness(): Promise<ModelClientContractHarness> {
 }
 
 describeModelClientContract('LlamaCppModelClient on a synthetic GGUF model', harness, {
-  skip: ['toolCalls', 'midStream'],
+  skip: ['toolCalls', 'toolChoice', 'toolLoop', 'midStream'],
   errorKinds: ['overloaded', 'modelNotFound', 'badRequest'],
 });

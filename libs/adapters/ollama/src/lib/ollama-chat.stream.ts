@@ -3,7 +3,7 @@ import type { ChatResponse } from 'ollama';
 import type { Observable } from 'rxjs';
 import { toFlotillaError } from './ollama-error.mapper';
 import { type OllamaHttp, ndjson } from './ollama-http';
-import { toOllamaChatRequest } from './ollama-request.mapper';
+import { toOllamaChatRequest, toolChoiceWarnings } from './ollama-request.mapper';
 import { finishReason, timingsOf, usageOf } from './ollama-response.mapper';
 import type { ResolvedOllamaOptions } from './ollama-client.options';
 import { TruncatedStreamError } from './ollama-wire.errors';
@@ -53,6 +53,7 @@ export function ollamaChat(http: OllamaHttp, config: ResolvedOllamaOptions, requ
       }
       if (signal.aborted) return;
       if (!final) throw new TruncatedStreamError();
+      const warnings = toolChoiceWarnings(request);
       emit({
         type: 'final',
         message: { role: 'assistant', content: text, ...(calls.length ? { toolCalls: calls } : {}) },
@@ -61,6 +62,7 @@ export function ollamaChat(http: OllamaHttp, config: ResolvedOllamaOptions, requ
         timings: timingsOf(final, { firstTokenMs, totalMs: performance.now() - started }),
         model: request.model,
         endpoint: config.endpoint,
+        ...(warnings.length ? { warnings } : {}),
       });
     },
     (error) => toFlotillaError(error, ctx),

@@ -1,4 +1,4 @@
-import { type ChatMessage, type ChatRequest, type SamplingOptions, type RunnerOptions, declareTransportOnlyOptions } from '@flotilla/core';
+import { type ChatMessage, type ChatRequest, type SamplingOptions, type RunnerOptions, type ModelWarning, declareTransportOnlyOptions } from '@flotilla/core';
 import type { ChatRequest as OllamaChatRequest, Message, Options, Tool } from 'ollama';
 
 /** The key of this adapter's provider options (`providerOptions.ollama`). */
@@ -40,6 +40,26 @@ export function toOllamaMessage(m: ChatMessage): Message {
   return out;
 }
 
+/**
+ * Ollama's API has no tool choice: `none` is enforced by sending no tools, a named tool by
+ * sending only that one (the model may still answer in text), `required` not at all.
+ */
+function offeredTools(request: ChatRequest): ChatRequest['tools'] {
+  const choice = request.toolChoice;
+  if (choice === 'none') return undefined;
+  if (typeof choice === 'object') return request.tools?.filter((t) => t.name === choice.name);
+  return request.tools;
+}
+
+/** What `toOllamaChatRequest` cannot do of the request's tool choice. */
+export function toolChoiceWarnings(request: ChatRequest): ModelWarning[] {
+  const choice = request.toolChoice;
+  if (!request.tools?.length || choice === undefined || choice === 'auto' || choice === 'none') return [];
+  const what = choice === 'required' ? 'toolChoice "required"' : `toolChoice { name: "${choice.name}" }`;
+  const done = choice === 'required' ? 'the model may answer without a tool call' : 'only that tool is offered, but the model may answer without calling it';
+  return [{ type: 'unsupported-option', provider: OLLAMA_PROVIDER, option: 'toolChoice', message: `${OLLAMA_PROVIDER}: ${what} cannot be enforced (Ollama's API has no tool choice): ${done}` }];
+}
+
 /** Maps a Flotilla chat request to Ollama's; `keepAlive` falls back to the client default; `providerOptions.ollama` goes through as written. */
 export function toOllamaChatRequest(request: ChatRequest, defaults: { keepAlive?: number | string } = {}): Omit<OllamaChatRequest, 'stream'> {
   const out: Omit<OllamaChatRequest, 'stream'> = {
@@ -51,8 +71,9 @@ export function toOllamaChatRequest(request: ChatRequest, defaults: { keepAlive?
   const keepAlive = request.options?.keepAlive ?? defaults.keepAlive;
   if (keepAlive !== undefined) out.keep_alive = keepAlive;
   if (request.format) out.format = request.format;
-  if (request.tools?.length) {
-    out.tools = request.tools.map(
+  const tools = offeredTools(request);
+  if (tools?.length) {
+    out.tools = tools.map(
       (t): Tool => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters as Tool['function']['parameters'] } }),
     );
   }

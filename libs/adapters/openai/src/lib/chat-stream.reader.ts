@@ -1,4 +1,4 @@
-import { FlotillaError, type CallTimings, type ChatEvent, type FinalEvent, type FinishReason } from '@flotilla/core';
+import { FlotillaError, type CallTimings, type ChatEvent, type FinalEvent, type FinishReason, type ToolCallDeltaEvent } from '@flotilla/core';
 import type OpenAI from 'openai';
 import { ToolCallAssembler } from './tool-call.assembler';
 import { CHARS_PER_TOKEN } from '@flotilla/core';
@@ -49,7 +49,13 @@ export async function readChatStream(
     }
     if (delta.tool_calls) {
       mark();
-      for (const call of delta.tool_calls) tools.add(call);
+      for (const call of delta.tool_calls) {
+        const index = tools.add(call);
+        const piece: ToolCallDeltaEvent = { type: 'toolCallDelta', index, argumentsDelta: call.function?.arguments ?? '' };
+        if (call.function?.name) piece.name = call.function.name;
+        if (call.id) piece.id = call.id;
+        emit(piece);
+      }
     }
     if (choice.finish_reason) finish = choice.finish_reason;
   }

@@ -58,7 +58,11 @@ export function toChatParams(request: ChatRequest): { params: ChatParams; warnin
       json_schema: { name: schemaName(request.format), schema: request.format, strict: true },
     };
   }
-  if (request.tools && request.tools.length > 0) params.tools = request.tools.map(toToolParam);
+  if (request.tools && request.tools.length > 0) {
+    params.tools = request.tools.map(toToolParam);
+    const choice = request.toolChoice;
+    if (choice !== undefined) params.tool_choice = typeof choice === 'string' ? choice : { type: 'function', function: { name: choice.name } };
+  }
   const warnings: ModelWarning[] = [];
   for (const option of RUNNER_OPTIONS) {
     if (o[option] !== undefined) warnings.push(unsupportedOption(OPENAI_PROVIDER, option, 'the OpenAI API has no field for it; the server decides'));

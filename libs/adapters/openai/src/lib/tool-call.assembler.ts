@@ -14,13 +14,15 @@ export interface ToolCallDelta {
 export class ToolCallAssembler {
   private readonly parts = new Map<number, { id?: string; name: string; args: string }>();
 
-  add(delta: ToolCallDelta): void {
+  /** Adds a piece; returns the index of the call it belongs to. */
+  add(delta: ToolCallDelta): number {
     const index = delta.index ?? this.parts.size;
     const part = this.parts.get(index) ?? { name: '', args: '' };
     if (delta.id) part.id = delta.id;
     if (delta.function?.name) part.name += delta.function.name;
     if (delta.function?.arguments) part.args += delta.function.arguments;
     this.parts.set(index, part);
+    return index;
   }
 
   get size(): number {

@@ -128,7 +128,8 @@ export async function loadPromptFileAgent(name: string, file: string, options: P
     agent: {
       name,
       spec: {
-        options: agentOptions(name, { ...overrides, model, options: { ...sampling, ...overrides.options } }, output),
+        // Dotprompt's `tools:` names the tools; the chain file's own list, when given, wins.
+        options: agentOptions(name, { ...overrides, model, options: { ...sampling, ...overrides.options }, tools: overrides.tools ?? meta.tools }, output),
         input,
         prompt: compileTemplate(parsed.template),
         inputDefaults: meta.input?.default,

@@ -42,7 +42,9 @@ export interface AgentResolution {
 /** Common `@Agent` options of both agent forms, from the chain file's declaration. */
 export function agentOptions(
   name: string,
-  decl: Pick<AgentOptions, 'role' | 'model' | 'timeoutMs' | 'timeouts' | 'retries' | 'concurrency' | 'priority' | 'options' | 'providerOptions' | 'description'>,
+  decl: Pick<AgentOptions, 'role' | 'model' | 'timeoutMs' | 'timeouts' | 'retries' | 'concurrency' | 'priority' | 'options' | 'providerOptions' | 'description' | 'toolChoice' | 'toolLoop'> & {
+    tools?: readonly string[];
+  },
   output: OutputSchema<unknown> | undefined,
 ): AgentOptions {
   const o: AgentOptions = { name };
@@ -57,5 +59,8 @@ export function agentOptions(
   if (decl.options !== undefined) o.options = decl.options;
   if (decl.providerOptions !== undefined) o.providerOptions = decl.providerOptions;
   if (decl.description !== undefined) o.description = decl.description;
+  if (decl.tools !== undefined) o.tools = decl.tools;
+  if (decl.toolChoice !== undefined) o.toolChoice = decl.toolChoice;
+  if (decl.toolLoop !== undefined) o.toolLoop = decl.toolLoop;
   return o;
 }

@@ -83,6 +83,19 @@ const AgentCommon = {
     .record(z.string(), z.record(z.string(), z.unknown()))
     .optional()
     .describe('Options for one provider\'s adapter, passed through as written: { openai: { grammar: ... } }, { ollama: { think: false } }'),
+  tools: z.array(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)).optional().describe('Names of tools the agent may call (given to createFlotilla({ tools }) in code)'),
+  toolChoice: z
+    .union([z.enum(['auto', 'none', 'required']), z.strictObject({ name: z.string().min(1) })])
+    .optional()
+    .describe('For the tool loop\'s first model call: auto (default), none, required, or { name: tool }'),
+  toolLoop: z
+    .strictObject({
+      maxRounds: z.int().min(1).optional().describe('Rounds of tool calls at most. Default 8'),
+      maxConsecutiveErrors: z.int().min(1).optional().describe('Tool errors in a row that fail the step. Default 3'),
+      concurrency: z.int().min(1).optional().describe('Tool calls of one reply run at once at most. Default 4'),
+      deadlineMs: PositiveMs.optional().describe('The whole tool loop of one step. Default 600000'),
+    })
+    .optional(),
 };
 
 export const InlineAgentSchema = z.strictObject({

@@ -24,6 +24,12 @@ export function validateAgentOptions(o: AgentOptions): void {
   positive(o.timeouts?.stallMs, `${at} timeouts.stallMs`);
   positive(o.timeouts?.totalMs, `${at} timeouts.totalMs`);
   positive(o.concurrency, `${at} concurrency`);
+  positive(o.toolLoop?.concurrency, `${at} toolLoop.concurrency`);
+  positive(o.toolLoop?.deadlineMs, `${at} toolLoop.deadlineMs`);
+  for (const k of ['maxRounds', 'maxConsecutiveErrors'] as const) {
+    const v = o.toolLoop?.[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1)) throw Errors.config(`${at} toolLoop.${k}`, 'a whole number >= 1', v);
+  }
   if (o.retries !== undefined && !(Number.isInteger(o.retries) && o.retries >= 0)) {
     throw Errors.config(`${at} retries`, 'a whole number >= 0', o.retries);
   }

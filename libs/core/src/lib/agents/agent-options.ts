@@ -1,5 +1,6 @@
 import type { ChatMessage } from '../model/chat-message';
-import type { SamplingOptions, RunnerOptions } from '../model/chat-request';
+import type { SamplingOptions, RunnerOptions, ToolChoice } from '../model/chat-request';
+import type { Tool } from '../tools/tool';
 import type { ProviderOptions } from '../model/provider-options';
 import type { OutputSchema } from '../schema/output-schema';
 import type { PromptContext } from './agent-spec';
@@ -72,6 +73,26 @@ export interface AgentOptions<O = unknown> {
   /** A/B variants (model, options or prompt), chosen per run and recorded in the trace. */
   variants?: AgentVariant[];
   description?: string;
+  /**
+   * Tools the agent may call: tools made by `defineTool`, or names of tools given to
+   * `createFlotilla({ tools })`. An agent with tools runs the tool loop (docs/tools.md).
+   */
+  tools?: readonly (Tool<never, unknown> | string)[];
+  /** For the loop's first model call; later calls use `auto`, so a forced call cannot repeat forever. @default 'auto' */
+  toolChoice?: ToolChoice;
+  toolLoop?: ToolLoopOptions;
+}
+
+/** Bounds of an agent's tool loop (model call, run the tools it asks for, feed the results back, repeat). */
+export interface ToolLoopOptions {
+  /** Rounds of tool calls at most; a reply asking for more fails the step (`budgetExceeded`, transcript kept). @default 8 */
+  maxRounds?: number;
+  /** Tool errors in a row that fail the step (`badOutput`, transcript kept). @default 3 */
+  maxConsecutiveErrors?: number;
+  /** Tool calls of one reply run at once at most. @default 4 */
+  concurrency?: number;
+  /** The whole loop of one step, model calls and tools. @default 600_000 (10 minutes) */
+  deadlineMs?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ChatMessage } from '../model/chat-message';
 import type { ChatCallOptions, ChatRequest } from '../model/chat-request';
 import type { ChatEvent, FinalEvent } from '../model/chat-event';
 import type { ModelClient } from '../model/model-client.interface';
-import type { CallStats, ContextFit } from '../events/run-event';
+import type { CallStats, ContextFit, ToolDeltaRunEvent } from '../events/run-event';
 import { FlotillaError } from '../errors/flotilla-error';
 import { Errors } from '../errors/errors';
 import type { ResolvedAgent } from './agent-registry';
@@ -15,6 +15,7 @@ import { retryDelay } from './retry-policy';
 import { toErrorInfo } from './error-info';
 import type { ContextGuard, FittedRequest } from './context-guard';
 import type { AgentVariant } from '../agents/agent-options';
+import { ToolLoop, finalAnswerRequest } from './tool-loop';
 
 export interface CallOutcome {
   output: unknown;
@@ -33,6 +34,7 @@ export interface CallSink {
 }
 
 const RETRY_TAG = 2;
+const LOOP_TAG = 3;
 
 /** What a router said about a call (its ticket, the endpoint of the last attempt). */
 interface Routed {
@@ -81,6 +83,9 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private firstAt = 0;
   private finished = false;
   private callOptions: ChatCallOptions;
+  /** Made at the first reply that calls tools; its deadline with it. */
+  private loop: ToolLoop | undefined;
+  private loopDeadline: DeadlineHandle | undefined;
 
   constructor(
     private readonly agent: ResolvedAgent,
@@ -109,6 +114,8 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       } catch (e) {
         throw Errors.userCode(e, { fn: 'prompt()', agent: agent.name, step: this.sink.name });
       }
+      const loop = this.loop;
+      if (loop) messages = messages.concat(loop.transcript);
       const request: ChatRequest = {
         model,
         messages: this.feedback ? messages.concat(this.feedback) : (messages as ChatMessage[]),
@@ -116,6 +123,15 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
         options: variant?.options ? { ...agent.options, ...variant.options } : agent.options,
       };
       if (agent.providerOptions) request.providerOptions = agent.providerOptions;
+      const tools = agent.tools;
+      // Never `format` together with `tools`: servers then constrain the whole reply to the
+      // schema and no tool call can happen. The structured answer comes from a last call without tools.
+      if (tools && !loop?.finalCall) {
+        request.format = undefined;
+        request.tools = tools.definitions;
+        const choice = loop ? undefined : tools.choice;
+        if (choice !== undefined) request.toolChoice = choice;
+      }
       fitted = this.guard ? this.guard.fit(request, agent.context, agent.name) : { request };
     } catch (e) {
       this.fail(e);
@@ -206,6 +222,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
       this.final = event;
     } else if (type === 'toolCall') {
       if (this.firstAt === 0) this.firstAt = performance.now();
+    } else if (type === 'toolCallDelta') {
+      if (this.firstAt === 0) this.firstAt = performance.now();
+      const delta: ToolDeltaRunEvent = { type: 'tool.delta', runId: this.ctx.runId, key: this.sink.key, at: this.ctx.now(), index: event.index, text: event.argumentsDelta };
+      if (event.name !== undefined) delta.tool = event.name;
+      this.ctx.emit(delta);
     } else if (type === 'dispatched') {
       const routed = routedOf(this);
       routed.endpoint = event.endpoint;
@@ -241,6 +262,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   }
 
   onDeadline(tag: number): void {
+    if (tag === LOOP_TAG) return this.onLoopDeadline();
     if (tag !== RETRY_TAG || this.finished) return;
     this.retryTimer = undefined;
     this.start();
@@ -251,15 +273,25 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     this.finished = true;
     this.settle();
     if (this.retryTimer) this.ctx.clock.cancel(this.retryTimer);
+    if (this.loop) this.endLoop(new FlotillaError('aborted', 'step cancelled'));
   }
 
   private onFinal(event: FinalEvent): void {
     const { ctx, agent } = this;
     ctx.usage.promptTokens += event.usage.promptTokens;
     ctx.usage.completionTokens += event.usage.completionTokens;
+    if (this.loop) this.loop.addUsage(event.usage);
+    const toolCalls = event.message.toolCalls;
+    if (toolCalls !== undefined && toolCalls.length > 0) return this.onToolCalls(event);
     let parsed: unknown;
     try {
-      parsed = parseReply(agent, event);
+      if (agent.tools && agent.output && this.loop?.finalCall !== true) {
+        // Answered under tools, without `format`: take the reply if it already fits the schema,
+        // else ask once more, constrained by the schema and without tools.
+        const draft = tryParse(agent, event);
+        if (draft === NO_FIT) return this.askForFinalAnswer(event);
+        parsed = draft;
+      } else parsed = parseReply(agent, event);
     } catch (e) {
       this.retryOrFail(FlotillaError.from(e));
       return;
@@ -285,6 +317,13 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (this.fit) call.context = this.fit;
     if (this.variant) call.variant = this.variant.name;
     if (event.warnings?.length) call.warnings = event.warnings;
+    const loop = this.loop;
+    if (loop) {
+      call.usage = loop.usage; // every model call of the loop
+      call.toolRounds = loop.round;
+      call.toolCalls = loop.calls;
+      this.endLoop(undefined);
+    }
     this.sink.next({ output, call });
     this.sink.complete();
   }
@@ -329,7 +368,63 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
   private fail(error: unknown): void {
     this.finished = true;
     this.settle();
+    if (this.loop) this.endLoop(error);
     this.sink.error(FlotillaError.from(error));
+  }
+
+  /** A reply that calls tools: run them with the model's slots released, then call the model again. */
+  private onToolCalls(event: FinalEvent): void {
+    const { agent, ctx } = this;
+    const tools = agent.tools;
+    if (!tools) {
+      const names = event.message.toolCalls!.map((c) => c.name);
+      return this.fail(
+        new FlotillaError('badOutput', `agent "${agent.name}" has no tools, but the model called ${names.map((n) => `"${n}"`).join(', ')} instead of answering`, {
+          retryable: false,
+          details: { agent: agent.name, model: event.model, toolCalls: event.message.toolCalls },
+        }),
+      );
+    }
+    let loop = this.loop;
+    if (!loop) {
+      loop = this.loop = new ToolLoop(agent, tools, ctx, this.sink.key, ctx.engine.toolExecutor);
+      loop.addUsage(event.usage);
+      this.loopDeadline = ctx.clock.schedule(this, LOOP_TAG, tools.deadlineMs);
+    }
+    this.feedback = undefined;
+    const reply: ChatMessage = { role: 'assistant', content: event.message.content, toolCalls: event.message.toolCalls };
+    loop.runRound(reply).then(
+      () => {
+        if (!this.finished && this.loop === loop) this.start();
+      },
+      (e) => {
+        if (!this.finished) this.fail(Errors.userCode(e, { fn: 'a tool', agent: agent.name, step: this.sink.key }));
+      },
+    );
+  }
+
+  private askForFinalAnswer(event: FinalEvent): void {
+    let loop = this.loop;
+    if (!loop) {
+      loop = this.loop = new ToolLoop(this.agent, this.agent.tools!, this.ctx, this.sink.key, this.ctx.engine.toolExecutor);
+      loop.addUsage(event.usage);
+    }
+    loop.finalCall = true;
+    loop.transcript.push(...finalAnswerRequest(event.message.content));
+    this.start();
+  }
+
+  private onLoopDeadline(): void {
+    this.loopDeadline = undefined;
+    const loop = this.loop;
+    if (this.finished || !loop) return;
+    this.fail(loop.failure('timeout', `the tool loop exceeded its deadline of ${this.agent.tools!.deadlineMs} ms (toolLoop.deadlineMs)`, { deadline: 'toolLoop', limitMs: this.agent.tools!.deadlineMs }));
+  }
+
+  private endLoop(reason: unknown): void {
+    if (this.loopDeadline) this.ctx.clock.cancel(this.loopDeadline);
+    this.loopDeadline = undefined;
+    if (reason !== undefined) this.loop?.abort(reason);
   }
 
   /** Ends the current attempt: stops its deadlines and stream, frees or withdraws its slots. */
@@ -370,6 +465,20 @@ function parseReply(agent: ResolvedAgent, event: FinalEvent): unknown {
     parsed = checked.value;
   }
   return parsed;
+}
+
+const NO_FIT = Symbol('no fit');
+
+/** The reply as the declared output, or NO_FIT. */
+function tryParse(agent: ResolvedAgent, event: FinalEvent): unknown {
+  let json: unknown;
+  try {
+    json = JSON.parse(event.message.content);
+  } catch {
+    return NO_FIT;
+  }
+  const checked = agent.output!.parse(json);
+  return checked.ok ? checked.value : NO_FIT;
 }
 
 function badOutput(agent: ResolvedAgent, raw: string, problem: string): FlotillaError {

@@ -12,6 +12,27 @@ import type { Deadlines } from './deadline-tracker';
 import { Limiter } from './limiter';
 import { closestName } from '../util/closest-name';
 import type { RetryPolicy } from './retry-policy';
+import type { ToolDefinition } from '../model/chat-message';
+import type { ToolChoice } from '../model/chat-request';
+import { type Tool, toolDefinition } from '../tools/tool';
+
+export const DEFAULT_TOOL_ROUNDS = 8;
+export const DEFAULT_TOOL_ERRORS = 3;
+export const DEFAULT_TOOL_CONCURRENCY = 4;
+export const DEFAULT_TOOL_LOOP_MS = 600_000;
+
+/** An agent's tools, resolved once: by name, as sent, and the loop's bounds. */
+export interface ResolvedTools {
+  readonly byName: ReadonlyMap<string, Tool<never, unknown>>;
+  readonly names: readonly string[];
+  readonly definitions: ToolDefinition[];
+  /** For the loop's first call; undefined is the server's default (`auto`). */
+  readonly choice?: ToolChoice;
+  readonly maxRounds: number;
+  readonly maxConsecutiveErrors: number;
+  readonly concurrency: number;
+  readonly deadlineMs: number;
+}
 
 /** How a step names its agent: the spec itself, an `@Agent` class, or a name bound on the engine. */
 export type AgentRef = AgentSpec<never, unknown> | AgentClass | string;
@@ -35,6 +56,8 @@ export interface ResolvedAgent {
   readonly context?: ContextPolicy;
   /** A/B variants, when the agent (or its configuration) declares them. */
   readonly variants?: readonly AgentVariant[];
+  /** Present when the agent has tools: the tool loop runs. */
+  readonly tools?: ResolvedTools;
   /** The prompt as messages (a string prompt becomes one user message). */
   messages(input: unknown, context: PromptContext): readonly ChatMessage[];
 }
@@ -48,6 +71,7 @@ export class AgentRegistry {
   private readonly byName = new Map<string, AgentSpec<unknown, unknown>>();
   private readonly resolved = new Map<AgentRef, ResolvedAgent>();
   private readonly byNameResolved = new Map<string, ResolvedAgent>();
+  private readonly tools = new Map<string, Tool<never, unknown>>();
 
   constructor(
     private readonly config: FlotillaConfig,
@@ -67,6 +91,20 @@ export class AgentRegistry {
     if (taken && taken !== spec) throw new FlotillaError('config', `two different agents are named "${spec.name}"`, { details: { agent: spec.name } });
     this.byName.set(spec.name, spec);
     return spec;
+  }
+
+  /** Adds a tool agents may name; a second, different tool under a taken name is a `config` error. */
+  registerTool(tool: Tool<never, unknown>): void {
+    if (typeof tool?.name !== 'string' || typeof tool.run !== 'function' || typeof tool.parseArgs !== 'function') {
+      throw Errors.config('tools', 'tools made by defineTool', tool);
+    }
+    const taken = this.tools.get(tool.name);
+    if (taken && taken !== tool) throw new FlotillaError('config', `two different tools are named "${tool.name}"`, { details: { tool: tool.name } });
+    this.tools.set(tool.name, tool);
+  }
+
+  toolNames(): string[] {
+    return [...this.tools.keys()];
   }
 
   resolve(ref: AgentRef): ResolvedAgent {
@@ -137,10 +175,50 @@ export class AgentRegistry {
       options,
       providerOptions: mergeProviderOptions(spec.providerOptions, override.providerOptions),
       limiter: Number.isFinite(concurrency) ? new Limiter(concurrency) : undefined,
+      tools: spec.tools?.length ? this.resolveTools(spec) : undefined,
       messages: (input, ctx) => {
         const m = prompt(input, ctx);
         return typeof m === 'string' ? [{ role: 'user', content: m }] : m;
       },
+    };
+  }
+
+  private resolveTools(spec: AgentSpec<unknown, unknown>): ResolvedTools {
+    const byName = new Map<string, Tool<never, unknown>>();
+    spec.tools!.forEach((entry, i) => {
+      let tool: Tool<never, unknown> | undefined;
+      if (typeof entry === 'string') {
+        tool = this.tools.get(entry);
+        if (!tool) {
+          const known = this.toolNames();
+          const suggestion = closestName(entry, known);
+          throw new FlotillaError(
+            'config',
+            `agent "${spec.name}" names an unknown tool "${entry}"${suggestion ? ` (did you mean "${suggestion}"?)` : ''}; known tools: ${known.join(', ') || 'none'}. ` +
+              'Pass it to createFlotilla({ tools: [...] }) or list the tool itself: defineAgent({ tools: [myTool] }).',
+            { details: { agent: spec.name, tool: entry, known, suggestion } },
+          );
+        }
+      } else if (typeof entry?.name === 'string' && typeof entry.run === 'function' && typeof entry.parseArgs === 'function') tool = entry;
+      else throw Errors.config(`agent "${spec.name}" tools[${i}]`, 'a tool made by defineTool, or a tool name', entry);
+      const taken = byName.get(tool.name);
+      if (taken && taken !== tool) throw new FlotillaError('config', `agent "${spec.name}" has two different tools named "${tool.name}"`, { details: { agent: spec.name, tool: tool.name } });
+      byName.set(tool.name, tool);
+    });
+    const choice = spec.toolChoice;
+    if (typeof choice === 'object' && !byName.has(choice.name)) {
+      throw Errors.config(`agent "${spec.name}" toolChoice`, `one of its tools (${[...byName.keys()].join(', ')})`, choice.name);
+    }
+    const loop = spec.toolLoop ?? {};
+    return {
+      byName,
+      names: [...byName.keys()],
+      definitions: [...byName.values()].map(toolDefinition),
+      ...(choice === undefined ? {} : { choice }),
+      maxRounds: loop.maxRounds ?? DEFAULT_TOOL_ROUNDS,
+      maxConsecutiveErrors: loop.maxConsecutiveErrors ?? DEFAULT_TOOL_ERRORS,
+      concurrency: loop.concurrency ?? DEFAULT_TOOL_CONCURRENCY,
+      deadlineMs: loop.deadlineMs ?? DEFAULT_TOOL_LOOP_MS,
     };
   }
 }

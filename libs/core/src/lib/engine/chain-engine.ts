@@ -23,6 +23,7 @@ import { newRunId } from './run-id';
 import type { RunResult, RunStatus } from './run-result';
 import { type ScopeRecord, StepSpan } from './step-span';
 import { toErrorInfo } from './error-info';
+import { type ToolExecutor, executeTool } from '../tools/execute-tool';
 
 export const DEFAULT_RUN_CONCURRENCY = 8;
 
@@ -50,6 +51,8 @@ export class ChainEngine implements EngineCore {
   private readonly runConcurrency: number;
   private readonly traceTokens: boolean;
   private readonly validated = new WeakSet<object>();
+  /** Runs every tool call; `createFlotilla({ toolExecutor })` wraps or replaces it. */
+  toolExecutor: ToolExecutor = executeTool;
   /** Where deadlines live; tests pass a scheduler's clock. */
   clock: DeadlineClock = sharedDeadlineClock;
 

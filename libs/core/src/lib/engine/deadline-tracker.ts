@@ -64,7 +64,7 @@ export class DeadlineTracker implements DeadlineTarget {
   /** Updates the phase from an event of the call, moving the gap deadline. */
   observe(event: ChatEvent): void {
     const type = event.type;
-    if (type === 'delta' || type === 'toolCall') {
+    if (type === 'delta' || type === 'toolCall' || type === 'toolCallDelta') {
       this.phase = 'generating';
       if (this.armed) this.gapAt = this.clock.now() + this.deadlines.stallMs;
     } else if (type === 'loading') {

@@ -56,7 +56,8 @@ export class RunContext {
   }
 
   emit(event: RunEvent): void {
-    if (event.type !== 'run.end' && (event.type !== 'token' || this.traceTokens)) this.trace.push(event);
+    const type = event.type;
+    if (type !== 'run.end' && ((type !== 'token' && type !== 'tool.delta') || this.traceTokens)) this.trace.push(event);
     this.sink.emit(event);
   }
 }

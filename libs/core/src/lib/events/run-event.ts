@@ -82,12 +82,16 @@ export interface CallStats {
   model: string;
   endpoint?: string;
   attempts: number;
+  /** Tokens of the call; for an agent with tools, of every model call of its tool loop. */
   usage: TokenUsage;
   timings: CallTimings;
   context?: ContextFit;
   variant?: string;
   /** What the adapter could not do as asked, from the call's final event. */
   warnings?: readonly ModelWarning[];
+  /** For an agent with tools: rounds of tool calls run, and tool calls made, in the step. */
+  toolRounds?: number;
+  toolCalls?: number;
 }
 
 export interface StepEndEvent extends StepEventBase {
@@ -106,9 +110,59 @@ export interface StepErrorEvent extends StepEventBase {
   error: ErrorInfo;
 }
 
+/** A tool call the model asked for, about to run (argument checks come first, in the tool's result). */
+export interface ToolCallRunEvent extends StepEventBase {
+  type: 'tool.call';
+  /** 0 for the tools of the step's first reply. */
+  round: number;
+  /** The call's place in its reply. */
+  index: number;
+  tool: string;
+  /** The id the server gave the call, where it gave one. */
+  callId?: string;
+  arguments: Record<string, unknown>;
+}
+
+/** A piece of a tool call's arguments as the server streams them (traced only with `traceTokens`, like tokens). */
+export interface ToolDeltaRunEvent extends StepEventBase {
+  type: 'tool.delta';
+  /** The call's place in the reply. */
+  index: number;
+  /** In the first piece of a call. */
+  tool?: string;
+  text: string;
+}
+
+/** What a tool call gave back to the model: its result, or a tool error the model is told about. */
+export interface ToolResultRunEvent extends StepEventBase {
+  type: 'tool.result';
+  round: number;
+  index: number;
+  tool: string;
+  callId?: string;
+  ok: boolean;
+  /** The tool message's content as sent to the model. */
+  content: string;
+  ms: number;
+  /** Present when the result was cut to the tool's size cap. */
+  truncated?: { shown: number; total: number };
+  /** Present for a tool error. */
+  error?: ErrorInfo;
+}
+
 export interface RunEndEvent extends EventBase {
   type: 'run.end';
   result: RunResult;
 }
 
-export type RunEvent = RunStartEvent | StepStartEvent | TokenEvent | RetryEvent | StepEndEvent | StepErrorEvent | RunEndEvent;
+export type RunEvent =
+  | RunStartEvent
+  | StepStartEvent
+  | TokenEvent
+  | RetryEvent
+  | ToolCallRunEvent
+  | ToolDeltaRunEvent
+  | ToolResultRunEvent
+  | StepEndEvent
+  | StepErrorEvent
+  | RunEndEvent;

@@ -10,6 +10,8 @@ import type { RunHandle } from '../engine/run-handle';
 import { type Chain, defineChain } from '../steps/define-chain';
 import { call } from '../steps/call.step';
 import type { Step } from '../steps/step';
+import type { Tool } from '../tools/tool';
+import type { ToolExecutor } from '../tools/execute-tool';
 
 export interface FlotillaOptions {
   /** Where model calls go: an adapter, a fleet router, a fixture client. Closed by `close()`. */
@@ -19,6 +21,13 @@ export interface FlotillaOptions {
    * class need not be listed.
    */
   agents?: readonly (AgentSpec<never, unknown> | AgentClass)[];
+  /** Tools agents may list by name (chain files, Dotprompt `tools:`). */
+  tools?: readonly Tool<never, unknown>[];
+  /**
+   * Runs every tool call; default `executeTool`. Wrap it to journal results (a resumed run
+   * must not run a completed call again) or to run tools elsewhere.
+   */
+  toolExecutor?: ToolExecutor;
   /** Per-agent overrides, model defaults, engine settings (docs/architecture.md). */
   config?: FlotillaConfig;
   /**
@@ -64,6 +73,8 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
   container.bind(TOKENS.AgentFactory).toConstantValue((cls) => agents.get(cls as unknown as new () => never));
   container.bind(TOKENS.ChainEngine).to(ChainEngine).inSingletonScope();
   const engine = container.get(TOKENS.ChainEngine);
+  for (const tool of options.tools ?? []) engine.agents.registerTool(tool);
+  if (options.toolExecutor) engine.toolExecutor = options.toolExecutor;
   for (const agent of options.agents ?? []) engine.agents.register(agent);
   return new FlotillaRuntime(engine, options.client);
 }

@@ -35,6 +35,21 @@ export interface ToolCallEvent {
 }
 
 /**
+ * A piece of a tool call as a server streams it (OpenAI-compatible servers stream the
+ * arguments as JSON text): display only; the whole call follows as a `toolCall` event.
+ */
+export interface ToolCallDeltaEvent {
+  type: 'toolCallDelta';
+  /** The call's place in the reply. */
+  index: number;
+  /** In the first piece of a call. */
+  name?: string;
+  id?: string;
+  /** The next piece of the arguments' JSON text (may be empty). */
+  argumentsDelta: string;
+}
+
+/**
  * Sent by whoever knows that the model is being loaded before the first token
  * (a router, a client that sees a cold model). The engine extends the first-token
  * deadline by `expectedLoadMs`, and never retries a timeout during a load on the same server.
@@ -83,4 +98,4 @@ export interface FinalEvent {
  * What a chat stream says. Consumers must tolerate (ignore) the types they do not act on:
  * `queued` and `dispatched` come only from clients that queue calls.
  */
-export type ChatEvent = DeltaEvent | ToolCallEvent | LoadingEvent | QueuedEvent | DispatchedEvent | FinalEvent;
+export type ChatEvent = DeltaEvent | ToolCallEvent | ToolCallDeltaEvent | LoadingEvent | QueuedEvent | DispatchedEvent | FinalEvent;

@@ -31,12 +31,20 @@ export interface RunnerOptions {
   numBatch?: number;
 }
 
+/** Any tool or none (`auto`), no tool (`none`), at least one (`required`), or this one. */
+export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
+
 export interface ChatRequest {
   model: string;
   messages: ChatMessage[];
   /** JSON Schema the reply must conform to (structured output). */
   format?: JsonSchema;
   tools?: ToolDefinition[];
+  /**
+   * Which tools the model may call (default `auto`). Each adapter enforces it or reports in the
+   * final event's `warnings` that it cannot. Ignored without `tools`.
+   */
+  toolChoice?: ToolChoice;
   options?: SamplingOptions & RunnerOptions;
   /** Options for one provider's adapter, passed through by that adapter only (see `ProviderOptions`). */
   providerOptions?: ProviderOptions;

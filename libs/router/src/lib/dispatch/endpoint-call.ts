@@ -40,7 +40,7 @@ export function runOnEndpoint(call: EndpointCallOptions, out: Observer<ChatEvent
   if (call.cold || call.expectedLoadMs > 0) out.next({ type: 'loading', expectedLoadMs: Math.round(call.expectedLoadMs), endpoint: endpoint.name });
   const sub = endpoint.client.chat(request, call.options).subscribe({
     next: (event) => {
-      if (event.type === 'delta' || event.type === 'toolCall') firstMs ??= performance.now() - started;
+      if (event.type === 'delta' || event.type === 'toolCall' || event.type === 'toolCallDelta') firstMs ??= performance.now() - started;
       if (event.type !== 'final') return out.next(event);
       learn(endpoint, model, event.timings.loadMs ?? 0, performance.now() - started, firstMs, event.usage.completionTokens);
       out.next({

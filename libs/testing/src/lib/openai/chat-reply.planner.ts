@@ -65,7 +65,9 @@ export function planReply(
   }
 
   const tools = (body.tools ?? []).filter((t) => t.function?.name);
-  if (scripted.text === undefined && tools.length > 0 && body.tool_choice !== 'none' && messages.at(-1)?.role !== 'tool') {
+  // Like the real servers: `required` or a named tool forces a call on every request; `auto` here calls one until a tool answered.
+  const forced = body.tool_choice === 'required' || namedChoice(body.tool_choice) !== undefined;
+  if (scripted.text === undefined && tools.length > 0 && body.tool_choice !== 'none' && (forced || messages.at(-1)?.role !== 'tool')) {
     const wanted = TOOL_MARKER.exec(userText)?.[1] ?? namedChoice(body.tool_choice);
     const tool = tools.find((t) => t.function!.name === wanted) ?? tools[0]!;
     const args = JSON.stringify(valueForSchema(tool.function!.parameters ?? { type: 'object', properties: {} }, seed));

@@ -45,6 +45,26 @@ describe('OpenAITestServer', () => {
   const chat = (content: string, extra: Record<string, unknown> = {}) =>
     post(`${base}/chat/completions`, { model: 'm1', messages: [{ role: 'user', content }], ...extra });
 
+  it('checks tool turns as OpenAI does: a tool message answers a call of the message before it, every call is answered', async () => {
+    const tools = [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }];
+    const call = { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'lookup', arguments: '{}' } }] };
+    const send = (messages: unknown[], extra: Record<string, unknown> = {}) => post(`${base}/chat/completions`, { model: 'm1', messages, tools, ...extra });
+    const user = { role: 'user', content: 'hi' };
+    const stray = await send([user, { role: 'tool', tool_call_id: 'call_1', content: 'x' }]);
+    expect(stray.status).toBe(400);
+    expect(((await stray.json()) as ErrorJson).error['message']).toMatch(/must be a response to a preceeding message with 'tool_calls'/);
+    const wrongId = await send([user, call, { role: 'tool', tool_call_id: 'call_9', content: 'x' }]);
+    expect(((await wrongId.json()) as ErrorJson).error['message']).toMatch(/'call_9' not found/);
+    const unanswered = await send([user, call, user]);
+    expect(((await unanswered.json()) as ErrorJson).error['message']).toMatch(/did not have response messages: call_1/);
+    const answered = (await (await send([user, call, { role: 'tool', tool_call_id: 'call_1', content: 'x' }], { stream: false })).json()) as CompletionJson;
+    expect(answered.choices[0]!.finish_reason).toBe('stop');
+    // `required` forces a call even after a tool answered; an unknown named tool is refused.
+    const forced = (await (await send([user, call, { role: 'tool', tool_call_id: 'call_1', content: 'x' }], { stream: false, tool_choice: 'required' })).json()) as CompletionJson;
+    expect(forced.choices[0]!.finish_reason).toBe('tool_calls');
+    expect((await send([user], { tool_choice: { type: 'function', function: { name: 'nope' } } })).status).toBe(400);
+  });
+
   it('binds 127.0.0.1 and serves /health, /v1/models and /props', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(await (await fetch(`${server.url}/health`)).json()).toEqual({ status: 'ok' });

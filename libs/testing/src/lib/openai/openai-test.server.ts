@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HttpExchange } from './http-exchange';
+import { toolTurnsProblem } from './tool-turns.check';
 import { SlotPool } from './slot-pool';
 import type { RecordedRequest } from './request-record';
 import { faultFromText, normaliseFault, type OpenAIFault, type OpenAIFaultRule } from './openai-fault';
@@ -200,6 +201,8 @@ export class OpenAITestServer {
     if (!Array.isArray(body.messages)) return ex.json(400, errorBody(400, "'messages' must be an array", 'invalid_request_error'));
     const model = this.resolveModel(ex, body.model);
     if (!model) return;
+    const toolProblem = toolTurnsProblem(body);
+    if (toolProblem) return ex.json(400, errorBody(400, toolProblem, 'invalid_request_error'));
     const lastUser = [...body.messages].reverse().find((m) => m.role === 'user');
     const script = this.faults.takeScript(model.id);
     const scriptedFault = script?.fault === undefined ? undefined : normaliseFault(script.fault);

@@ -88,6 +88,8 @@ export interface CallStats {
   variant?: string;
   /** What the adapter could not do as asked, from the call's final event. */
   warnings?: readonly ModelWarning[];
+  /** Taken from the run's journal on resume: an earlier attempt of the run made this call, this one made none. */
+  journaled?: boolean;
 }
 
 export interface StepEndEvent extends StepEventBase {

@@ -230,7 +230,11 @@ class RunExecution<O> implements RunHandle<O> {
       }
       prepareDurable(plan, ctx, chain, input, options).then(
         (start) => {
-          if (this.finished) return;
+          if (this.finished) {
+            // Cancelled while the store answered: the store still learns how the run ended.
+            if (this.ended) start.journal.end(this.ended).catch(() => undefined);
+            return;
+          }
           ctx.journal = start.journal;
           this.journal = start.journal;
           if (durable.resume) {

@@ -20,6 +20,7 @@ const KILL_WINDOW_MS = 2300;
 
 interface ChildResult {
   status: string;
+  error?: { kind: string; details?: Record<string, unknown> };
   output: unknown;
   steps: Record<string, unknown>;
   journaled: string[];
@@ -131,6 +132,27 @@ describe('durable runs under kill -9', () => {
     // The kills spread over the run: most land while it is under way.
     expect(landed.during).toBeGreaterThan(0);
   }, 900_000);
+
+  it('lets exactly one of two processes that resume the same run at once proceed', async () => {
+    for (const i of [0, 1, 2]) {
+      const runId = `two-${i}`;
+      const killed = await child(['--run-id', runId, '--log', path.join(dir, `${runId}.log`)], (p) => setTimeout(() => p.kill('SIGKILL'), 300 + 400 * i));
+      expect(killed.signal).toBe('SIGKILL');
+      const journaled = journalOf(runId);
+      const logs = ['a', 'b'].map((x) => path.join(dir, `${runId}.${x}.log`));
+      // Replayed slower, so that the winner is still running when the other one starts, however the two start-ups are spread.
+      const both = await Promise.all(logs.map((log) => child(['--run-id', runId, '--log', log, '--resume', '--speed', '2']).then(resultOf)));
+      const winners = both.filter((r) => r.status === 'succeeded');
+      expect(winners).toHaveLength(1);
+      expect(winners[0]!.output).toEqual(reference.output);
+      const loser = both.find((r) => r.status !== 'succeeded')!;
+      expect(loser.error).toMatchObject({ kind: 'overloaded', details: { reason: 'runLeased', runId } });
+      // The refused process made no model call; the winner none that was journaled.
+      const calls = logs.map(callsIn);
+      expect(calls[both.indexOf(loser)]).toEqual([]);
+      expect(calls[both.indexOf(winners[0]!)]!.filter((s) => journaled.includes(s))).toEqual([]);
+    }
+  }, 300_000);
 
   it('leaves the step whole or absent when the process is killed inside a journal write, for each write', async () => {
     await pool([1, 2, 3, 4, 5, 6], PARALLEL, async (n) => {

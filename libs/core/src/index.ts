@@ -14,7 +14,8 @@ export type { FlotillaConfig, AgentConfig, EngineConfig } from './lib/di/flotill
 // Durable runs: the run store contract, the in-memory store, the store's errors
 export type { ResumeOptions } from './lib/engine/chain-engine';
 export { RUN_STORE_SCHEMA_VERSION } from './lib/store/run-store.interface';
-export type { RunStore, RunRecord, NewRunRecord, JournalEntry, RunEnd, RunUsage, StoredRunOptions, StoredRunStatus } from './lib/store/run-store.interface';
+export type { RunStore, RunRecord, NewRunRecord, JournalEntry, RunEnd, RunUsage, RunLease, StoredRunOptions, StoredRunStatus } from './lib/store/run-store.interface';
+export { DEFAULT_LEASE_MS } from './lib/store/durable-run';
 export { InMemoryRunStore } from './lib/store/memory.run-store';
 export { StoreErrors, runStoreErrorReason } from './lib/store/store-errors';
 export type { RunStoreErrorReason } from './lib/store/store-errors';

@@ -98,12 +98,49 @@ export function describeRunStoreContract(name: string, harness: RunStoreContract
       await store.createRun(sampleRun('r1'));
       await store.finish('r1', { status: 'failed', error: { kind: 'unavailable', message: 'down', retryable: true }, usage: { promptTokens: 4, completionTokens: 2, modelCalls: 1 } });
       expect(await store.getRun('r1')).toMatchObject({ status: 'failed', error: { kind: 'unavailable', message: 'down' }, usage: { promptTokens: 4, completionTokens: 2, modelCalls: 1 } });
-      await store.reopen('r1');
+      expect(await store.acquireLease('r1', 'host:1:a', 1000)).toBeUndefined();
       const reopened = await store.getRun('r1');
       expect(reopened!.status).toBe('running');
       expect(reopened!.error).toBeUndefined();
-      await store.finish('r1', { status: 'succeeded', output: { done: [1, 2] }, usage: { promptTokens: 9, completionTokens: 3, modelCalls: 2 } });
-      expect(await store.getRun('r1')).toMatchObject({ status: 'succeeded', output: { done: [1, 2] }, usage: { promptTokens: 9, completionTokens: 3, modelCalls: 2 } });
+      expect(reopened!.lease).toMatchObject({ owner: 'host:1:a' });
+      await store.finish('r1', { status: 'succeeded', output: { done: [1, 2] }, usage: { promptTokens: 9, completionTokens: 3, modelCalls: 2 } }, 'host:1:a');
+      const done = await store.getRun('r1');
+      expect(done).toMatchObject({ status: 'succeeded', output: { done: [1, 2] }, usage: { promptTokens: 9, completionTokens: 3, modelCalls: 2 } });
+      // Ending a run releases its lease.
+      expect(done!.lease).toBeUndefined();
+    });
+
+    it('leases a run to one owner at a time; an expired lease, or a dead holder named, can be taken over', async () => {
+      await store.createRun(sampleRun('r1'), { owner: 'a', ttlMs: 60_000 });
+      expect((await store.getRun('r1'))!.lease).toMatchObject({ owner: 'a' });
+      const blocked = await store.acquireLease('r1', 'b', 60_000);
+      expect(blocked).toMatchObject({ owner: 'a' });
+      expect(blocked!.expiresAt).toBeGreaterThan(Date.now() + 50_000);
+      // The holder may take it again (a renewal by another name); a dead holder named is taken over.
+      expect(await store.acquireLease('r1', 'a', 60_000)).toBeUndefined();
+      expect(await store.acquireLease('r1', 'b', 60_000, 'a')).toBeUndefined();
+      expect(await store.renewLease('r1', 'a', 60_000)).toBe(false);
+      expect(await store.renewLease('r1', 'b', 60_000)).toBe(true);
+      // An expired lease is free for anyone.
+      expect(await store.acquireLease('r1', 'c', 1)).toMatchObject({ owner: 'b' });
+      expect(await store.acquireLease('r1', 'b', 1)).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 10));
+      expect(await store.acquireLease('r1', 'c', 60_000)).toBeUndefined();
+      expect(await store.acquireLease('nope', 'c', 60_000).catch((e: FlotillaError) => e.details['reason'])).toBe('runNotFound');
+    });
+
+    it('fences writes: an owner that lost its lease can neither journal nor end the run', async () => {
+      await store.createRun(sampleRun('r1'), { owner: 'a', ttlMs: 1 });
+      await new Promise((r) => setTimeout(r, 10));
+      expect(await store.acquireLease('r1', 'b', 60_000)).toBeUndefined();
+      const late = await store.append('r1', entry('plan', 'from a'), { promptTokens: 1, completionTokens: 1, modelCalls: 1 }, 'a').catch((e: unknown) => e);
+      expect(FlotillaError.is(late, 'overloaded')).toBe(true);
+      expect((late as FlotillaError).details['reason']).toBe('runLeased');
+      await store.append('r1', entry('plan', 'from b'), { promptTokens: 1, completionTokens: 1, modelCalls: 1 }, 'b');
+      expect((await store.readJournal('r1')).map((e) => e.output)).toEqual(['from b']);
+      const end = await store.finish('r1', { status: 'failed', usage: { promptTokens: 1, completionTokens: 1, modelCalls: 1 } }, 'a').catch((e: FlotillaError) => e.details['reason']);
+      expect(end).toBe('runLeased');
+      expect((await store.getRun('r1'))!.status).toBe('running');
     });
   });
 }

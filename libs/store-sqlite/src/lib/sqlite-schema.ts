@@ -14,7 +14,9 @@ CREATE TABLE runs (
   model_calls INTEGER NOT NULL,
   journaled INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  lease_owner TEXT,
+  lease_expires_at INTEGER
 ) STRICT;
 CREATE TABLE journal (
   run_id TEXT NOT NULL,
@@ -43,6 +45,8 @@ export interface RunRow {
   journaled: number;
   created_at: number;
   updated_at: number;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
 }
 
 export interface JournalRow {

@@ -5,6 +5,7 @@ import {
   type NewRunRecord,
   RUN_STORE_SCHEMA_VERSION,
   type RunEnd,
+  type RunLease,
   type RunRecord,
   type RunStore,
   type RunUsage,
@@ -47,7 +48,7 @@ export class SqliteRunStore implements RunStore {
   private readonly busyTimeoutMs: number;
   private closed = false;
   private readonly sql: ReturnType<typeof prepare>;
-  private readonly appendTx: (runId: string, entry: JournalEntry, usage: RunUsage) => void;
+  private readonly appendTx: (runId: string, entry: JournalEntry, usage: RunUsage, owner: string | null) => void;
 
   constructor(file: string, options: SqliteRunStoreOptions = {}) {
     const durability = options.durability ?? DEFAULT_SQLITE_DURABILITY;
@@ -74,19 +75,20 @@ export class SqliteRunStore implements RunStore {
       throw e;
     }
     this.sql = prepare(db);
-    this.appendTx = db.transaction((runId: string, entry: JournalEntry, usage: RunUsage) => {
+    this.appendTx = db.transaction((runId: string, entry: JournalEntry, usage: RunUsage, owner: string | null) => {
       const value = JSON.stringify({ output: entry.output, call: entry.call });
-      const inserted = this.sql.insertEntry.run(runId, entry.stepKey, entry.kind, value, entry.at, runId);
-      if (inserted.changes === 0) throw StoreErrors.runNotFound(runId, file);
+      const inserted = this.sql.insertEntry.run(runId, entry.stepKey, entry.kind, value, entry.at, runId, owner, owner);
+      if (inserted.changes === 0) throw this.sql.getRun.get(runId) ? StoreErrors.runLeased(runId, undefined, file) : StoreErrors.runNotFound(runId, file);
       this.inWrite(runId, entry.stepKey);
       this.sql.raise.run(usage.promptTokens, usage.completionTokens, usage.modelCalls, entry.at, runId);
     }).immediate;
   }
 
-  async createRun(run: NewRunRecord): Promise<void> {
+  async createRun(run: NewRunRecord, lease?: { owner: string; ttlMs: number }): Promise<void> {
     this.guard(() => {
+      const now = Date.now();
       try {
-        this.sql.insertRun.run(run.runId, run.chain, run.chainHash, JSON.stringify(run.input), JSON.stringify(run.options), run.usage.promptTokens, run.usage.completionTokens, run.usage.modelCalls, run.createdAt, Date.now());
+        this.sql.insertRun.run(run.runId, run.chain, run.chainHash, JSON.stringify(run.input), JSON.stringify(run.options), run.usage.promptTokens, run.usage.completionTokens, run.usage.modelCalls, run.createdAt, now, lease?.owner ?? null, lease ? now + lease.ttlMs : null);
       } catch (e) {
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw StoreErrors.runExists(run.runId, this.location);
         throw e;
@@ -107,10 +109,10 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async append(runId: string, entry: JournalEntry, usage: RunUsage): Promise<void> {
+  async append(runId: string, entry: JournalEntry, usage: RunUsage, owner?: string): Promise<void> {
     this.guard(() => {
       try {
-        this.appendTx(runId, entry, usage);
+        this.appendTx(runId, entry, usage, owner ?? null);
       } catch (e) {
         if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw StoreErrors.duplicateStep(runId, entry.stepKey, this.location);
         throw e;
@@ -118,17 +120,27 @@ export class SqliteRunStore implements RunStore {
     });
   }
 
-  async reopen(runId: string): Promise<void> {
-    const changed = this.guard(() => this.sql.reopen.run(Date.now(), runId).changes);
-    if (changed === 0) throw StoreErrors.runNotFound(runId, this.location);
+  async acquireLease(runId: string, owner: string, ttlMs: number, takeOver?: string): Promise<RunLease | undefined> {
+    return this.guard(() => {
+      const now = Date.now();
+      if (this.sql.acquire.run(owner, now + ttlMs, now, runId, owner, now, takeOver ?? null).changes === 1) return undefined;
+      const row = this.sql.getRun.get(runId) as RunRow | undefined;
+      if (!row) throw StoreErrors.runNotFound(runId, this.location);
+      return { owner: row.lease_owner!, expiresAt: row.lease_expires_at! };
+    });
   }
 
-  async finish(runId: string, end: RunEnd): Promise<void> {
+  async renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean> {
+    return this.guard(() => this.sql.renew.run(Date.now() + ttlMs, runId, owner).changes === 1);
+  }
+
+  async finish(runId: string, end: RunEnd, owner?: string): Promise<void> {
     const u = end.usage;
     const output = end.output === undefined ? null : JSON.stringify(end.output);
     const error = end.error === undefined ? null : JSON.stringify(end.error);
-    const changed = this.guard(() => this.sql.finish.run(end.status, output, error, u.promptTokens, u.completionTokens, u.modelCalls, Date.now(), runId).changes);
-    if (changed === 0) throw StoreErrors.runNotFound(runId, this.location);
+    const o = owner ?? null;
+    const changed = this.guard(() => this.sql.finish.run(end.status, output, error, u.promptTokens, u.completionTokens, u.modelCalls, Date.now(), runId, o, o).changes);
+    if (changed === 0) throw this.guard(() => this.sql.getRun.get(runId)) ? StoreErrors.runLeased(runId, undefined, this.location) : StoreErrors.runNotFound(runId, this.location);
   }
 
   async close(): Promise<void> {
@@ -185,20 +197,27 @@ export function openSqliteRunStore(file: string, options?: SqliteRunStoreOptions
 function prepare(db: Database.Database) {
   return {
     insertRun: db.prepare(
-      `INSERT INTO runs (run_id, chain, chain_hash, input, options, status, prompt_tokens, completion_tokens, model_calls, journaled, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, 0, ?, ?)`,
+      `INSERT INTO runs (run_id, chain, chain_hash, input, options, status, prompt_tokens, completion_tokens, model_calls, journaled, created_at, updated_at, lease_owner, lease_expires_at)
+       VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, 0, ?, ?, ?, ?)`,
     ),
     getRun: db.prepare('SELECT * FROM runs WHERE run_id = ?'),
     readJournal: db.prepare('SELECT step_key, kind, value, at FROM journal WHERE run_id = ? ORDER BY seq'),
-    insertEntry: db.prepare('INSERT INTO journal (run_id, step_key, seq, kind, value, at) SELECT ?, ?, journaled, ?, ?, ? FROM runs WHERE run_id = ?'),
+    // With an owner, only while it holds the lease: a process that lost it cannot write over its successor.
+    insertEntry: db.prepare('INSERT INTO journal (run_id, step_key, seq, kind, value, at) SELECT ?, ?, journaled, ?, ?, ? FROM runs WHERE run_id = ? AND (? IS NULL OR lease_owner = ?)'),
     raise: db.prepare(
       `UPDATE runs SET journaled = journaled + 1, prompt_tokens = max(prompt_tokens, ?), completion_tokens = max(completion_tokens, ?),
        model_calls = max(model_calls, ?), updated_at = ? WHERE run_id = ?`,
     ),
-    reopen: db.prepare("UPDATE runs SET status = 'running', output = NULL, error = NULL, updated_at = ? WHERE run_id = ?"),
+    // Free, expired, already the owner's, or held by a holder known to be dead.
+    acquire: db.prepare(
+      `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, status = 'running', output = NULL, error = NULL, updated_at = ?
+       WHERE run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ? OR lease_owner = ?)`,
+    ),
+    renew: db.prepare('UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?'),
     finish: db.prepare(
       `UPDATE runs SET status = ?, output = ?, error = ?, prompt_tokens = max(prompt_tokens, ?), completion_tokens = max(completion_tokens, ?),
-       model_calls = max(model_calls, ?), updated_at = ? WHERE run_id = ?`,
+       model_calls = max(model_calls, ?), updated_at = ?, lease_owner = NULL, lease_expires_at = NULL
+       WHERE run_id = ? AND (? IS NULL OR lease_owner IS NULL OR lease_owner = ?)`,
     ),
   };
 }
@@ -218,5 +237,6 @@ function toRecord(row: RunRow): RunRecord {
   };
   if (row.output !== null) record.output = JSON.parse(row.output);
   if (row.error !== null) record.error = JSON.parse(row.error);
+  if (row.lease_owner !== null && row.lease_expires_at !== null) record.lease = { owner: row.lease_owner, expiresAt: row.lease_expires_at };
   return record;
 }

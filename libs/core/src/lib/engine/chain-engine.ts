@@ -26,7 +26,7 @@ import { toErrorInfo } from './error-info';
 import type { RunStore } from '../store/run-store.interface';
 import type { RunJournal } from '../store/run-journal';
 import { chainHash } from '../store/chain-hash';
-import { type DurablePlan, prepareDurable } from '../store/durable-run';
+import { DEFAULT_LEASE_MS, type DurablePlan, prepareDurable } from '../store/durable-run';
 
 export const DEFAULT_RUN_CONCURRENCY = 8;
 
@@ -64,6 +64,8 @@ export class ChainEngine implements EngineCore {
   clock: DeadlineClock = sharedDeadlineClock;
   /** Where durable runs are journaled; undefined: runs live only in this process. */
   store: RunStore | undefined;
+  /** How long a durable run's lease lasts without renewal. */
+  leaseMs = DEFAULT_LEASE_MS;
   private readonly hashes = new WeakMap<object, string>();
 
   constructor(
@@ -185,7 +187,7 @@ class RunExecution<O> implements RunHandle<O> {
     input: unknown,
     private readonly options: RunOptions,
     private readonly onEnd: ((handle: RunHandle<O>) => void) | undefined,
-    durable?: Omit<DurablePlan, 'hash'>,
+    durable?: Omit<DurablePlan, 'hash' | 'leaseMs'>,
     refused?: FlotillaError,
   ) {
     const runId = options.runId ?? newRunId();
@@ -223,7 +225,7 @@ class RunExecution<O> implements RunHandle<O> {
       this.arm();
       let plan: DurablePlan;
       try {
-        plan = { ...durable, hash: engine.hashOf(chain) };
+        plan = { ...durable, hash: engine.hashOf(chain), leaseMs: engine.leaseMs };
       } catch (e) {
         this.finish('failed', undefined, e);
         return;
@@ -237,6 +239,7 @@ class RunExecution<O> implements RunHandle<O> {
           }
           ctx.journal = start.journal;
           this.journal = start.journal;
+          start.journal.keepLease((lost) => this.stop('failed', lost));
           if (durable.resume) {
             ctx.emit({ type: 'run.start', runId, at: ctx.now(), startedAt: Date.now() - ctx.now(), chain: chain.name, input: start.input });
             try {

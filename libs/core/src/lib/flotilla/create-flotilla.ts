@@ -37,6 +37,12 @@ export interface FlotillaOptions {
    * or headers. Without a store nothing is written.
    */
   store?: RunStore | string;
+  /**
+   * How long a durable run's lease lasts without renewal (renewed every third of it while the
+   * run lasts). Another process may resume a run only once its lease has expired, or at once
+   * when its holder was a process of this host that no longer exists. @default 30000
+   */
+  leaseMs?: number;
 }
 
 /** What `createFlotilla` returns: runs chains (or single agents) on its client. */
@@ -76,6 +82,10 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
   container.bind(TOKENS.ChainEngine).to(ChainEngine).inSingletonScope();
   const engine = container.get(TOKENS.ChainEngine);
   for (const agent of options.agents ?? []) engine.agents.register(agent);
+  if (options.leaseMs !== undefined) {
+    if (!(Number.isInteger(options.leaseMs) && options.leaseMs >= 30)) throw Errors.config('createFlotilla({ leaseMs })', 'a whole number of milliseconds >= 30', options.leaseMs);
+    engine.leaseMs = options.leaseMs;
+  }
   if (options.store !== undefined) engine.store = openRunStore(options.store);
   return new FlotillaRuntime(engine, options.client, typeof options.store === 'string' ? engine.store : undefined);
 }

@@ -149,6 +149,39 @@ describe('durable runs', () => {
     expect(drawn.size).toBe(2);
   });
 
+  it('leases a run: a second resume while the first executes is refused, exactly one proceeds', async () => {
+    const store = new InMemoryRunStore();
+    await createFlotilla({ client: new ScriptedModelClient(script(new Set(['b']))), store }).run(chain, 'x', { runId: 'lease-1' }).result;
+    expect((await store.getRun('lease-1'))!.lease).toBeUndefined();
+    const slow = () => new ScriptedModelClient((r, i) => ({ ...(script()(r, i) as object), firstTokenDelayMs: 20 }));
+    const [a, b] = [createFlotilla({ client: slow(), store }), createFlotilla({ client: slow(), store })];
+    const results = await Promise.all([a.resume(chain, 'lease-1').result, b.resume(chain, 'lease-1').result]);
+    expect(results.map((r) => r.status).sort()).toEqual(['failed', 'succeeded']);
+    const refused = results.find((r) => r.status === 'failed')!;
+    expect(refused.error).toMatchObject({ kind: 'overloaded', details: { reason: 'runLeased', runId: 'lease-1' } });
+    expect(refused.error!.message).toContain('is being executed by another process');
+    expect(refused.steps).toEqual([]);
+    expect((await store.getRun('lease-1'))!.lease).toBeUndefined();
+  });
+
+  it('stops a run whose lease another process took over, and fences its writes', async () => {
+    const store = new InMemoryRunStore();
+    const hanging = new ScriptedModelClient((r, i) => (r.model === 'plan-model' ? script()(r, i) : { hang: true }));
+    const run = createFlotilla({ client: hanging, store, leaseMs: 60 }).run(chain, 'x', { runId: 'lease-2' });
+    await new Promise((r) => setTimeout(r, 30));
+    const owner = (await store.getRun('lease-2'))!.lease!.owner;
+    expect(owner).toMatch(/^[^:]+:\d+:[0-9a-f]{8}$/);
+    // Another process takes the run over (as if this one had stalled past its lease).
+    expect(await store.acquireLease('lease-2', 'elsewhere:1:beef', 60_000, owner)).toBeUndefined();
+    const result = await run.result;
+    expect(result.status).toBe('failed');
+    expect(result.error).toMatchObject({ kind: 'overloaded', details: { reason: 'runLeased' } });
+    expect(result.error!.message).toContain('no longer holds');
+    // The run's end was not written over the new holder's.
+    expect(await store.getRun('lease-2')).toMatchObject({ status: 'running', lease: { owner: 'elsewhere:1:beef' } });
+    expect(() => createFlotilla({ client: hanging, leaseMs: 5 })).toThrow(/leaseMs/);
+  });
+
   it('opens nothing for a bad store option', () => {
     const client = new ScriptedModelClient(() => 'x');
     expect(() => createFlotilla({ client, store: {} as RunStore })).toThrow(/RunStore object/);

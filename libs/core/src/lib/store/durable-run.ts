@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { FlotillaError } from '../errors/flotilla-error';
 import type { RunContext } from '../engine/run-context';
 import type { RunOptions } from '../engine/chain-engine';
@@ -15,6 +17,32 @@ export interface DurablePlan {
   resume: boolean;
   /** Resume even though the chain's hash changed. */
   force?: boolean;
+  /** How long the run's lease lasts without renewal (it is renewed every third of it). */
+  leaseMs: number;
+}
+
+/** A run's lease lasts this long without renewal unless `createFlotilla({ leaseMs })` says otherwise. */
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** A lease holder's name: host, process id, and a random part unique to the run execution. */
+export function leaseOwner(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Whether a holder is a process of this host that no longer exists (killed, crashed): its
+ * lease need not be waited out. A reused process id only makes us wait for the expiry.
+ */
+export function isDeadLocalHolder(owner: string): boolean {
+  const [host, pid] = owner.split(':');
+  const n = Number(pid);
+  if (host !== hostname() || !Number.isInteger(n) || n <= 0 || n === process.pid) return false;
+  try {
+    process.kill(n, 0);
+    return false;
+  } catch (e) {
+    return (e as { code?: string }).code === 'ESRCH';
+  }
 }
 
 /** What a durable run starts from once the store has answered. */
@@ -38,16 +66,21 @@ export async function prepareDurable(plan: DurablePlan, ctx: RunContext, chain: 
         details: { reason: 'notJson', runId },
       });
     }
-    await store.createRun({ runId, chain: chain.name, chainHash: hash, input, options: storedOptions(options), usage: { promptTokens: 0, completionTokens: 0, modelCalls: 0 }, createdAt: Date.now() });
-    return { journal: new RunJournal(store, runId), input };
+    const lease = { owner: leaseOwner(), ttlMs: plan.leaseMs };
+    await store.createRun({ runId, chain: chain.name, chainHash: hash, input, options: storedOptions(options), usage: { promptTokens: 0, completionTokens: 0, modelCalls: 0 }, createdAt: Date.now() }, lease);
+    return { journal: new RunJournal(store, runId, [], lease), input };
   }
   const run = await store.getRun(runId);
   if (!run) throw StoreErrors.runNotFound(runId, describeStore(store));
   if ((run.chainHash !== hash || run.chain !== chain.name) && !plan.force) {
     throw StoreErrors.chainChanged(runId, { chain: run.chain, hash: run.chainHash }, { chain: chain.name, hash });
   }
+  // Exactly one process executes a run: the lease is taken before the journal is read.
+  const lease = { owner: leaseOwner(), ttlMs: plan.leaseMs };
+  let holder = await store.acquireLease(runId, lease.owner, lease.ttlMs);
+  if (holder && isDeadLocalHolder(holder.owner)) holder = await store.acquireLease(runId, lease.owner, lease.ttlMs, holder.owner);
+  if (holder) throw StoreErrors.runLeased(runId, holder, describeStore(store));
   const entries = await store.readJournal(runId);
-  await store.reopen(runId);
   // Budgets count what earlier attempts spent; options given to resume win over stored ones.
   ctx.usage.promptTokens = run.usage.promptTokens;
   ctx.usage.completionTokens = run.usage.completionTokens;
@@ -56,7 +89,7 @@ export async function prepareDurable(plan: DurablePlan, ctx: RunContext, chain: 
   for (const key of ['maxTokens', 'maxModelCalls', 'variants'] as const) {
     if (budgets[key] === undefined && run.options[key] !== undefined) (budgets as Record<string, unknown>)[key] = run.options[key];
   }
-  return { journal: new RunJournal(store, runId, entries), input: run.input };
+  return { journal: new RunJournal(store, runId, entries, lease), input: run.input };
 }
 
 function storedOptions(options: RunOptions): StoredRunOptions {

@@ -41,13 +41,27 @@ export interface RunRecord {
   usage: RunUsage;
   /** Journal entries written for the run. */
   journaled: number;
+  /** The lease of the process executing the run, when one holds it. */
+  lease?: RunLease;
   /** Epoch ms. */
   createdAt: number;
   updatedAt: number;
 }
 
 /** What a new run's row holds. */
-export type NewRunRecord = Omit<RunRecord, 'status' | 'output' | 'error' | 'journaled' | 'updatedAt'>;
+export type NewRunRecord = Omit<RunRecord, 'status' | 'output' | 'error' | 'journaled' | 'updatedAt' | 'lease'>;
+
+/**
+ * Who executes a run, until when: a run being executed is leased by its process, which renews
+ * the lease while it runs; another process may resume it only once the lease has expired
+ * (or its holder is known to be dead).
+ */
+export interface RunLease {
+  /** The holder: `host:pid:random`, unique per run execution. */
+  owner: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
 
 /**
  * A completed leaf result: what a step gave, taken on resume instead of doing the step again.
@@ -87,21 +101,32 @@ export interface RunStore {
   readonly schemaVersion: number;
   /** Where the store is (a file path, a database name), for messages; never credentials. */
   readonly location?: string;
-  /** Records a new run as `running`; a run id that exists already is a `config` error. */
-  createRun(run: NewRunRecord): Promise<void>;
+  /**
+   * Records a new run as `running`, leased to `lease.owner` for `lease.ttlMs`; a run id that
+   * exists already is a `config` error.
+   */
+  createRun(run: NewRunRecord, lease?: { owner: string; ttlMs: number }): Promise<void>;
   /** The run, or undefined when the store has no such run. */
   getRun(runId: string): Promise<RunRecord | undefined>;
   /** The run's journal, in write order. */
   readJournal(runId: string): Promise<JournalEntry[]>;
   /**
    * Appends one entry and raises the run's counters to `usage` (never lowers them), in one
-   * transaction. A second entry for the same step key is a `config` error.
+   * transaction. A second entry for the same step key is a `config` error. With `owner`, the
+   * write happens only while `owner` holds the run's lease (else `runLeased`): a process that
+   * lost its lease cannot write over its successor.
    */
-  append(runId: string, entry: JournalEntry, usage: RunUsage): Promise<void>;
-  /** Marks a run as running again (a resume). */
-  reopen(runId: string): Promise<void>;
-  /** Records how the run ended. */
-  finish(runId: string, end: RunEnd): Promise<void>;
+  append(runId: string, entry: JournalEntry, usage: RunUsage, owner?: string): Promise<void>;
+  /**
+   * Takes the run's lease for `owner` until now + `ttlMs` when it is free, expired, already
+   * `owner`'s, or held by `takeOver` (a holder known to be dead), and marks the run running.
+   * Resolves undefined when taken, else with the lease that stands in the way.
+   */
+  acquireLease(runId: string, owner: string, ttlMs: number, takeOver?: string): Promise<RunLease | undefined>;
+  /** Extends `owner`'s lease to now + `ttlMs`; false when `owner` no longer holds it. */
+  renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Records how the run ended and releases `owner`'s lease (with `owner`, only while it holds it). */
+  finish(runId: string, end: RunEnd, owner?: string): Promise<void>;
   /** Releases the store's resources (file handles, connections). Idempotent. */
   close(): Promise<void>;
 }

@@ -1,12 +1,12 @@
 import { FlotillaError } from '../errors/flotilla-error';
-import { RUN_STORE_SCHEMA_VERSION } from './run-store.interface';
+import { RUN_STORE_SCHEMA_VERSION, type RunLease } from './run-store.interface';
 
 /**
  * Why a run store refused something, in `details.reason` of the FlotillaError (the kind says
  * how to treat it: `config` nothing ran and nothing will until the caller changes something,
  * `overloaded` try again later, `userCode` a step gave a value the journal cannot hold).
  */
-export type RunStoreErrorReason = 'runNotFound' | 'runExists' | 'chainChanged' | 'storeSchemaNewer' | 'storeBusy' | 'notJson' | 'duplicateStep';
+export type RunStoreErrorReason = 'runNotFound' | 'runExists' | 'chainChanged' | 'storeSchemaNewer' | 'storeBusy' | 'notJson' | 'duplicateStep' | 'runLeased';
 
 /** The run store's errors, worded once for every store. */
 export const StoreErrors = {
@@ -33,6 +33,15 @@ export const StoreErrors = {
       cause,
       details: { reason: 'storeBusy', store: where, waitedMs },
     }),
+  /** Another process executes the run (its lease stands), or this one lost its lease to another. */
+  runLeased: (runId: string, lease: RunLease | undefined, where: string) =>
+    new FlotillaError(
+      'overloaded',
+      lease
+        ? `run "${runId}" is being executed by another process (${lease.owner}; its lease runs until ${new Date(lease.expiresAt).toISOString()}): resume it once that process has ended or its lease has expired`
+        : `run "${runId}": this process no longer holds the run's lease (another process took the run over after the lease expired)`,
+      { retryable: false, details: { reason: 'runLeased', runId, store: where, ...(lease ? { owner: lease.owner, expiresAt: lease.expiresAt } : {}) } },
+    ),
   duplicateStep: (runId: string, stepKey: string, where: string) =>
     new FlotillaError('config', `run "${runId}": step "${stepKey}" is journaled already (${where}); step keys must be unique within a run`, {
       details: { reason: 'duplicateStep', runId, step: stepKey, store: where },

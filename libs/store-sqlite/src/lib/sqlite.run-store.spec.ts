@@ -35,6 +35,20 @@ describe('SqliteRunStore', () => {
     raw.close();
   });
 
+  it('checkpoints the WAL into the database file from its worker thread, not inside a write', async () => {
+    const file = tempFile();
+    const store = new SqliteRunStore(file);
+    await store.createRun(sampleRun('r1'));
+    const before = fs.statSync(file).size;
+    for (let i = 0; i < 300; i++) await store.append('r1', { stepKey: `s${i}`, kind: 'call', output: 'x'.repeat(2000), at: i }, { promptTokens: i, completionTokens: i, modelCalls: i });
+    // The writes go to the WAL (automatic checkpoints are off on the store's connection); the
+    // checkpointer copies them into the database file.
+    const deadline = Date.now() + 5000;
+    while (fs.statSync(file).size < before + 300 * 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(fs.statSync(file).size).toBeGreaterThan(before + 300 * 2000);
+    await store.close();
+  });
+
   it('refuses a file written by a newer schema, saying so', () => {
     const file = tempFile();
     const raw = new Database(file);

@@ -13,6 +13,7 @@ import {
   StoreErrors,
 } from '@flotilla/core';
 import { type JournalRow, type RunRow, SCHEMA_V1 } from './sqlite-schema';
+import { WalCheckpointer } from './wal-checkpointer';
 
 /**
  * - `normal`: WAL with `synchronous = NORMAL`. A step whose write returned survives the
@@ -47,6 +48,7 @@ export class SqliteRunStore implements RunStore {
   private readonly db: Database.Database;
   private readonly busyTimeoutMs: number;
   private closed = false;
+  private readonly checkpointer: WalCheckpointer | undefined;
   private readonly sql: ReturnType<typeof prepare>;
   private readonly appendTx: (runId: string, entry: JournalEntry, usage: RunUsage, owner: string | null) => void;
 
@@ -69,12 +71,15 @@ export class SqliteRunStore implements RunStore {
         db.pragma('journal_mode = WAL');
         db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
         this.migrate();
+        // Checkpoints run in a worker thread (see WalCheckpointer), not inside a journal write.
+        if (file !== ':memory:') db.pragma('wal_autocheckpoint = 0');
       });
     } catch (e) {
       db.close();
       throw e;
     }
     this.sql = prepare(db);
+    this.checkpointer = file === ':memory:' ? undefined : new WalCheckpointer(file, busy);
     this.appendTx = db.transaction((runId: string, entry: JournalEntry, usage: RunUsage, owner: string | null) => {
       const value = JSON.stringify({ output: entry.output, call: entry.call });
       const inserted = this.sql.insertEntry.run(runId, entry.stepKey, entry.kind, value, entry.at, runId, owner, owner);
@@ -147,6 +152,7 @@ export class SqliteRunStore implements RunStore {
     if (this.closed) return;
     this.closed = true;
     this.db.close();
+    await this.checkpointer?.close();
   }
 
   /**

@@ -16,8 +16,6 @@ import * as fs from 'node:fs';
 import { type ChatCallOptions, type ChatRequest, type ModelClient, type RunStore, createFlotilla, parseFlags } from '@flotilla/core';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
 import { codingPipeline } from '@flotilla/agents';
-import { SqliteRunStore } from '@flotilla/store-sqlite';
-import { HookedSqliteRunStore } from '@flotilla/store-sqlite/testing';
 import { SHIPPED_CASSETTES } from '../lib/backend';
 
 export const OBJECTIVE = 'Create a function that reverses a string and tests it';
@@ -45,6 +43,9 @@ async function main(): Promise<void> {
   });
   const killAt = values['kill-in-write'] === undefined ? undefined : Number(values['kill-in-write']);
   let writes = 0;
+  // Loaded as the demo loads it (lazily).
+  const { SqliteRunStore } = await import('@flotilla/store-sqlite');
+  const { HookedSqliteRunStore } = await import('@flotilla/store-sqlite/testing');
   const store: RunStore =
     killAt === undefined
       ? new SqliteRunStore(values.db!)

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FlotillaError } from '@flotilla/core';
+import { FlotillaError, createFlotilla, defineAgent, defineChain, step } from '@flotilla/core';
+import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
+import { OpenAITestServer } from '@flotilla/testing';
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { EXIT } from './main';
 import { runCli } from './testing/run-cli';
@@ -72,5 +74,38 @@ describe('flotilla run --store / --resume', () => {
     const calls = client.requests.length;
     expect((await runCli(['run', chain, '--resume', 'r', '--store', db, '--force'], { client })).code).toBe(EXIT.ok);
     expect(client.requests.length).toBe(calls);
+  });
+});
+
+describe('what a run store holds', () => {
+  it('never an API key or a request header: the store file and its WAL hold the output, not them', async () => {
+    const key = 'sk-durable-SECRET-4242';
+    const header = 'HEADER-SECRET-7777';
+    const server = new OpenAITestServer({ models: ['m'], apiKey: key, timeScale: 0 });
+    const url = await server.start();
+    process.env['FLOTILLA_DURABLE_TEST_KEY'] = key;
+    const { SqliteRunStore } = await import('@flotilla/store-sqlite');
+    const db = path.join(dir, 'runs.db');
+    const store = new SqliteRunStore(db);
+    try {
+      const client = new OpenAICompatibleModelClient({ baseURL: `${url}/v1`, apiKeyEnv: 'FLOTILLA_DURABLE_TEST_KEY', headers: { 'x-team': header } });
+      const flotilla = createFlotilla({ client, store });
+      const say = defineAgent({ name: 'say', model: 'm', prompt: (t: string) => `Say ${t}` });
+      const result = await flotilla.run(defineChain('say', step.call(say, { id: 'said' })), 'hello', { runId: 'secret-run' }).result;
+      expect(result.status).toBe('succeeded');
+      expect(server.requests.some((r) => r.hadAuthorization)).toBe(true);
+      const bytes = () => ['', '-wal'].map((x) => (fs.existsSync(db + x) ? fs.readFileSync(db + x).toString('latin1') : '')).join('');
+      // What the store does hold is in these files (so the search below looks in the right place)...
+      expect(bytes()).toContain(String(result.output).slice(0, 12));
+      // ...and no secret is.
+      expect(bytes()).not.toContain(key);
+      expect(bytes()).not.toContain(header);
+      expect(bytes().toLowerCase()).not.toContain('authorization');
+      await flotilla.close();
+    } finally {
+      delete process.env['FLOTILLA_DURABLE_TEST_KEY'];
+      await store.close();
+      await server.close();
+    }
   });
 });

@@ -17,7 +17,7 @@ export default [
             {
               sourceTag: 'scope:core',
               onlyDependOnLibsWithTags: ['scope:core'],
-              bannedExternalImports: ['ollama', 'ollama/*', 'openai', 'openai/*', 'node-llama-cpp'],
+              bannedExternalImports: ['ollama', 'ollama/*', 'openai', 'openai/*', 'node-llama-cpp', 'better-sqlite3'],
             },
             { sourceTag: 'scope:adapter', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:testing'] },
             { sourceTag: 'scope:transport', onlyDependOnLibsWithTags: [] },
@@ -27,6 +27,7 @@ export default [
             { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain'] },
             { sourceTag: 'scope:chain', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:observability', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:authoring', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain', 'scope:adapter', 'scope:transport'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { type Flotilla, type FlotillaConfig, FlotillaError, createFlotilla } from '@flotilla/core';
+import { type Flotilla, type FlotillaConfig, FlotillaError, type RunStore, createFlotilla } from '@flotilla/core';
 import { type PipelineResult, codingPipeline, pipelineResult } from '@flotilla/agents';
 import { type Backend, openBackend } from '@flotilla/router';
 import { USAGE, parseDemoOptions, type DemoOptions } from './lib/cli-options';
@@ -41,23 +41,41 @@ export async function main(argv: string[], io: DemoIo = { stdout: process.stdout
     return 2;
   }
   // The one close: the Flotilla closes its client, and with it everything the backend holds.
-  const flotilla = createFlotilla({ client: backend.client, config: demoConfig(options, backend.config) });
+  let store: RunStore | undefined;
+  try {
+    // Loaded only for --store: a demo without one loads no SQLite.
+    if (options.store !== undefined) store = (await import('@flotilla/store-sqlite')).openSqliteRunStore(options.store);
+  } catch (e) {
+    await backend.client.close?.();
+    io.stderr.write(`flotilla demo: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const flotilla = createFlotilla({ client: backend.client, config: demoConfig(options, backend.config), ...(store === undefined ? {} : { store }) });
   try {
     return await runPipeline(options, backend, flotilla, io);
   } finally {
     await flotilla.close();
+    await store?.close();
   }
 }
 
 async function runPipeline(options: DemoOptions, backend: Backend, flotilla: Flotilla, io: DemoIo): Promise<number> {
   const pipeline = codingPipeline({ workerConcurrency: options.concurrency, maxReviewRounds: options.maxRounds });
 
-  io.stderr.write(`flotilla demo — ${backend.description}\nobjective: ${options.objective}\n\n`);
+  io.stderr.write(`flotilla demo — ${backend.description}\n${options.resume === undefined ? `objective: ${options.objective}` : `resuming run ${options.resume}`}\n\n`);
   const progress = new ProgressRenderer(io.stderr);
   progress.start();
-  const run = flotilla.run(pipeline, options.objective, { signal: io.signal, deadlineMs: options.deadlineMs });
+  const run =
+    options.resume === undefined
+      ? flotilla.run(pipeline, options.objective, { signal: io.signal, deadlineMs: options.deadlineMs, ...(options.runId === undefined ? {} : { runId: options.runId }) })
+      : flotilla.resume(pipeline, options.resume, { signal: io.signal, deadlineMs: options.deadlineMs });
+  if (options.store !== undefined) io.stderr.write(`run ${run.runId} (store ${options.store}${options.resume === undefined ? '' : ', resumed'})\n`);
   run.events.subscribe((e) => progress.next(e));
-  const result = pipelineResult(pipeline, options.objective, await run.result);
+  const ran = await run.result;
+  // A resumed run's objective is the one it was started with.
+  const start = ran.trace[0];
+  const objective = options.resume !== undefined && start?.type === 'run.start' && typeof start.input === 'string' ? start.input : options.objective;
+  const result = pipelineResult(pipeline, objective, ran);
   progress.stop();
 
   if (options.json) {

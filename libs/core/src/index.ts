@@ -11,6 +11,15 @@ export type { RunResult, RunStatus, CompletedStep } from './lib/engine/run-resul
 export type { RunBudgets } from './lib/engine/run-context';
 export { outputOf, outputsOf } from './lib/engine/output-of';
 export type { FlotillaConfig, AgentConfig, EngineConfig } from './lib/di/flotilla-config';
+// Durable runs: the run store contract, the in-memory store, the store's errors
+export type { ResumeOptions } from './lib/engine/chain-engine';
+export { RUN_STORE_SCHEMA_VERSION } from './lib/store/run-store.interface';
+export type { RunStore, RunRecord, NewRunRecord, JournalEntry, RunEnd, RunUsage, RunLease, StoredRunOptions, StoredRunStatus } from './lib/store/run-store.interface';
+export { DEFAULT_LEASE_MS } from './lib/store/durable-run';
+export { InMemoryRunStore } from './lib/store/memory.run-store';
+export { StoreErrors, runStoreErrorReason } from './lib/store/store-errors';
+export type { RunStoreErrorReason } from './lib/store/store-errors';
+export { declareAgentSource } from './lib/store/chain-hash';
 export { resolveModel } from './lib/engine/agent-registry';
 
 // Agents

@@ -9,3 +9,5 @@ export type {
   ContractErrorKind,
   ContractCase,
 } from './testing/model-client-contract';
+export { describeRunStoreContract, sampleRun } from './testing/run-store-contract';
+export type { RunStoreContractHarness } from './testing/run-store-contract';

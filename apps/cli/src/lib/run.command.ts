@@ -1,4 +1,4 @@
-import { FlotillaError, type RunResult, createFlotilla, parseFlags } from '@flotilla/core';
+import { FlotillaError, type RunResult, type RunStore, createFlotilla, parseFlags } from '@flotilla/core';
 import { type CompiledChain, formatDiagnostic } from '@flotilla/chain';
 import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
 import { type Backend, chooseBackend, openBackend } from '@flotilla/router';
@@ -33,6 +33,14 @@ Output:
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
   --trace <dir>           write the run's JSON-lines trace file there (read it with flotilla report);
                           checked before the run starts
+Durable runs:
+  --store <file>          journal the run in this SQLite run store (env FLOTILLA_STORE): each completed
+                          model call is written before its output is used; inputs and outputs are kept
+                          in clear in the file
+  --run-id <id>           the run's id (default: a new time-ordered UUID, printed when a store is used)
+  --resume <id>           continue run <id> from the store: journaled calls are not made again
+                          (no --input then); refused if the chain or its prompt files changed
+  --force                 with --resume: resume although the chain changed
 Exit codes: 0 succeeded, 1 run failed, 2 bad usage / invalid chain, configuration or input,
 3 no model reachable, 130 cancelled (Ctrl-C), 143 cancelled (SIGTERM). docs/errors.md maps each error kind.
 `;
@@ -51,6 +59,10 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     format: { type: 'string' },
     trace: { type: 'string' },
     'deadline-ms': { type: 'string' },
+    store: { type: 'string' },
+    'run-id': { type: 'string' },
+    resume: { type: 'string' },
+    force: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   });
   if (values.help) {
@@ -68,24 +80,45 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const spec = backendSpec(values, io, { defaultKind: DEFAULT_KIND, defaults: { cassettes: cassettesBeside(file) } });
   const choice = io.client ? undefined : chooseBackend(spec);
   if (values.trace !== undefined) checkTraceDir(values.trace);
+  const store = values.store ?? (io.env['FLOTILLA_STORE'] || undefined);
+  const resume = values.resume;
+  if ((resume !== undefined || values['run-id'] !== undefined) && store === undefined) {
+    throw new FlotillaError('config', `flotilla run ${resume !== undefined ? '--resume' : '--run-id'}: needs a run store: --store <file> (or FLOTILLA_STORE)`, { details: { flag: '--store' } });
+  }
+  if (resume !== undefined && (values.input !== undefined || values['input-file'] !== undefined || values.set?.length || values['run-id'] !== undefined)) {
+    throw new FlotillaError('config', 'flotilla run --resume: the run keeps its input and id; drop --input, --input-file, --set and --run-id', { details: { flag: '--resume' } });
+  }
+  if (values.force && resume === undefined) throw new FlotillaError('config', 'flotilla run --force: only with --resume <id>', { details: { flag: '--force' } });
 
   const fleet = choice?.source === 'fleet' ? choice.fleet : undefined;
   const compiled = await prepareChain(file, { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet });
   for (const w of compiled.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
-  const input = await readInput(
-    { input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' },
-    io.stdin,
-  );
-  checkInput(compiled, input, file, inputSource(values));
+  let input: unknown;
+  if (resume === undefined) {
+    input = await readInput({ input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' }, io.stdin);
+    checkInput(compiled, input, file, inputSource(values));
+  }
   const backend: Backend = io.client ? { client: io.client, description: io.client.name ?? 'injected client' } : await openBackend(spec, choice);
   // The one close: the Flotilla closes its client, and with it everything the backend holds.
-  const flotilla = createFlotilla({ client: backend.client, config: backend.config });
+  let runStore: RunStore | undefined;
+  try {
+    // Loaded only for --store: a run without one loads no SQLite.
+    if (store !== undefined) runStore = (await import('@flotilla/store-sqlite')).openSqliteRunStore(store);
+  } catch (e) {
+    await backend.client.close?.();
+    throw e;
+  }
+  const flotilla = createFlotilla({ client: backend.client, config: backend.config, ...(runStore === undefined ? {} : { store: runStore }) });
   try {
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
     const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
     const observer = values.trace === undefined ? undefined : new FlotillaObserver({ traceFile: values.trace });
     progress?.start();
-    const run = flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs });
+    const run =
+      resume === undefined
+        ? flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs, ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }) })
+        : flotilla.resume(compiled.chain, resume, { signal: io.signal, deadlineMs, force: values.force });
+    if (store !== undefined && !jsonl) io.stderr.write(`run ${run.runId} (store ${store}${resume === undefined ? '' : ', resumed'})\n`);
     observer?.observe(run);
     const warned = new Set<string>();
     run.events.subscribe((e) => {
@@ -108,6 +141,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     return result.status === 'cancelled' ? EXIT.cancelled : exitCodeOf(result.error?.kind);
   } finally {
     await flotilla.close();
+    await runStore?.close();
   }
 }
 

@@ -33,6 +33,11 @@ export interface DemoOptions {
   concurrency: number;
   maxRounds: number;
   deadlineMs?: number;
+  /** A SQLite run store: the run is journaled there (`--store`, env FLOTILLA_STORE). */
+  store?: string;
+  runId?: string;
+  /** Continue this run from the store instead of starting one. */
+  resume?: string;
   help: boolean;
 }
 
@@ -58,6 +63,10 @@ Usage: npm run demo -- [options]
   --max-rounds <n>        review rounds at most (default 2)
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
   --json                  one JSON object on stdout; progress goes to stderr
+  --store <file>          journal the run in this SQLite run store (env FLOTILLA_STORE); inputs and
+                          outputs are kept in clear in the file
+  --run-id <id>           the run's id (default: a new time-ordered UUID)
+  --resume <id>           continue run <id> from --store: calls it journaled are not made again
   -h, --help
 Exit codes: 0 approved run, 1 failed or not approved, 2 bad usage or configuration,
 130 cancelled (Ctrl-C), 143 cancelled (SIGTERM).
@@ -86,6 +95,9 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
       concurrency: { type: 'string' },
       'max-rounds': { type: 'string' },
       'deadline-ms': { type: 'string' },
+      store: { type: 'string' },
+      'run-id': { type: 'string' },
+      resume: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     false,
@@ -107,8 +119,17 @@ export function parseDemoOptions(argv: string[], env: NodeJS.ProcessEnv = proces
     concurrency: number('--concurrency', values.concurrency, 5, true),
     maxRounds: number('--max-rounds', values['max-rounds'], 2, true),
     deadlineMs: values['deadline-ms'] === undefined ? undefined : numberFlag('--deadline-ms', values['deadline-ms']),
+    store: values.store ?? (env['FLOTILLA_STORE'] || undefined),
+    runId: values['run-id'],
+    resume: values.resume,
     help: values.help ?? false,
   };
+  if ((options.resume !== undefined || options.runId !== undefined) && options.store === undefined) {
+    throw new FlotillaError('config', `${options.resume !== undefined ? '--resume' : '--run-id'}: needs a run store: --store <file> (or FLOTILLA_STORE)`);
+  }
+  if (options.resume !== undefined && (values.objective !== undefined || options.runId !== undefined)) {
+    throw new FlotillaError('config', '--resume: the run keeps its objective and id; drop --objective and --run-id');
+  }
   if (!options.objective.trim()) throw new FlotillaError('config', '--objective: expected a non-empty text');
   if (values.model !== undefined) {
     // Checked here (the backend is checked when it is opened): --model is the demo's own shorthand.

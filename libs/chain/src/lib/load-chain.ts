@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import { type Chain, type OutputSchema, closestName } from '@flotilla/core';
 import { dataSchema } from './validate/data-schema';
@@ -77,6 +78,9 @@ export async function compileChainSource(text: string, file: string, options: Lo
   const agents = new Map<string, ResolvedAgent>();
   const problems: ChainDiagnostic[] = [];
   const baseDir = options.baseDir ?? path.dirname(file);
+  // The chain's source hash (durable runs refuse to resume another): this file and the files it includes.
+  const included = new Map<string, string>();
+  const onRead = (f: string, t: string) => void included.set(f, t);
   await Promise.all(
     Object.entries(parsed.data.agents).map(async ([name, decl]) => {
       let r;
@@ -86,7 +90,7 @@ export async function compileChainSource(text: string, file: string, options: Lo
         r =
           'problem' in target
             ? { diagnostics: [{ ...referencedAt, severity: 'error' as const, code: 'fileOutside', message: `agent "${name}": file: ${target.problem}`, hint: target.hint }] }
-            : await loadPromptFileAgent(name, target.file, { modelAliases: aliases, limits: options.limits, overrides: withoutFile(decl), referencedAt });
+            : await loadPromptFileAgent(name, target.file, { modelAliases: aliases, limits: options.limits, overrides: withoutFile(decl), referencedAt, onRead });
       } else r = resolveInlineAgent(name, decl, parsed.source, aliases);
       problems.push(...r.diagnostics);
       if (r.agent) agents.set(name, r.agent);
@@ -113,7 +117,10 @@ export async function compileChainSource(text: string, file: string, options: Lo
   if (all.some((d) => d.severity === 'error')) throw chainInvalid(all);
   const agentPositions = Object.fromEntries(Object.keys(parsed.data.agents).map((name) => [name, agents.get(name)?.declaredAt ?? parsed.source.position(['agents', name])]));
   const inputAt = parsed.data.input ? parsed.source.position(['input']) : undefined;
-  return { file, chain: compiled.chain, agents: compiled.agents, input, inputAt, warnings: all, agentPositions };
+  const hash = createHash('sha256').update(text);
+  for (const name of [...included.keys()].sort()) hash.update(`\u0000${path.relative(baseDir, name)}\u0000${included.get(name)}`);
+  const chain = { ...compiled.chain, sourceHash: hash.digest('hex') };
+  return { file, chain, agents: compiled.agents, input, inputAt, warnings: all, agentPositions };
 }
 
 function unknownTools(agents: ReadonlyMap<string, ResolvedAgent>, known: readonly string[], at: (agent: string, index: number) => SourcePosition): ChainDiagnostic[] {

@@ -28,6 +28,15 @@ describe('ProgressRenderer', () => {
     expect(internals(r).runs.size).toBe(0);
   });
 
+  it('marks a call a resumed run took from its journal', () => {
+    const { out, text } = capture(false);
+    const r = new ProgressRenderer(out);
+    for (const e of sampleRun('r1')) r.next(e.type === 'step.end' && e.key === 'plan' && e.call ? { ...e, call: { ...e.call, journaled: true } } : e);
+    expect(text()).toMatch(/↺ plan\s+manager\s+\S+\s+\d+ tok \(journal\)/);
+    expect(text()).not.toMatch(/✓ plan/);
+    expect(text()).toMatch(/✓ workers\/step\[0\]/);
+  });
+
   it('prints retries and failures under the key, and keeps interleaved runs of one chain apart', () => {
     const { out, text } = capture(false);
     const r = new ProgressRenderer(out);

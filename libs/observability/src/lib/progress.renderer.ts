@@ -66,7 +66,7 @@ export class ProgressRenderer {
       }
       case 'step.end': {
         const call = this.take(e.runId, e.key);
-        if (call && e.call) this.print(`  ✓ ${this.row(call, `${e.call.usage.completionTokens} tok`)}`);
+        if (call && e.call) this.print(`  ${e.call.journaled ? '↺' : '✓'} ${this.row(call, `${e.call.usage.completionTokens} tok${e.call.journaled ? ' (journal)' : ''}`)}`);
         return;
       }
       case 'step.error': {

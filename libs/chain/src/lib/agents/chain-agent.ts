@@ -1,4 +1,4 @@
-import { type AgentOptions, type AgentSpec, type ChatMessage, FlotillaError, type JsonSchema, type OutputSchema, type PromptContext, Errors } from '@flotilla/core';
+import { type AgentOptions, type AgentSpec, type ChatMessage, FlotillaError, type JsonSchema, type OutputSchema, type PromptContext, Errors, declareAgentSource } from '@flotilla/core';
 import { type CompiledTemplate, checkTemplate, compileTemplate } from '../template/template-engine';
 
 /** What a declared agent (inline in a chain file, or a .prompt file) compiles to. */
@@ -61,7 +61,10 @@ export function chainAgent(spec: ChainAgentSpec): TemplateAgentSpec {
     },
     ...(structured ? {} : { result: (parsed: never) => String(parsed).trim() }),
   };
-  sources.set(agent, { system: system?.source, prompt: prompt.source, input: inputSchema?.jsonSchema, output: spec.options.output?.jsonSchema });
+  const source = { system: system?.source, prompt: prompt.source, input: inputSchema?.jsonSchema, output: spec.options.output?.jsonSchema };
+  sources.set(agent, source);
+  // Durable runs hash the templates, not the code that renders them.
+  declareAgentSource(agent, { ...source, inputDefaults: inputDefaults ?? null });
   return agent;
 }
 

@@ -48,6 +48,8 @@ export interface PromptFileOptions {
   overrides?: Omit<PromptFileAgentDecl, 'file'>;
   /** Where the agent is referenced from, for messages about the file itself. */
   referencedAt?: SourcePosition;
+  /** Told the file's text once read (the chain's source hash covers it). */
+  onRead?: (file: string, text: string) => void;
 }
 
 /**
@@ -65,6 +67,7 @@ export async function loadPromptFileAgent(name: string, file: string, options: P
     return { diagnostics: [d.code === 'missingFile' && options.referencedAt ? { ...d, ...options.referencedAt, message: `agent "${name}": ${d.message} (${file})`, hint: 'file: is relative to the chain file' } : d] };
   }
   const text = read.text;
+  options.onRead?.(file, text);
   const fm = FRONT_MATTER.exec(text);
   if (!fm) return { diagnostics: [at(1, 1, 'promptFile', 'expected YAML front matter between --- lines, then the template', 'start the file with ---, model: ..., ---')] };
   // The front matter through our parser first: limits and positions for every error.

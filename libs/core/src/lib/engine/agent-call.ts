@@ -97,7 +97,7 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     private readonly variant: AgentVariant | undefined,
   ) {
     this.priority = agent.priority;
-    this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId };
+    this.callOptions = { priority: this.priority, agent: agent.name, conversation: ctx.runId, step: sink.key };
   }
 
   start(): this {

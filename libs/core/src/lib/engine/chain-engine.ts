@@ -24,6 +24,10 @@ import type { RunResult, RunStatus } from './run-result';
 import { type ScopeRecord, StepSpan } from './step-span';
 import { toErrorInfo } from './error-info';
 import { type ToolExecutor, executeTool } from '../tools/execute-tool';
+import type { RunStore } from '../store/run-store.interface';
+import type { RunJournal } from '../store/run-journal';
+import { chainHash } from '../store/chain-hash';
+import { DEFAULT_LEASE_MS, type DurablePlan, prepareDurable } from '../store/durable-run';
 
 export const DEFAULT_RUN_CONCURRENCY = 8;
 
@@ -38,6 +42,12 @@ export interface RunOptions extends RunBudgets {
   variants?: Record<string, string>;
   /** The run's id; default a new time-ordered UUID. */
   runId?: string;
+}
+
+/** What `resume` takes besides the run options (budgets given here win over the stored ones). */
+export interface ResumeOptions extends Omit<RunOptions, 'runId'> {
+  /** Resume although the chain's definition changed since the run started (its hash differs). @default false */
+  force?: boolean;
 }
 
 /** Makes instances of `@Agent` classes (through the container, so they receive injected services). */
@@ -55,6 +65,11 @@ export class ChainEngine implements EngineCore {
   toolExecutor: ToolExecutor = executeTool;
   /** Where deadlines live; tests pass a scheduler's clock. */
   clock: DeadlineClock = sharedDeadlineClock;
+  /** Where durable runs are journaled; undefined: runs live only in this process. */
+  store: RunStore | undefined;
+  /** How long a durable run's lease lasts without renewal. */
+  leaseMs = DEFAULT_LEASE_MS;
+  private readonly hashes = new WeakMap<object, string>();
 
   constructor(
     @inject(TOKENS.ModelClient) readonly client: ModelClient,
@@ -77,7 +92,27 @@ export class ChainEngine implements EngineCore {
 
   /** Starts a run; see `RunHandle`. `onEnd` is told synchronously when it ends (before `result` settles). */
   run<I, O>(chain: Chain<I, O>, input: I, options: RunOptions = {}, onEnd?: (handle: RunHandle<O>) => void): RunHandle<O> {
-    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, input, options, onEnd);
+    const store = this.store;
+    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, input, options, onEnd, store === undefined ? undefined : { store, resume: false });
+  }
+
+  /** Resumes a durable run of `chain` from its journal; see `Flotilla.resume`. */
+  resume<O>(chain: Chain<unknown, O>, runId: string, options: ResumeOptions = {}, onEnd?: (handle: RunHandle<O>) => void): RunHandle<O> {
+    const store = this.store;
+    const { force, ...rest } = options;
+    const runOptions: RunOptions = { ...rest, runId };
+    if (store === undefined) {
+      const problem = Errors.config('resume()', 'a Flotilla with a run store (createFlotilla({ store }))');
+      return new RunExecution<O>(this, chain as Chain<unknown, unknown>, undefined, runOptions, onEnd, undefined, problem);
+    }
+    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, undefined, runOptions, onEnd, { store, resume: true, force: force ?? false });
+  }
+
+  /** @internal The chain's content hash under this engine's agents and configuration (once per chain). */
+  hashOf(chain: Chain<unknown, unknown>): string {
+    let hash = this.hashes.get(chain);
+    if (hash === undefined) this.hashes.set(chain, (hash = chainHash(chain, this.agents)));
+    return hash;
   }
 
   /**
@@ -145,7 +180,9 @@ class RunExecution<O> implements RunHandle<O> {
   private work: Subscription | undefined;
   private finished = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private readonly onAbort: (() => void) | undefined;
+  private onAbort: (() => void) | undefined;
+  /** A durable run's journal: the run's end is recorded there before `result` resolves. */
+  private journal: RunJournal | undefined;
 
   constructor(
     engine: ChainEngine,
@@ -153,19 +190,23 @@ class RunExecution<O> implements RunHandle<O> {
     input: unknown,
     private readonly options: RunOptions,
     private readonly onEnd: ((handle: RunHandle<O>) => void) | undefined,
+    durable?: Omit<DurablePlan, 'hash' | 'leaseMs'>,
+    refused?: FlotillaError,
   ) {
     const runId = options.runId ?? newRunId();
     this.runId = runId;
-    let invalid: unknown;
+    let invalid: unknown = refused;
     try {
       validateRunOptions(options);
     } catch (e) {
-      invalid = e;
+      invalid ??= e;
     }
-    const ctx = engine.runContext(runId, invalid === undefined ? options : {}, this.hub);
+    // A resume's budgets are completed from the store: the context gets its own copy.
+    const ctx = engine.runContext(runId, invalid === undefined ? (durable?.resume ? { ...options } : options) : {}, this.hub);
     this.ctx = ctx;
     this.hub.trace = ctx.trace;
-    ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
+    // A resumed run says what it started on once the store has said what its input was.
+    if (!durable?.resume) ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
     if (invalid === undefined) {
       try {
         engine.validate(chain);
@@ -183,21 +224,66 @@ class RunExecution<O> implements RunHandle<O> {
       this.finish('cancelled', undefined, Errors.aborted('run', signal.reason));
       return;
     }
+    if (durable) {
+      this.arm();
+      let plan: DurablePlan;
+      try {
+        plan = { ...durable, hash: engine.hashOf(chain), leaseMs: engine.leaseMs };
+      } catch (e) {
+        this.finish('failed', undefined, e);
+        return;
+      }
+      prepareDurable(plan, ctx, chain, input, options).then(
+        (start) => {
+          if (this.finished) {
+            // Cancelled while the store answered: the store still learns how the run ended.
+            if (this.ended) start.journal.end(this.ended).catch(() => undefined);
+            return;
+          }
+          ctx.journal = start.journal;
+          this.journal = start.journal;
+          start.journal.keepLease((lost) => this.stop('failed', lost));
+          if (durable.resume) {
+            ctx.emit({ type: 'run.start', runId, at: ctx.now(), startedAt: Date.now() - ctx.now(), chain: chain.name, input: start.input });
+            try {
+              engine.checkForcedVariants(ctx.budgets.variants);
+            } catch (e) {
+              this.finish('failed', undefined, e);
+              return;
+            }
+          }
+          this.work = this.exec(engine, start.input);
+        },
+        (e: unknown) => this.finish('failed', undefined, e),
+      );
+      return;
+    }
+    const work = this.exec(engine, input);
+    if (this.finished) return;
+    this.work = work;
+    this.arm();
+  }
+
+  /** Runs the chain's root step. */
+  private exec(engine: ChainEngine, input: unknown): Subscription | undefined {
     let output: unknown;
-    const root = chain.root;
-    const work = engine.exec(root, input, ctx, undefined, '', '', undefined, { [RUN_INPUT_ID]: input }).subscribe({
+    const work = engine.exec(this.chain.root, input, this.ctx, undefined, '', '', undefined, { [RUN_INPUT_ID]: input }).subscribe({
       next: (v) => (output = v),
       error: (e) => this.finish(FlotillaError.is(e, 'aborted') ? 'cancelled' : 'failed', undefined, e),
       complete: () => this.finish('succeeded', output),
     });
-    if (this.finished) return;
-    this.work = work;
+    return this.finished ? undefined : work;
+  }
+
+  /** Cancellation by signal, and the run's deadline. */
+  private arm(): void {
+    const { signal, deadlineMs } = this.options;
     if (signal) {
       this.onAbort = () => this.stop('cancelled', Errors.aborted('run', signal.reason));
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    if (options.deadlineMs !== undefined) {
-      const ms = options.deadlineMs;
+    if (deadlineMs !== undefined) {
+      const ms = deadlineMs;
       this.timer = setTimeout(
         () => this.stop('failed', new FlotillaError('budgetExceeded', `run deadline of ${ms} ms passed`, { details: { budget: 'deadlineMs', limit: ms } })),
         ms,
@@ -239,6 +325,8 @@ class RunExecution<O> implements RunHandle<O> {
     if (this.timer) clearTimeout(this.timer);
     if (this.onAbort) this.options.signal?.removeEventListener('abort', this.onAbort);
     const ctx = this.ctx;
+    // A resume that failed before its store answered has not said what it started on.
+    if (ctx.trace.length === 0) ctx.emit({ type: 'run.start', runId: this.runId, at: 0, startedAt: Date.now() - ctx.now(), chain: this.chain.name, input: undefined });
     const result: RunResult<O> = {
       runId: this.runId,
       chain: this.chain.name,
@@ -255,6 +343,17 @@ class RunExecution<O> implements RunHandle<O> {
     ctx.emit({ type: 'run.end', runId: this.runId, at: result.durationMs, result });
     this.work = undefined;
     this.onEnd?.(this);
+    const journal = this.journal;
+    if (journal) {
+      // The result is given once the store says how the run ended (a failed write leaves it
+      // "running", so it can still be resumed).
+      const settle = () => {
+        this.ended = result;
+        this.resolve?.(result);
+      };
+      journal.end(result).then(settle, settle);
+      return;
+    }
     this.ended = result;
     this.resolve?.(result);
   }

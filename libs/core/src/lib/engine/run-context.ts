@@ -5,6 +5,7 @@ import type { CompletedStep } from './run-result';
 import type { Limiter } from './limiter';
 import type { DeadlineClock } from './deadline-timers';
 import type { EngineCore } from './engine-core';
+import type { RunJournal } from '../store/run-journal';
 
 /** Where a run's events go (the run handle's hub). */
 export interface RunEventSink {
@@ -27,6 +28,8 @@ export class RunContext {
   modelCalls = 0;
   /** Per agent name: the variant this run uses. */
   readonly variants: Record<string, string> = {};
+  /** A durable run's journal (set once the store has answered); undefined when no store is configured. */
+  journal: RunJournal | undefined = undefined;
 
   constructor(
     readonly engine: EngineCore,
@@ -48,7 +51,8 @@ export class RunContext {
     let variant = chosen === undefined ? undefined : variants.find((v) => v.name === chosen);
     if (!variant) {
       const total = variants.reduce((n, v) => n + (v.weight ?? 1), 0);
-      let draw = Math.random() * total;
+      // A durable run draws from its run id, so that every attempt of it takes the same variant.
+      let draw = (this.journal ? this.journal.draw(`variant:${agent}`) : Math.random()) * total;
       variant = variants.find((v) => (draw -= v.weight ?? 1) < 0) ?? variants[variants.length - 1]!;
     }
     this.variants[agent] = variant.name;

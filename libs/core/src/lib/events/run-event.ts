@@ -92,6 +92,8 @@ export interface CallStats {
   /** For an agent with tools: rounds of tool calls run, and tool calls made, in the step. */
   toolRounds?: number;
   toolCalls?: number;
+  /** Taken from the run's journal on resume: an earlier attempt of the run made this call, this one made none. */
+  journaled?: boolean;
 }
 
 export interface StepEndEvent extends StepEventBase {

@@ -5,7 +5,9 @@ import type { FlotillaConfig } from '../di/flotilla-config';
 import { TOKENS } from '../di/tokens';
 import { Errors } from '../errors/errors';
 import type { ModelClient } from '../model/model-client.interface';
-import { ChainEngine, type RunOptions } from '../engine/chain-engine';
+import { ChainEngine, type ResumeOptions, type RunOptions } from '../engine/chain-engine';
+import type { RunStore } from '../store/run-store.interface';
+import { openRunStore } from '../store/open-run-store';
 import type { RunHandle } from '../engine/run-handle';
 import { type Chain, defineChain } from '../steps/define-chain';
 import { call } from '../steps/call.step';
@@ -36,6 +38,21 @@ export interface FlotillaOptions {
    * gets its ESM build, Flotilla (CommonJS) the CommonJS one, two distinct `Container` classes.
    */
   container?: InversifyContainer;
+  /**
+   * Makes runs durable: each completed model call is journaled before its output is used, and
+   * `resume(chain, runId)` continues a run that a crash or a kill interrupted, taking journaled
+   * steps from the store instead of calling the model. A file path opens the SQLite store
+   * (`@flotilla/store-sqlite`; opened and closed by this Flotilla); a `RunStore` object is
+   * used as it is (yours to close). Stores keep inputs and outputs in clear, never API keys
+   * or headers. Without a store nothing is written.
+   */
+  store?: RunStore | string;
+  /**
+   * How long a durable run's lease lasts without renewal (renewed every third of it while the
+   * run lasts). Another process may resume a run only once its lease has expired, or at once
+   * when its holder was a process of this host that no longer exists. @default 30000
+   */
+  leaseMs?: number;
 }
 
 /** An Inversify `Container` from either of the package's builds (only what Flotilla calls is typed). */
@@ -45,6 +62,13 @@ export type InversifyContainer = Pick<Container, 'get' | 'isBound'>;
 export interface Flotilla extends AsyncDisposable {
   /** Starts a run of a chain, or of one agent on one input. */
   run<I, O>(chain: Chain<I, O> | AgentSpec<I, O>, input: I, options?: RunOptions): RunHandle<O>;
+  /**
+   * Continues a durable run (one started with a store configured) from the start of `chain`:
+   * steps its journal holds are taken from it (marked `journaled` in their call stats), the
+   * rest run. A run whose chain changed since is refused (`config`, reason `chainChanged`)
+   * unless `force` is set.
+   */
+  resume<I, O>(chain: Chain<I, O> | AgentSpec<I, O>, runId: string, options?: ResumeOptions): RunHandle<O>;
   /** Checks a chain without running it (unknown agents, missing models, bad options). */
   validate(chain: Chain<never, unknown>): void;
   /** Names of the agents known so far. */
@@ -76,7 +100,12 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
   for (const tool of options.tools ?? []) engine.agents.registerTool(tool);
   if (options.toolExecutor) engine.toolExecutor = options.toolExecutor;
   for (const agent of options.agents ?? []) engine.agents.register(agent);
-  return new FlotillaRuntime(engine, options.client);
+  if (options.leaseMs !== undefined) {
+    if (!(Number.isInteger(options.leaseMs) && options.leaseMs >= 30)) throw Errors.config('createFlotilla({ leaseMs })', 'a whole number of milliseconds >= 30', options.leaseMs);
+    engine.leaseMs = options.leaseMs;
+  }
+  if (options.store !== undefined) engine.store = openRunStore(options.store);
+  return new FlotillaRuntime(engine, options.client, typeof options.store === 'string' ? engine.store : undefined);
 }
 
 /**
@@ -103,6 +132,8 @@ class FlotillaRuntime implements Flotilla {
   constructor(
     private readonly engine: ChainEngine,
     private readonly client: ModelClient,
+    /** A store this Flotilla opened (from a path), closed with it. */
+    private readonly ownStore: RunStore | undefined,
   ) {}
 
   get agents(): readonly string[] {
@@ -112,7 +143,16 @@ class FlotillaRuntime implements Flotilla {
   run<I, O>(target: Chain<I, O> | AgentSpec<I, O>, input: I, options?: RunOptions): RunHandle<O> {
     if (this.closing) throw Errors.config('flotilla.run()', 'a Flotilla that is not closed');
     const chain = isChain(target) ? (target as Chain<unknown, unknown>) : this.chainOf(target as AgentSpec<unknown, unknown>);
-    const handle = this.engine.run(chain, input, options, this.ended) as RunHandle<O>;
+    return this.track(this.engine.run(chain, input, options, this.ended) as RunHandle<O>);
+  }
+
+  resume<I, O>(target: Chain<I, O> | AgentSpec<I, O>, runId: string, options?: ResumeOptions): RunHandle<O> {
+    if (this.closing) throw Errors.config('flotilla.resume()', 'a Flotilla that is not closed');
+    const chain = isChain(target) ? (target as Chain<unknown, unknown>) : this.chainOf(target as AgentSpec<unknown, unknown>);
+    return this.track(this.engine.resume(chain, runId, options, this.ended) as RunHandle<O>);
+  }
+
+  private track<O>(handle: RunHandle<O>): RunHandle<O> {
     // A run that ended synchronously (an instant client) has already been dropped.
     if (!this.finished.delete(handle)) this.live.add(handle);
     return handle;
@@ -126,6 +166,7 @@ class FlotillaRuntime implements Flotilla {
     this.closing ??= (async () => {
       await Promise.all([...this.live].map((h) => h.cancel(new Error('flotilla closed'))));
       await this.client.close?.();
+      await this.ownStore?.close();
     })();
     return this.closing;
   }

@@ -72,6 +72,8 @@ export interface ChatCallOptions {
   agent?: string;
   /** Calls of one conversation (review rounds) share a prompt prefix: prefer the same server. */
   conversation?: string;
+  /** The key of the engine step making the call (stable across a run's resumes), for logs and traces. */
+  step?: string;
   /** Set by the engine when this call retries a failed attempt (see `RetryHint`). */
   retry?: RetryHint;
 }

@@ -5,6 +5,7 @@ import type { AgentVariant } from '../agents/agent-options';
 import { AgentCall } from '../engine/agent-call';
 import type { AgentRef, ResolvedAgent } from '../engine/agent-registry';
 import type { StepSpan } from '../engine/step-span';
+import { journaledCall } from '../store/journaled-call';
 import type { Step, StepAttributes, StepContext, StepNode, StepType } from './step';
 
 export interface CallNode extends StepNode {
@@ -30,6 +31,8 @@ export const CALL: StepType<CallNode> = {
     const span = exec as StepSpan;
     const { resolved, variantSpec } = span.attributes as CallAttributes;
     const input = node.input ? exec.call(node.input, value, 'input') : value;
+    const journal = span.ctx.journal;
+    if (journal !== undefined) return journaledCall(journal, span, resolved, input, variantSpec);
     const engine = span.ctx.engine;
     return new AgentCall(resolved, input, span.ctx, engine.client, span, engine.guard, variantSpec).start();
   },

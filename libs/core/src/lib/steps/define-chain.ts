@@ -12,6 +12,11 @@ export interface Chain<I = unknown, O = unknown> {
    * Changing what a step function does without changing it is not detected.
    */
   readonly version?: string;
+  /**
+   * For a chain compiled from a file: a hash of the file and everything it includes (prompt
+   * files), part of the chain's identity for durable runs.
+   */
+  readonly sourceHash?: string;
   /** Phantom types: never read at run time. */
   readonly __types?: (input: I) => O;
 }

@@ -1,0 +1,4 @@
+import { describeRunStoreContract } from '../../testing/run-store-contract';
+import { InMemoryRunStore } from './memory.run-store';
+
+describeRunStoreContract('InMemoryRunStore', { open: () => new InMemoryRunStore() });

@@ -1,0 +1,32 @@
+import { Errors } from '../errors/errors';
+import { FlotillaError } from '../errors/flotilla-error';
+import type { RunStore } from './run-store.interface';
+
+/**
+ * The package that opens a store named by a file path. Loaded only when a path is given, so
+ * that core keeps no native dependency and a user who sets no store installs no SQLite (it is
+ * an optional peer of core; the name is not a literal so that bundlers leave it alone).
+ */
+const SQLITE_STORE_PACKAGE = ['@flotilla', 'store-sqlite'].join('/');
+
+/** A store object as given, or the SQLite store of a file path. */
+export function openRunStore(store: RunStore | string): RunStore {
+  if (typeof store !== 'string') {
+    if (typeof store !== 'object' || store === null || typeof store.append !== 'function' || typeof store.createRun !== 'function') {
+      throw Errors.config('createFlotilla({ store })', 'a file path (SQLite) or a RunStore object', store);
+    }
+    return store;
+  }
+  if (store.trim() === '') throw Errors.config('createFlotilla({ store })', 'a non-empty file path', store);
+  let mod: { openSqliteRunStore?: (file: string) => RunStore };
+  try {
+    mod = require(SQLITE_STORE_PACKAGE) as typeof mod;
+  } catch (e) {
+    throw new FlotillaError('config', `createFlotilla({ store: "${store}" }): a file store needs the package ${SQLITE_STORE_PACKAGE} (npm install ${SQLITE_STORE_PACKAGE}), which could not be loaded: ${(e as Error).message}`, {
+      cause: e,
+      details: { where: 'createFlotilla({ store })', package: SQLITE_STORE_PACKAGE },
+    });
+  }
+  if (typeof mod.openSqliteRunStore !== 'function') throw Errors.config(`${SQLITE_STORE_PACKAGE}`, 'a package exporting openSqliteRunStore');
+  return mod.openSqliteRunStore(store);
+}

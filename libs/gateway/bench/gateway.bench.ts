@@ -13,9 +13,9 @@
  * 2. Throughput: `--clients` concurrent non-streaming Ollama chats for `--seconds` against an
  *    instant backend; requests per second, and the gateway's CPU share over that time.
  * 3. Memory: the gateway's RSS after start, at idle (after one request), its peak under load, and
- *    idle again 3 s after the load.
+ *    idle again `--settle` seconds (3) after the load.
  *
- * Run: node tools/scripts/run-ts.cjs libs/gateway/bench/gateway.bench.ts [--requests 500] [--warmup 100] [--clients 32] [--seconds 10] [--dist] [--skip-latency]
+ * Run: node tools/scripts/run-ts.cjs libs/gateway/bench/gateway.bench.ts [--requests 500] [--warmup 100] [--clients 32] [--seconds 10] [--dist] [--skip-latency] [--settle 3]
  * (`--dist`: the gateway from the compiled build, dist/apps/cli/src/main.js, after `npx nx run-many -t build`;
  * without it, from source through tools/scripts/run-ts.cjs.)
  */
@@ -43,6 +43,8 @@ const SECONDS = flag('seconds', 10);
 const DIST = process.argv.includes('--dist');
 /** Only throughput and memory (the latency rounds take minutes). */
 const SKIP_LATENCY = process.argv.includes('--skip-latency');
+/** Seconds to wait after the load before the last RSS reading. */
+const SETTLE_SECONDS = flag('settle', 3);
 
 const REPLY = 'Harbours shelter ships from the open sea, and quays let them load and unload.';
 const CHUNKS = 8;
@@ -210,10 +212,10 @@ async function main(): Promise<void> {
     const cpu = (cpuTicks(child.pid!) - cpu0) / 100 / elapsed;
     agent.destroy();
     const loadAfter = loadavg()[0]!;
-    await new Promise((r) => setTimeout(r, 3_000));
+    await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
     const afterRss = rssMb(child.pid!);
     out.push('', `### Throughput and memory (${CLIENTS} concurrent clients, ${SECONDS} s, non-streaming Ollama chats of 8 chunks, instant backend)`, '');
-    out.push('| gateway from | requests/s | failed | gateway CPU (cores) | gateway RSS after start (MB) | idle after one request (MB) | peak under load (MB) | idle 3 s after the load (MB) | load average at idle / after load |');
+    out.push(`| gateway from | requests/s | failed | gateway CPU (cores) | gateway RSS after start (MB) | idle after one request (MB) | peak under load (MB) | idle ${SETTLE_SECONDS} s after the load (MB) | load average at idle / after load |`);
     out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
     out.push(`| ${DIST ? 'dist' : 'source'} | ${(done / elapsed).toFixed(0)} | ${failed} | ${cpu.toFixed(2)} | ${startRss.toFixed(1)} | ${idleRss.toFixed(1)} | ${peakRss.toFixed(1)} | ${afterRss.toFixed(1)} | ${load0.toFixed(2)} / ${loadAfter.toFixed(2)} |`);
   } finally {

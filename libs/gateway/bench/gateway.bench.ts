@@ -12,19 +12,23 @@
  *    process, no parsing): the cost of one more hop on this machine, apart from the gateway's code.
  * 2. Throughput: `--clients` concurrent non-streaming Ollama chats for `--seconds` against an
  *    instant backend; requests per second, and the gateway's CPU share over that time.
- * 3. Memory: the gateway's RSS at idle (after start and one request) and its peak under load.
+ * 3. Memory: the gateway's RSS after start, at idle (after one request), its peak under load, and
+ *    idle again `--settle` seconds (3) after the load.
  *
- * Run: node tools/scripts/run-ts.cjs libs/gateway/bench/gateway.bench.ts [--requests 500] [--warmup 100] [--clients 32] [--seconds 10]
+ * Run: node tools/scripts/run-ts.cjs libs/gateway/bench/gateway.bench.ts [--requests 500] [--warmup 100] [--clients 32] [--seconds 10] [--dist] [--skip-latency] [--settle 3]
+ * (`--dist`: the gateway from the compiled build, dist/apps/cli/src/main.js, after `npx nx run-many -t build`;
+ * without it, from source through tools/scripts/run-ts.cjs.)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, Agent } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark: the simulators stand in for servers
 import { OllamaSimServer, OpenAITestServer } from '@flotilla/testing';
+import { startServe } from './serve-process';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +40,11 @@ const REQUESTS = flag('requests', 500);
 const WARMUP = flag('warmup', 100);
 const CLIENTS = flag('clients', 32);
 const SECONDS = flag('seconds', 10);
-const ROOT = resolve(__dirname, '../../..');
+const DIST = process.argv.includes('--dist');
+/** Only throughput and memory (the latency rounds take minutes). */
+const SKIP_LATENCY = process.argv.includes('--skip-latency');
+/** Seconds to wait after the load before the last RSS reading. */
+const SETTLE_SECONDS = flag('settle', 3);
 
 const REPLY = 'Harbours shelter ships from the open sea, and quays let them load and unload.';
 const CHUNKS = 8;
@@ -76,27 +84,6 @@ async function measure(variants: readonly Variant[]): Promise<Map<string, Sample
     }
   }
   return out;
-}
-
-/** Starts `flotilla serve` on a free port and waits (bounded) for its URL. */
-async function startGateway(config: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['tools/scripts/run-ts.cjs', 'apps/cli/src/main.ts', 'serve', '--config', config, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const url = await new Promise<string>((res, rej) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => rej(new Error(`flotilla serve did not start within 60 s: ${err}`)), 60_000);
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /flotilla gateway on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]!);
-      }
-    });
-    child.stderr!.on('data', (d) => (err += String(d)));
-    child.once('exit', (code) => rej(new Error(`flotilla serve exited (${code}): ${err}`)));
-  });
-  return { url, child };
 }
 
 /** A pass-through proxy in its own process: request and response piped, nothing parsed. */
@@ -148,7 +135,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gateway-bench-'));
   const config = join(dir, 'fleet.yaml');
   writeFileSync(config, `endpoints:\n  - { name: ollama, kind: ollama, url: "${sim.url}", slots: ${CLIENTS} }\n  - { name: openai, kind: openai, url: "${oai.baseURL}", slots: ${CLIENTS} }\n`);
-  const { url, child } = await startGateway(config);
+  const { url, child } = await startServe(['--config', config], { dist: DIST });
+  const startRss = rssMb(child.pid!);
   const proxy = await startBareProxy(sim.url);
   const out: string[] = [];
   try {
@@ -171,31 +159,34 @@ async function main(): Promise<void> {
       ['(reference) Ollama through a bare node:http proxy', 'ollama direct', 'ollama via bare proxy'],
     ];
     const load0 = loadavg()[0]!;
-    const samples = await measure([
-      { name: 'ollama direct', run: olStream(ollamaDirect) },
-      { name: 'ollama via gateway', run: olStream(ollamaGateway) },
-      { name: 'ollama via bare proxy', run: olStream(ollamaProxy) },
-      { name: 'openai direct', run: oaiStream(openaiDirect, OPENAI_MODEL) },
-      { name: 'openai via gateway', run: oaiStream(openaiGateway, OPENAI_MODEL) },
-      { name: 'openai to ollama /v1 direct', run: oaiStream(openaiToSim, OLLAMA_MODEL) },
-      { name: 'openai via gateway to ollama', run: oaiStream(openaiGateway, OLLAMA_MODEL) },
-    ]);
-    const f = (n: number) => n.toFixed(3);
-    const s = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
-    out.push(`Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, ${new Date().toISOString()}, load average ${load0.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} after the latency runs`);
-    out.push('', `### Added latency (${REQUESTS} measured + ${WARMUP} warm-up per variant, ms)`, '');
-    out.push('| variant | direct first p50 | p99 | via gateway first p50 | p99 | added to first token p50 | p99 | added to last token p50 | p99 | paired median added, first / last |');
-    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
-    for (const [title, direct, via] of pairs) {
-      const d = samples.get(direct)!;
-      const g = samples.get(via)!;
-      const df = stats(d.map((x) => x.firstMs));
-      const gf = stats(g.map((x) => x.firstMs));
-      const dl = stats(d.map((x) => x.lastMs));
-      const gl = stats(g.map((x) => x.lastMs));
-      const pf = stats(g.map((x, i) => x.firstMs - d[i]!.firstMs)).p50;
-      const pl = stats(g.map((x, i) => x.lastMs - d[i]!.lastMs)).p50;
-      out.push(`| ${title} | ${f(df.p50)} | ${f(df.p99)} | ${f(gf.p50)} | ${f(gf.p99)} | ${s(gf.p50 - df.p50)} | ${s(gf.p99 - df.p99)} | ${s(gl.p50 - dl.p50)} | ${s(gl.p99 - dl.p99)} | ${s(pf)} / ${s(pl)} |`);
+    out.push(`Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model}, ${new Date().toISOString()}, gateway from ${DIST ? 'dist' : 'source'}, load average ${load0.toFixed(2)} at the start`);
+    if (!SKIP_LATENCY) {
+      const samples = await measure([
+        { name: 'ollama direct', run: olStream(ollamaDirect) },
+        { name: 'ollama via gateway', run: olStream(ollamaGateway) },
+        { name: 'ollama via bare proxy', run: olStream(ollamaProxy) },
+        { name: 'openai direct', run: oaiStream(openaiDirect, OPENAI_MODEL) },
+        { name: 'openai via gateway', run: oaiStream(openaiGateway, OPENAI_MODEL) },
+        { name: 'openai to ollama /v1 direct', run: oaiStream(openaiToSim, OLLAMA_MODEL) },
+        { name: 'openai via gateway to ollama', run: oaiStream(openaiGateway, OLLAMA_MODEL) },
+      ]);
+      const f = (n: number) => n.toFixed(3);
+      const s = (n: number) => `${n >= 0 ? '+' : ''}${n.toFixed(3)}`;
+      out.push(`load average ${loadavg()[0]!.toFixed(2)} after the latency runs`);
+      out.push('', `### Added latency (${REQUESTS} measured + ${WARMUP} warm-up per variant, ms)`, '');
+      out.push('| variant | direct first p50 | p99 | via gateway first p50 | p99 | added to first token p50 | p99 | added to last token p50 | p99 | paired median added, first / last |');
+      out.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+      for (const [title, direct, via] of pairs) {
+        const d = samples.get(direct)!;
+        const g = samples.get(via)!;
+        const df = stats(d.map((x) => x.firstMs));
+        const gf = stats(g.map((x) => x.firstMs));
+        const dl = stats(d.map((x) => x.lastMs));
+        const gl = stats(g.map((x) => x.lastMs));
+        const pf = stats(g.map((x, i) => x.firstMs - d[i]!.firstMs)).p50;
+        const pl = stats(g.map((x, i) => x.lastMs - d[i]!.lastMs)).p50;
+        out.push(`| ${title} | ${f(df.p50)} | ${f(df.p99)} | ${f(gf.p50)} | ${f(gf.p99)} | ${s(gf.p50 - df.p50)} | ${s(gf.p99 - df.p99)} | ${s(gl.p50 - dl.p50)} | ${s(gl.p99 - dl.p99)} | ${s(pf)} / ${s(pl)} |`);
+      }
     }
 
     // Throughput: CLIENTS concurrent non-streaming chats, keep-alive connections.
@@ -220,10 +211,13 @@ async function main(): Promise<void> {
     const elapsed = (performance.now() - t0) / 1000;
     const cpu = (cpuTicks(child.pid!) - cpu0) / 100 / elapsed;
     agent.destroy();
+    const loadAfter = loadavg()[0]!;
+    await new Promise((r) => setTimeout(r, SETTLE_SECONDS * 1000));
+    const afterRss = rssMb(child.pid!);
     out.push('', `### Throughput and memory (${CLIENTS} concurrent clients, ${SECONDS} s, non-streaming Ollama chats of 8 chunks, instant backend)`, '');
-    out.push('| requests/s | failed | gateway CPU (cores) | gateway RSS idle (MB) | gateway RSS peak under load (MB) |');
-    out.push('|---:|---:|---:|---:|---:|');
-    out.push(`| ${(done / elapsed).toFixed(0)} | ${failed} | ${cpu.toFixed(2)} | ${idleRss.toFixed(1)} | ${peakRss.toFixed(1)} |`);
+    out.push(`| gateway from | requests/s | failed | gateway CPU (cores) | gateway RSS after start (MB) | idle after one request (MB) | peak under load (MB) | idle ${SETTLE_SECONDS} s after the load (MB) | load average at idle / after load |`);
+    out.push('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    out.push(`| ${DIST ? 'dist' : 'source'} | ${(done / elapsed).toFixed(0)} | ${failed} | ${cpu.toFixed(2)} | ${startRss.toFixed(1)} | ${idleRss.toFixed(1)} | ${peakRss.toFixed(1)} | ${afterRss.toFixed(1)} | ${load0.toFixed(2)} / ${loadAfter.toFixed(2)} |`);
   } finally {
     proxy.child.kill('SIGKILL');
     child.kill('SIGTERM');

@@ -39,7 +39,8 @@ export function lowerBoundMs(starts: readonly number[]): number {
   return Math.max(byArrival, byCapacity);
 }
 
-async function runPolicy(policy: RoutingPolicy, runs: number): Promise<PolicyResult> {
+/** The three simulated Ollama servers of the workload, started at `timeScale`; their URLs in SERVERS' order. */
+export async function startBenchServers(timeScale = TIME_SCALE): Promise<{ sims: OllamaSimServer[]; urls: string[] }> {
   const sims = SERVERS.map(
     (s) =>
       new OllamaSimServer({
@@ -47,7 +48,7 @@ async function runPolicy(policy: RoutingPolicy, runs: number): Promise<PolicyRes
         numParallel: s.slots,
         maxLoadedModels: s.maxLoaded,
         keepAlive: '1h',
-        timeScale: TIME_SCALE,
+        timeScale,
         script: (ctx) => {
           const st = PIPELINE.find((p) => p.model === ctx.model)!;
           return { text: words(st.tokens, 'w'), chunks: Math.ceil(st.tokens / TOKENS_PER_CHUNK) };
@@ -55,13 +56,21 @@ async function runPolicy(policy: RoutingPolicy, runs: number): Promise<PolicyRes
       }),
   );
   const urls = await Promise.all(sims.map((s) => s.start()));
-  const fleet = createFleetFromConfig(
-    RouterConfigSchema.parse({
-      endpoints: SERVERS.map((s, i) => ({ name: s.name, kind: 'ollama', url: urls[i], slots: s.slots, maxLoadedModels: s.maxLoaded })),
-      // Loads take 40-120 ms of real time here; a real deployment keeps the 3 s default.
-      routing: { policy, defaultLoadMs: 80, healthIntervalMs: 0 },
-    }),
-  );
+  return { sims, urls };
+}
+
+/** The router configuration of the workload over `urls` (one per server, SERVERS' order). */
+export function benchRouterConfig(policy: RoutingPolicy, urls: readonly string[], timeScale = TIME_SCALE) {
+  return {
+    endpoints: SERVERS.map((s, i) => ({ name: s.name, kind: 'ollama' as const, url: urls[i]!, slots: s.slots, maxLoadedModels: s.maxLoaded })),
+    // Loads take 40-120 ms of real time at 0.02; a real deployment keeps the 3 s default.
+    routing: { policy, defaultLoadMs: Math.round(4_000 * timeScale), healthIntervalMs: 0 },
+  };
+}
+
+export async function runPolicy(policy: RoutingPolicy, runs: number, timeScale = TIME_SCALE): Promise<PolicyResult> {
+  const { sims, urls } = await startBenchServers(timeScale);
+  const fleet = createFleetFromConfig(RouterConfigSchema.parse(benchRouterConfig(policy, urls, timeScale)));
   await fleet.start();
   const starts = arrivals(runs);
   const t0 = performance.now();
@@ -82,19 +91,19 @@ async function runPolicy(policy: RoutingPolicy, runs: number): Promise<PolicyRes
   };
   const latencies = await Promise.all(
     starts.map(async (offset, run) => {
-      await new Promise((r) => setTimeout(r, offset * TIME_SCALE));
+      await new Promise((r) => setTimeout(r, offset * timeScale));
       const begun = performance.now();
       for (const st of PIPELINE) await Promise.all(Array.from({ length: st.calls }, (_, i) => call(run, st, i)));
       return { begun, ended: performance.now() };
     }),
   );
   const end = Math.max(...latencies.map((l) => l.ended));
-  const runMs = latencies.map((l) => (l.ended - l.begun) / TIME_SCALE).sort((a, b) => a - b);
+  const runMs = latencies.map((l) => (l.ended - l.begun) / timeScale).sort((a, b) => a - b);
   const report = fleet.router.report();
   await fleet.close();
   const stats = sims.map((s) => s.stats);
   await Promise.all(sims.map((s) => s.close()));
-  const makespanMs = (end - t0) / TIME_SCALE;
+  const makespanMs = (end - t0) / timeScale;
   const lb = lowerBoundMs(starts);
   return {
     policy,

@@ -3,6 +3,7 @@
 // root package.json's.
 module.exports.PACKAGE_ROOTS = [
   'libs/core',
+  'libs/store-sqlite',
   'libs/http',
   'libs/chain',
   'libs/agents',

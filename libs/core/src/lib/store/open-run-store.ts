@@ -1,5 +1,5 @@
 import { Errors } from '../errors/errors';
-import { FlotillaError } from '../errors/flotilla-error';
+import { requireOptionalPeer } from '../errors/optional-peer';
 import type { RunStore } from './run-store.interface';
 
 /**
@@ -18,15 +18,10 @@ export function openRunStore(store: RunStore | string): RunStore {
     return store;
   }
   if (store.trim() === '') throw Errors.config('createFlotilla({ store })', 'a non-empty file path', store);
-  let mod: { openSqliteRunStore?: (file: string) => RunStore };
-  try {
-    mod = require(SQLITE_STORE_PACKAGE) as typeof mod;
-  } catch (e) {
-    throw new FlotillaError('config', `createFlotilla({ store: "${store}" }): a file store needs the package ${SQLITE_STORE_PACKAGE} (npm install ${SQLITE_STORE_PACKAGE}), which could not be loaded: ${(e as Error).message}`, {
-      cause: e,
-      details: { where: 'createFlotilla({ store })', package: SQLITE_STORE_PACKAGE },
-    });
-  }
+  const mod = requireOptionalPeer<{ openSqliteRunStore?: (file: string) => RunStore }>(require, {
+    name: SQLITE_STORE_PACKAGE,
+    neededBy: `createFlotilla({ store: ${JSON.stringify(store)} }) (a file store)`,
+  });
   if (typeof mod.openSqliteRunStore !== 'function') throw Errors.config(`${SQLITE_STORE_PACKAGE}`, 'a package exporting openSqliteRunStore');
   return mod.openSqliteRunStore(store);
 }

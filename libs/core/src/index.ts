@@ -37,6 +37,7 @@ export type { CallOptions } from './lib/steps/call.step';
 export type { FanOutOptions } from './lib/steps/fan-out.step';
 export type { ReviewLoopOptions, ReviewInput, ReviseInput, ReviewOutcome, ReviewRound } from './lib/steps/review-loop.step';
 export type { BranchOptions } from './lib/steps/branch.step';
+export type { HumanOptions, HumanAnswer, HumanDecision, HumanQuestion, AskHuman } from './lib/steps/human.step';
 export { sequenceOf } from './lib/steps/sequence.step';
 export { mapKind } from './lib/steps/map.step';
 
@@ -49,6 +50,7 @@ export type {
   RetryEvent,
   StepEndEvent,
   StepErrorEvent,
+  RunWaitingEvent,
   RunEndEvent,
   StepKind,
   ErrorInfo,

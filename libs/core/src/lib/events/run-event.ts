@@ -1,3 +1,4 @@
+import type { HumanQuestion } from '../steps/human.step';
 import type { CallTimings, TokenUsage } from '../model/chat-event';
 import type { ModelWarning } from '../model/provider-options';
 import type { ErrorKind } from '../errors/error-kind';
@@ -108,9 +109,15 @@ export interface StepErrorEvent extends StepEventBase {
   error: ErrorInfo;
 }
 
+/** A human step asked a question and the run stops to wait for the answer (`run.end` follows, status `waiting`). */
+export interface RunWaitingEvent extends EventBase {
+  type: 'run.waiting';
+  question: HumanQuestion;
+}
+
 export interface RunEndEvent extends EventBase {
   type: 'run.end';
   result: RunResult;
 }
 
-export type RunEvent = RunStartEvent | StepStartEvent | TokenEvent | RetryEvent | StepEndEvent | StepErrorEvent | RunEndEvent;
+export type RunEvent = RunStartEvent | StepStartEvent | TokenEvent | RetryEvent | StepEndEvent | StepErrorEvent | RunWaitingEvent | RunEndEvent;

@@ -47,6 +47,8 @@ export interface RunOptions extends RunBudgets {
    * with a store ends `waiting` there, and one without a store fails `config` (`noHumanChannel`).
    */
   ask?: AskHuman;
+  /** A durable run keeps it (`RunRecord.options.source`): where the chain came from, such as a chain file's path. */
+  source?: string;
 }
 
 /** What `resume` takes besides the run options (budgets given here win over the stored ones). */

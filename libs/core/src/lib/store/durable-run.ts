@@ -104,6 +104,7 @@ function storedOptions(options: RunOptions): StoredRunOptions {
   if (options.variants) out.variants = options.variants;
   if (options.maxTokens !== undefined) out.maxTokens = options.maxTokens;
   if (options.maxModelCalls !== undefined) out.maxModelCalls = options.maxModelCalls;
+  if (options.source !== undefined) out.source = options.source;
   return out;
 }
 

@@ -24,6 +24,8 @@ export interface StoredRunOptions {
   variants?: Record<string, string>;
   maxTokens?: number;
   maxModelCalls?: number;
+  /** Where the chain came from (a chain file's path), for tools that resume by run id (`flotilla runs`). */
+  source?: string;
 }
 
 /** A run as the store knows it. */

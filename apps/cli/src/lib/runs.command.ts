@@ -59,14 +59,21 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
       if (v !== undefined && v !== false && !flags.includes(flag)) throw new FlotillaError('config', `${command} --${flag}: not an option of ${command} (see flotilla runs --help)`, { details: { flag: `--${flag}` } });
     }
   };
+  // The command line is checked before the store is opened.
+  only({ list: ['json', 'status', 'limit'], show: ['json'], cancel: [], prune: ['older-than', 'keep'] }[which]);
+  if (which === 'list' || which === 'prune') noPositionals(command, positionals);
+  else runIdOf(command, positionals);
+  const status = values.status === undefined ? undefined : oneOf('--status', values.status, STATUSES);
+  const limit = values.limit === undefined ? undefined : Math.floor(positiveNumber('--limit', values.limit));
+  const olderThan = values['older-than'] === undefined ? undefined : parseAge(values['older-than']);
+  const keep = values.keep === undefined ? undefined : parseKeep(values.keep);
+  if (which === 'prune' && olderThan === undefined && keep === undefined) {
+    throw new FlotillaError('config', `${command}: say what to delete: --older-than <age> (30m, 12h, 7d) or --keep <n>`, { details: { flag: '--older-than' } });
+  }
   const store = await openStore(command, values.store, io);
   try {
     switch (which) {
       case 'list': {
-        only(['json', 'status', 'limit']);
-        noPositionals(command, positionals);
-        const status = values.status === undefined ? undefined : oneOf('--status', values.status, STATUSES);
-        const limit = values.limit === undefined ? undefined : Math.floor(positiveNumber('--limit', values.limit));
         const runs = await store.listRuns({ ...(status && { status }), ...(limit !== undefined && { limit }) });
         if (values.json) io.stdout.write(`${JSON.stringify(runs.map(summary))}\n`);
         else if (runs.length === 0) io.stdout.write('no runs\n');
@@ -74,7 +81,6 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'show': {
-        only(['json']);
         const run = await getRun(command, store, positionals);
         if (values.json) {
           io.stdout.write(`${JSON.stringify({ ...run, lease: undefined })}\n`);
@@ -95,7 +101,6 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'cancel': {
-        only([]);
         const run = await getRun(command, store, positionals);
         if (run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
           throw new FlotillaError('config', `${command}: run "${run.runId}" has ended already (${run.status})`, { details: { reason: 'runEnded', runId: run.runId } });
@@ -115,11 +120,6 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'prune': {
-        only(['older-than', 'keep']);
-        noPositionals(command, positionals);
-        const olderThan = values['older-than'] === undefined ? undefined : parseAge(values['older-than']);
-        const keep = values.keep === undefined ? undefined : parseKeep(values.keep);
-        if (olderThan === undefined && keep === undefined) throw new FlotillaError('config', `${command}: say what to delete: --older-than <age> (30m, 12h, 7d) or --keep <n>`, { details: { flag: '--older-than' } });
         const finished = (await store.listRuns()).filter((r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'cancelled');
         const now = Date.now();
         let deleted = 0;
@@ -141,8 +141,7 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
 async function continueRun(which: 'resume' | 'answer', argv: string[], io: CliIo): Promise<number> {
   const command = `flotilla runs ${which}`;
   const own = takeFlags(argv, which === 'answer' ? ['approve', 'reject'] : [], which === 'answer' ? ['edit', 'edit-file', 'comment', 'chain', 'store'] : ['chain', 'store'], command);
-  const [runId, ...more] = own.positionals;
-  if (runId === undefined || more.length > 0) throw new FlotillaError('config', `${command}: expected one run id, got ${runId === undefined ? 'none' : own.positionals.length} (see flotilla runs --help)`, { details: { flag: 'id' } });
+  const runId = runIdOf(command, own.positionals);
   let answer: HumanAnswer | undefined;
   if (which === 'answer') answer = readAnswer(command, own.flags, own.values);
   const storeFile = own.values['store'] ?? (io.env['FLOTILLA_STORE'] || undefined);
@@ -221,9 +220,14 @@ async function openStore(command: string, file: string | undefined, io: CliIo): 
   return (await import('@flotilla/store-sqlite')).openSqliteRunStore(where);
 }
 
-async function getRun(command: string, store: RunStore, positionals: string[]): Promise<RunRecord> {
+function runIdOf(command: string, positionals: readonly string[]): string {
   const [runId, ...more] = positionals;
   if (runId === undefined || more.length > 0) throw new FlotillaError('config', `${command}: expected one run id, got ${positionals.length === 0 ? 'none' : positionals.length} (see flotilla runs --help)`, { details: { flag: 'id' } });
+  return runId;
+}
+
+async function getRun(command: string, store: RunStore, positionals: string[]): Promise<RunRecord> {
+  const runId = runIdOf(command, positionals);
   const run = await store.getRun(runId);
   if (!run) throw new FlotillaError('config', `${command}: run "${runId}" is not in the run store ${store.location ?? ''}`.trimEnd(), { details: { reason: 'runNotFound', flag: 'id' } });
   return run;

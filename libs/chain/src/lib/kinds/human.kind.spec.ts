@@ -31,6 +31,34 @@ describe('chain files: human steps', () => {
     await flotilla.close();
   });
 
+  it('can be the reviewer of a review loop, after the reviewer model (the loop ends on \${verdict.approved})', async () => {
+    const loop = `version: 2
+name: reviewed
+agents:
+  writer: { model: m, prompt: "write {{this}}" }
+  critic: { model: m, prompt: "critique {{artifact}}" }
+  reviser: { model: m, prompt: "revise {{artifact}}" }
+steps:
+  - reviewLoop:
+      work: { call: writer }
+      review:
+        - call: critic
+        - human: { question: "Accept the draft? The critic says: {{value}}" }
+      revise: { call: reviser }
+      until: \${verdict.approved}
+`;
+    const compiled = await compileChainSource(loop, 'loop.yaml');
+    const store = new InMemoryRunStore();
+    const flotilla = createFlotilla({ client: new ScriptedModelClient((r) => `[${String(r.messages[r.messages.length - 1]!.content)}]`), store });
+    const first = await flotilla.run(compiled.chain, 'x', { runId: 'l1' }).result;
+    expect(first.waiting?.question).toBe('Accept the draft? The critic says: [critique [write x]]');
+    const second = await flotilla.resume(compiled.chain, 'l1', { answer: { action: 'reject' } }).result;
+    expect(second.waiting?.question).toBe('Accept the draft? The critic says: [critique [revise [write x]]]');
+    const done = await flotilla.resume(compiled.chain, 'l1', { answer: { action: 'approve' } }).result;
+    expect(done.output).toMatchObject({ artifact: '[revise [write x]]', approved: true });
+    await flotilla.close();
+  });
+
   it('reports a wrong human step at its place in the file', async () => {
     const wrong = CHAIN.replace('schema: { type: string, minLength: 3 }', 'onExpiry: { default: { action: approve } }');
     const e = await compileChainSource(wrong, 'chain.yaml').catch((x: unknown) => x);

@@ -125,6 +125,37 @@ describe('step.human', () => {
     await flotilla.close();
   });
 
+  it('journals an ask function\'s answer in a durable run: a resume does not ask again', async () => {
+    const store = new InMemoryRunStore();
+    const flotilla = createFlotilla({ client: echo(), store });
+    let asked = 0;
+    const first = await flotilla.run(chain, 'ships', { runId: 'a1', ask: () => (asked++, { action: 'edit', value: 'boats' }) }).result;
+    expect(first.output).toBe('<polish boats>');
+    const again = await flotilla.resume(chain, 'a1', { ask: () => (asked++, { action: 'reject' }) }).result;
+    expect(again.output).toBe('<polish boats>');
+    expect(asked).toBe(1);
+    await flotilla.close();
+  });
+
+  it('in a fan-out waits on one question at a time; answered ones stay journaled', async () => {
+    const store = new InMemoryRunStore();
+    const client = echo();
+    const flotilla = createFlotilla({ client, store });
+    const each = defineChain('each', step.fanOut({ over: (xs: string[]) => xs, step: step.sequence(step.call(writer), step.human<string>({ id: 'ok', question: (t) => `ok ${t}?` })) }));
+    const first = await flotilla.run(each, ['a', 'b'], { runId: 'f1' }).result;
+    expect(first.status).toBe('waiting');
+    const one = first.waiting!.stepKey;
+    const second = await flotilla.resume(each, 'f1', { answer: { action: 'approve' } }).result;
+    expect(second.status).toBe('waiting');
+    expect(second.waiting!.stepKey).not.toBe(one);
+    const done = await flotilla.resume(each, 'f1', { answer: { action: 'edit', value: 'B' } }).result;
+    expect(done.status).toBe('succeeded');
+    expect((done.output as HumanDecision[]).map((d) => d.action).sort()).toEqual(['approve', 'edit']);
+    // Each writer call was made once: resumes took them from the journal.
+    expect(client.requests).toHaveLength(2);
+    await flotilla.close();
+  });
+
   it('validates its options before the run (config, no model call)', async () => {
     const client = echo();
     const flotilla = createFlotilla({ client });

@@ -31,7 +31,7 @@ describe('chain files: human steps', () => {
     await flotilla.close();
   });
 
-  it('can be the reviewer of a review loop, after the reviewer model (the loop ends on \${verdict.approved})', async () => {
+  it('can be the reviewer of a review loop, after the reviewer model (the loop ends on verdict.approved)', async () => {
     const loop = `version: 2
 name: reviewed
 agents:

@@ -215,7 +215,8 @@ class RunExecution<O> implements RunHandle<O> {
     this.ctx = ctx;
     this.hub.trace = ctx.trace;
     ctx.ask = options.ask;
-    ctx.pause = (question) => this.pause(question);
+    // Only a durable run can wait (the question needs a store to outlive the process).
+    if (durable) ctx.pause = (question) => this.pause(question);
     // A resumed run says what it started on once the store has said what its input was.
     if (!durable?.resume) ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
     if (invalid === undefined) {

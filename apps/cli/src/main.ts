@@ -7,6 +7,7 @@ import { RUN_USAGE, runCommand } from './lib/run.command';
 import { VALIDATE_USAGE, validateCommand } from './lib/validate.command';
 import { MODELS_USAGE, modelsCommand } from './lib/models.command';
 import { SERVE_USAGE, serveCommand } from './lib/serve.command';
+import { RUNS_USAGE, runsCommand } from './lib/runs.command';
 import { REPORT_USAGE, reportCommand } from '@flotilla/observability';
 
 export type { CliIo } from './lib/cli-io';
@@ -18,6 +19,7 @@ Usage:
   flotilla run <chain.yaml> [--input ...] [--backend ...]    run a chain
   flotilla validate <chain.yaml>...                          check chains without running them
   flotilla models [--backend ...] [--config ...]             endpoints, available and loaded models
+  flotilla runs list|show|resume|answer|cancel|prune --store  durable runs: inspect, answer, continue, clean up
   flotilla report <traces...> [--html out.html]             compare A/B variants, render a run report
   flotilla serve --config <fleet.yaml> [--port ...]          serve the fleet to OpenAI and Ollama clients
 
@@ -25,6 +27,7 @@ ${RUN_USAGE}
 ${VALIDATE_USAGE}
 ${MODELS_USAGE}
 ${SERVE_USAGE}
+${RUNS_USAGE}
 ${REPORT_USAGE.replace('flotilla-report', 'flotilla report')}`;
 
 /** The command line, testable: returns the exit code (see EXIT). */
@@ -40,6 +43,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         return await modelsCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
+      case 'runs':
+        return await runsCommand(rest, io);
       case 'report':
         return await reportCommand(rest, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t) });
       case undefined:
@@ -73,10 +78,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const COMMANDS = ['run', 'validate', 'models', 'report', 'serve'];
+const COMMANDS = ['run', 'validate', 'models', 'runs', 'report', 'serve'];
 
 /** Commands that cancel on the first SIGINT / SIGTERM (their work takes the signal); the others end at once as usual. */
-const CANCELLABLE = new Set(['run', 'models', 'serve']);
+const CANCELLABLE = new Set(['run', 'models', 'runs', 'serve']);
 
 if (require.main === module || process.argv[1] === __filename) {
   const controller = new AbortController();

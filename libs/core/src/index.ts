@@ -43,6 +43,7 @@ export type { CallOptions } from './lib/steps/call.step';
 export type { FanOutOptions } from './lib/steps/fan-out.step';
 export type { ReviewLoopOptions, ReviewInput, ReviseInput, ReviewOutcome, ReviewRound } from './lib/steps/review-loop.step';
 export type { BranchOptions } from './lib/steps/branch.step';
+export type { HumanOptions, HumanAnswer, HumanDecision, HumanQuestion, AskHuman } from './lib/steps/human.step';
 export { sequenceOf } from './lib/steps/sequence.step';
 export { mapKind } from './lib/steps/map.step';
 
@@ -58,6 +59,7 @@ export type {
   ToolCallRunEvent,
   ToolDeltaRunEvent,
   ToolResultRunEvent,
+  RunWaitingEvent,
   RunEndEvent,
   StepKind,
   ErrorInfo,

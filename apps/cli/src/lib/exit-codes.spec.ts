@@ -21,6 +21,6 @@ describe('exit codes', () => {
   });
 
   it('flotilla run --help lists the same codes', () => {
-    for (const code of [EXIT.ok, EXIT.failed, EXIT.usage, EXIT.unavailable, EXIT.cancelled, EXIT.terminated]) expect(RUN_USAGE).toMatch(new RegExp(`\\b${code} (succeeded|run failed|bad usage|no model|cancelled)`));
+    for (const code of [EXIT.ok, EXIT.failed, EXIT.usage, EXIT.unavailable, EXIT.waiting, EXIT.cancelled, EXIT.terminated]) expect(RUN_USAGE).toMatch(new RegExp(`\\b${code} (succeeded|run failed|bad usage|no model|waiting|cancelled)`));
   });
 });

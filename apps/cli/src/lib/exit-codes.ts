@@ -9,6 +9,8 @@ export const EXIT = {
   usage: 2,
   /** No model could be reached (server down, model not found, circuit open). */
   unavailable: 3,
+  /** The run waits for a person (a human step): answer it with `flotilla runs answer <id>`. Not an error. */
+  waiting: 4,
   /** Cancelled by Ctrl-C (SIGINT): 128 + 2. */
   cancelled: 130,
   /** Cancelled by SIGTERM (a service manager, `kill`): 128 + 15. */

@@ -1,4 +1,5 @@
-import { FlotillaError, type RunResult, type RunStore, createFlotilla, parseFlags } from '@flotilla/core';
+import * as path from 'node:path';
+import { FlotillaError, type HumanAnswer, type RunResult, type RunStore, createFlotilla, parseFlags } from '@flotilla/core';
 import { type CompiledChain, formatDiagnostic } from '@flotilla/chain';
 import { FlotillaObserver, ProgressRenderer } from '@flotilla/observability';
 import { type Backend, chooseBackend, openBackend } from '@flotilla/router';
@@ -42,10 +43,19 @@ Durable runs:
                           (no --input then); refused if the chain or its prompt files changed
   --force                 with --resume: resume although the chain changed
 Exit codes: 0 succeeded, 1 run failed, 2 bad usage / invalid chain, configuration or input,
-3 no model reachable, 130 cancelled (Ctrl-C), 143 cancelled (SIGTERM). docs/errors.md maps each error kind.
+3 no model reachable, 4 waiting for a person (a human step; answer with flotilla runs answer <id>),
+130 cancelled (Ctrl-C), 143 cancelled (SIGTERM). docs/errors.md maps each error kind.
 `;
 
-export async function runCommand(argv: string[], io: CliIo): Promise<number> {
+/** What `flotilla runs resume | answer` add to a `run --resume`. */
+export interface RunExtras {
+  /** The answer to the question the run waits on. */
+  answer?: HumanAnswer;
+  /** The command, for messages (`flotilla runs answer`). */
+  command?: string;
+}
+
+export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = {}): Promise<number> {
   const { values, positionals } = parseFlags('flotilla run', argv, {
     ...CHAIN_FLAGS,
     input: { type: 'string' },
@@ -116,8 +126,8 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     progress?.start();
     const run =
       resume === undefined
-        ? flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs, ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }) })
-        : flotilla.resume(compiled.chain, resume, { signal: io.signal, deadlineMs, force: values.force });
+        ? flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs, source: path.resolve(file), ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }) })
+        : flotilla.resume(compiled.chain, resume, { signal: io.signal, deadlineMs, force: values.force, ...(extras.answer === undefined ? {} : { answer: extras.answer }) });
     if (store !== undefined && !jsonl) io.stderr.write(`run ${run.runId} (store ${store}${resume === undefined ? '' : ', resumed'})\n`);
     observer?.observe(run);
     const warned = new Set<string>();
@@ -138,6 +148,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     await observer?.close();
     if (!jsonl) report(result, io);
     if (result.status === 'succeeded') return EXIT.ok;
+    if (result.status === 'waiting') return EXIT.waiting;
     return result.status === 'cancelled' ? EXIT.cancelled : exitCodeOf(result.error?.kind);
   } finally {
     await flotilla.close();
@@ -163,7 +174,12 @@ function inputSource(values: { input?: string; 'input-file'?: string; set?: stri
 
 function report(result: RunResult, io: CliIo): void {
   const calls = result.steps.filter((s) => s.call).length;
-  if (result.status === 'succeeded') {
+  if (result.status === 'waiting' && result.waiting) {
+    const q = result.waiting;
+    io.stdout.write(`waiting for a person at step ${q.stepKey}: ${q.question}\n${show(q.value)}\n`);
+    if (q.expiresAt !== undefined) io.stdout.write(`(expires ${new Date(q.expiresAt).toISOString()})\n`);
+    io.stdout.write(`answer: flotilla runs answer ${result.runId} --approve | --reject | --edit <json> [--comment <text>]\n`);
+  } else if (result.status === 'succeeded') {
     const out = result.output;
     if (out !== undefined) io.stdout.write(`${show(out)}\n`);
   } else {

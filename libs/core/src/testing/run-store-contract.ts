@@ -142,5 +142,41 @@ export function describeRunStoreContract(name: string, harness: RunStoreContract
       expect(end).toBe('runLeased');
       expect((await store.getRun('r1'))!.status).toBe('running');
     });
+
+    it('keeps a waiting run\'s question, and its human answers as journal entries; a lease clears the question', async () => {
+      await store.createRun(sampleRun('w1'), { owner: 'a', ttlMs: 60_000 });
+      const question = { stepKey: 'check', question: 'Publish?', value: { text: 'hi' }, expiresAt: 1_800_000_000_000 };
+      await store.finish('w1', { status: 'waiting', waiting: question, usage: { promptTokens: 1, completionTokens: 1, modelCalls: 1 } }, 'a');
+      const waiting = await store.getRun('w1');
+      expect(waiting).toMatchObject({ status: 'waiting', waiting: question });
+      expect(waiting!.output).toBeUndefined();
+      expect(waiting!.lease).toBeUndefined();
+      expect(await store.acquireLease('w1', 'b', 60_000)).toBeUndefined();
+      await store.append('w1', { stepKey: 'check', kind: 'human', output: { action: 'approve', approved: true, value: 1 }, at: 1 }, { promptTokens: 1, completionTokens: 1, modelCalls: 1 }, 'b');
+      expect(await store.readJournal('w1')).toEqual([{ stepKey: 'check', kind: 'human', output: { action: 'approve', approved: true, value: 1 }, at: 1 }]);
+      const running = await store.getRun('w1');
+      expect(running!.status).toBe('running');
+      expect(running!.waiting).toBeUndefined();
+    });
+
+    it('lists runs (most recently updated first, by status, limited) and deletes runs no live lease holds', async () => {
+      await store.createRun(sampleRun('l1'));
+      await store.finish('l1', { status: 'succeeded', output: 1, usage: { promptTokens: 0, completionTokens: 0, modelCalls: 0 } });
+      await new Promise((r) => setTimeout(r, 5));
+      await store.createRun(sampleRun('l2'), { owner: 'a', ttlMs: 60_000 });
+      await store.append('l2', { ...entry('plan', 'p'), at: Date.now() }, { promptTokens: 1, completionTokens: 1, modelCalls: 1 }, 'a');
+      expect((await store.listRuns()).map((r) => r.runId)).toEqual(['l2', 'l1']);
+      expect((await store.listRuns({ status: 'succeeded' })).map((r) => r.runId)).toEqual(['l1']);
+      expect((await store.listRuns({ limit: 1 })).map((r) => r.runId)).toEqual(['l2']);
+      expect(await store.deleteRun('l2')).toBe(false);
+      expect(await store.readJournal('l2')).toHaveLength(1);
+      expect(await store.deleteRun('l1')).toBe(true);
+      expect(await store.deleteRun('l1')).toBe(false);
+      expect(await store.getRun('l1')).toBeUndefined();
+      await store.finish('l2', { status: 'failed', usage: { promptTokens: 1, completionTokens: 1, modelCalls: 1 } }, 'a');
+      expect(await store.deleteRun('l2')).toBe(true);
+      expect(await store.readJournal('l2')).toEqual([]);
+      expect(await store.listRuns()).toEqual([]);
+    });
   });
 }

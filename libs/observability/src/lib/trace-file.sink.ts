@@ -225,6 +225,9 @@ export class TraceFileSink {
         return JSON.stringify(redact(e));
       case 'run.end':
         return JSON.stringify(slimEnd(e, this.outputs === true));
+      case 'run.waiting':
+        // The value under review is a step's output: left out when outputs are (outputs: false).
+        return JSON.stringify(redact(this.outputs === false ? { ...e, question: { ...e.question, value: undefined } } : e));
       default:
         return JSON.stringify(e);
     }

@@ -15,6 +15,22 @@ beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'flotilla-trace-'))))
 afterEach(() => rm(dir, { recursive: true, force: true }));
 
 describe('trace file', () => {
+  it('keeps a run.waiting line with its question; the value under review only when outputs are kept', async () => {
+    const waiting = (runId: string): RunEvent[] => [
+      { type: 'run.start', runId, at: 0, startedAt: 1_700_000_000_000, chain: 'c', input: 'x' },
+      { type: 'run.waiting', runId, at: 1, question: { stepKey: 'check', question: 'Publish?', value: 'the draft text' } },
+    ];
+    for (const [outputs, kept] of [[false, false], ['calls', true]] as const) {
+      const sink = new TraceFileSink({ dir: join(dir, String(outputs)), outputs, now: () => 1_700_000_000_000 });
+      waiting(`w-${String(outputs)}`).forEach((e) => sink.next(e));
+      await sink.flush();
+      const text = await readFile(sink.files[0]!, 'utf8');
+      expect(text).toContain('"type":"run.waiting"');
+      expect(text).toContain('Publish?');
+      expect(text.includes('the draft text')).toBe(kept);
+    }
+  });
+
   it('writes one file per run from a real engine run and reads it back', async () => {
     const sink = new TraceFileSink({ dir, now: () => 1_700_000_000_000 });
     const engine = testEngine();

@@ -141,11 +141,28 @@ export class SqliteRunStore implements RunStore {
 
   async finish(runId: string, end: RunEnd, owner?: string): Promise<void> {
     const u = end.usage;
-    const output = end.output === undefined ? null : JSON.stringify(end.output);
+    // A waiting run has no output: the column holds its question.
+    const output = end.status === 'waiting' ? JSON.stringify(end.waiting ?? null) : end.output === undefined ? null : JSON.stringify(end.output);
     const error = end.error === undefined ? null : JSON.stringify(end.error);
     const o = owner ?? null;
     const changed = this.guard(() => this.sql.finish.run(end.status, output, error, u.promptTokens, u.completionTokens, u.modelCalls, Date.now(), runId, o, o).changes);
     if (changed === 0) throw this.guard(() => this.sql.getRun.get(runId)) ? StoreErrors.runLeased(runId, undefined, this.location) : StoreErrors.runNotFound(runId, this.location);
+  }
+
+  async listRuns(filter: { status?: StoredRunStatus; limit?: number } = {}): Promise<RunRecord[]> {
+    const status = filter.status ?? null;
+    const rows = this.guard(() => this.sql.listRuns.all(status, status, filter.limit ?? -1) as RunRow[]);
+    return rows.map(toRecord);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    return this.guard(() =>
+      this.db.transaction(() => {
+        const now = Date.now();
+        this.sql.deleteJournal.run(runId, runId, now);
+        return this.sql.deleteRun.run(runId, now).changes === 1;
+      }).immediate(),
+    );
   }
 
   async close(): Promise<void> {
@@ -219,6 +236,9 @@ function prepare(db: Database.Database) {
       `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, status = 'running', output = NULL, error = NULL, updated_at = ?
        WHERE run_id = ? AND (lease_owner IS NULL OR lease_owner = ? OR lease_expires_at <= ? OR lease_owner = ?)`,
     ),
+    listRuns: db.prepare('SELECT * FROM runs WHERE (? IS NULL OR status = ?) ORDER BY updated_at DESC, run_id LIMIT ?'),
+    deleteJournal: db.prepare('DELETE FROM journal WHERE run_id = ? AND EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND (lease_owner IS NULL OR lease_expires_at <= ?))'),
+    deleteRun: db.prepare('DELETE FROM runs WHERE run_id = ? AND (lease_owner IS NULL OR lease_expires_at <= ?)'),
     renew: db.prepare('UPDATE runs SET lease_expires_at = ? WHERE run_id = ? AND lease_owner = ?'),
     finish: db.prepare(
       `UPDATE runs SET status = ?, output = ?, error = ?, prompt_tokens = max(prompt_tokens, ?), completion_tokens = max(completion_tokens, ?),
@@ -241,7 +261,8 @@ function toRecord(row: RunRow): RunRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
-  if (row.output !== null) record.output = JSON.parse(row.output);
+  if (row.output !== null && row.status === 'waiting') record.waiting = JSON.parse(row.output);
+  else if (row.output !== null) record.output = JSON.parse(row.output);
   if (row.error !== null) record.error = JSON.parse(row.error);
   if (row.lease_owner !== null && row.lease_expires_at !== null) record.lease = { owner: row.lease_owner, expiresAt: row.lease_expires_at };
   return record;

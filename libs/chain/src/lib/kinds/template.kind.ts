@@ -18,7 +18,7 @@ export const TEMPLATE_KIND: FileStepKind = {
       step: {
         type: TEMPLATE,
         ...(decl.id !== undefined && { id: decl.id }),
-        fn: (value: unknown, ctx: { vars: Readonly<Record<string, unknown>> }) => compiled!.text({ ...flatten(ctx.vars), value }),
+        fn: (value: unknown, ctx: { vars: Readonly<Record<string, unknown>> }) => compiled!.text({ ...flattenScope(ctx.vars), value }),
       } as Step<unknown, unknown>,
       type: STRING,
     };
@@ -26,7 +26,7 @@ export const TEMPLATE_KIND: FileStepKind = {
 };
 
 /** The scope as one plain object (fan-out scopes inherit from the run's), for templates. */
-function flatten(scope: object): Record<string, unknown> {
+export function flattenScope(scope: object): Record<string, unknown> {
   const chain: object[] = [];
   for (let o: object | null = scope; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) chain.unshift(o);
   return Object.assign({}, ...chain) as Record<string, unknown>;

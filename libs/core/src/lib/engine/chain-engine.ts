@@ -25,6 +25,7 @@ import { type ScopeRecord, StepSpan } from './step-span';
 import { toErrorInfo } from './error-info';
 import { type ToolExecutor, executeTool } from '../tools/execute-tool';
 import type { RunStore } from '../store/run-store.interface';
+import type { AskHuman, HumanAnswer, HumanQuestion } from '../steps/human.step';
 import type { RunJournal } from '../store/run-journal';
 import { chainHash } from '../store/chain-hash';
 import { DEFAULT_LEASE_MS, type DurablePlan, prepareDurable } from '../store/durable-run';
@@ -42,12 +43,21 @@ export interface RunOptions extends RunBudgets {
   variants?: Record<string, string>;
   /** The run's id; default a new time-ordered UUID. */
   runId?: string;
+  /**
+   * Asks a person in code when the run reaches a human step (`step.human`). Without it, a run
+   * with a store ends `waiting` there, and one without a store fails `config` (`noHumanChannel`).
+   */
+  ask?: AskHuman;
+  /** A durable run keeps it (`RunRecord.options.source`): where the chain came from, such as a chain file's path. */
+  source?: string;
 }
 
 /** What `resume` takes besides the run options (budgets given here win over the stored ones). */
 export interface ResumeOptions extends Omit<RunOptions, 'runId'> {
   /** Resume although the chain's definition changed since the run started (its hash differs). @default false */
   force?: boolean;
+  /** The answer to the question the run waits on (its status is `waiting`); journaled like a call's result. */
+  answer?: HumanAnswer;
 }
 
 /** Makes instances of `@Agent` classes (through the container, so they receive injected services). */
@@ -99,13 +109,13 @@ export class ChainEngine implements EngineCore {
   /** Resumes a durable run of `chain` from its journal; see `Flotilla.resume`. */
   resume<O>(chain: Chain<unknown, O>, runId: string, options: ResumeOptions = {}, onEnd?: (handle: RunHandle<O>) => void): RunHandle<O> {
     const store = this.store;
-    const { force, ...rest } = options;
+    const { force, answer, ...rest } = options;
     const runOptions: RunOptions = { ...rest, runId };
     if (store === undefined) {
       const problem = Errors.config('resume()', 'a Flotilla with a run store (createFlotilla({ store }))');
       return new RunExecution<O>(this, chain as Chain<unknown, unknown>, undefined, runOptions, onEnd, undefined, problem);
     }
-    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, undefined, runOptions, onEnd, { store, resume: true, force: force ?? false });
+    return new RunExecution<O>(this, chain as Chain<unknown, unknown>, undefined, runOptions, onEnd, { store, resume: true, force: force ?? false, ...(answer === undefined ? {} : { answer }) });
   }
 
   /** @internal The chain's content hash under this engine's agents and configuration (once per chain). */
@@ -183,6 +193,8 @@ class RunExecution<O> implements RunHandle<O> {
   private onAbort: (() => void) | undefined;
   /** A durable run's journal: the run's end is recorded there before `result` resolves. */
   private journal: RunJournal | undefined;
+  /** The question a paused run waits on. */
+  private waiting: HumanQuestion | undefined;
 
   constructor(
     engine: ChainEngine,
@@ -205,6 +217,9 @@ class RunExecution<O> implements RunHandle<O> {
     const ctx = engine.runContext(runId, invalid === undefined ? (durable?.resume ? { ...options } : options) : {}, this.hub);
     this.ctx = ctx;
     this.hub.trace = ctx.trace;
+    ctx.ask = options.ask;
+    // Only a durable run can wait (the question needs a store to outlive the process).
+    if (durable) ctx.pause = (question) => this.pause(question);
     // A resumed run says what it started on once the store has said what its input was.
     if (!durable?.resume) ctx.emit({ type: 'run.start', runId, at: 0, startedAt: Date.now() - ctx.now(), chain: chain.name, input });
     if (invalid === undefined) {
@@ -312,6 +327,15 @@ class RunExecution<O> implements RunHandle<O> {
     return iterate(this.events);
   }
 
+  /** A human step waits for a person: the run stops there and ends `waiting` (a durable run persists the question). */
+  private pause(question: HumanQuestion): void {
+    if (this.finished) return;
+    this.waiting = question;
+    this.ctx.emit({ type: 'run.waiting', runId: this.runId, at: this.ctx.now(), question });
+    this.work?.unsubscribe();
+    this.finish('waiting', undefined);
+  }
+
   private stop(status: RunStatus, error: FlotillaError): void {
     if (this.finished) return;
     // Tears every span down (in-flight model calls are unsubscribed, which aborts them), then ends.
@@ -333,6 +357,7 @@ class RunExecution<O> implements RunHandle<O> {
       status,
       output: status === 'succeeded' ? (out as O) : undefined,
       error: error === undefined ? undefined : toErrorInfo(error),
+      ...(this.waiting === undefined ? {} : { waiting: this.waiting }),
       steps: ctx.steps,
       usage: ctx.usage,
       modelCalls: ctx.modelCalls,

@@ -6,6 +6,7 @@ import type { Limiter } from './limiter';
 import type { DeadlineClock } from './deadline-timers';
 import type { EngineCore } from './engine-core';
 import type { RunJournal } from '../store/run-journal';
+import type { AskHuman, HumanQuestion } from '../steps/human.step';
 
 /** Where a run's events go (the run handle's hub). */
 export interface RunEventSink {
@@ -30,6 +31,10 @@ export class RunContext {
   readonly variants: Record<string, string> = {};
   /** A durable run's journal (set once the store has answered); undefined when no store is configured. */
   journal: RunJournal | undefined = undefined;
+  /** How the run asks a person in code (`RunOptions.ask`). */
+  ask: AskHuman | undefined = undefined;
+  /** Ends the run `waiting` on a human step's question (set by the run; a durable run persists it). */
+  pause: ((question: HumanQuestion) => void) | undefined = undefined;
 
   constructor(
     readonly engine: EngineCore,

@@ -1,7 +1,9 @@
 import type { TokenUsage } from '../model/chat-event';
+import type { HumanQuestion } from '../steps/human.step';
 import type { CallStats, ErrorInfo, RunEvent, StepKind } from '../events/run-event';
 
-export type RunStatus = 'succeeded' | 'failed' | 'cancelled';
+/** `waiting`: a human step asked a question (`RunResult.waiting`); resume the run with the answer. */
+export type RunStatus = 'succeeded' | 'failed' | 'cancelled' | 'waiting';
 
 /** A step that finished, with its output: kept whatever happens to the rest of the run. */
 export interface CompletedStep {
@@ -26,6 +28,8 @@ export interface RunResult<O = unknown> {
   output?: O;
   /** Present when it failed or was cancelled; `kind` says why (budgetExceeded, aborted, ...). */
   error?: ErrorInfo;
+  /** Present when it is waiting for a person: the question (persisted with the run). */
+  waiting?: HumanQuestion;
   /** Every step that completed, in completion order. */
   steps: CompletedStep[];
   usage: TokenUsage;

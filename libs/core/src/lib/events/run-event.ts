@@ -1,3 +1,4 @@
+import type { HumanQuestion } from '../steps/human.step';
 import type { CallTimings, TokenUsage } from '../model/chat-event';
 import type { ModelWarning } from '../model/provider-options';
 import type { ErrorKind } from '../errors/error-kind';
@@ -152,6 +153,12 @@ export interface ToolResultRunEvent extends StepEventBase {
   error?: ErrorInfo;
 }
 
+/** A human step asked a question and the run stops to wait for the answer (`run.end` follows, status `waiting`). */
+export interface RunWaitingEvent extends EventBase {
+  type: 'run.waiting';
+  question: HumanQuestion;
+}
+
 export interface RunEndEvent extends EventBase {
   type: 'run.end';
   result: RunResult;
@@ -167,4 +174,5 @@ export type RunEvent =
   | ToolResultRunEvent
   | StepEndEvent
   | StepErrorEvent
+  | RunWaitingEvent
   | RunEndEvent;

@@ -8,6 +8,7 @@ import { toJournalJson } from './json-value';
 import { RunJournal } from './run-journal';
 import type { RunStore, StoredRunOptions } from './run-store.interface';
 import { StoreErrors } from './store-errors';
+import type { HumanAnswer } from '../steps/human.step';
 
 /** How a run uses the store: a new durable run, or a resume of one. */
 export interface DurablePlan {
@@ -19,6 +20,8 @@ export interface DurablePlan {
   force?: boolean;
   /** How long the run's lease lasts without renewal (it is renewed every third of it). */
   leaseMs: number;
+  /** The answer to the question the run waits on (a resume of a `waiting` run). */
+  answer?: HumanAnswer;
 }
 
 /** A run's lease lasts this long without renewal unless `createFlotilla({ leaseMs })` says otherwise. */
@@ -75,6 +78,9 @@ export async function prepareDurable(plan: DurablePlan, ctx: RunContext, chain: 
   if ((run.chainHash !== hash || run.chain !== chain.name) && !plan.force) {
     throw StoreErrors.chainChanged(runId, { chain: run.chain, hash: run.chainHash }, { chain: chain.name, hash });
   }
+  if (plan.answer !== undefined && (run.status !== 'waiting' || !run.waiting)) {
+    throw new FlotillaError('config', `run "${runId}" is ${run.status}, not waiting for a person: there is nothing to answer`, { details: { reason: 'notWaiting', runId, status: run.status } });
+  }
   // Exactly one process executes a run: the lease is taken before the journal is read.
   const lease = { owner: leaseOwner(), ttlMs: plan.leaseMs };
   let holder = await store.acquireLease(runId, lease.owner, lease.ttlMs);
@@ -89,7 +95,8 @@ export async function prepareDurable(plan: DurablePlan, ctx: RunContext, chain: 
   for (const key of ['maxTokens', 'maxModelCalls', 'variants'] as const) {
     if (budgets[key] === undefined && run.options[key] !== undefined) (budgets as Record<string, unknown>)[key] = run.options[key];
   }
-  return { journal: new RunJournal(store, runId, entries, lease), input: run.input };
+  const human = { ...(run.status === 'waiting' && run.waiting ? { waiting: run.waiting } : {}), ...(plan.answer === undefined ? {} : { answer: plan.answer }) };
+  return { journal: new RunJournal(store, runId, entries, lease, human), input: run.input };
 }
 
 function storedOptions(options: RunOptions): StoredRunOptions {
@@ -97,6 +104,7 @@ function storedOptions(options: RunOptions): StoredRunOptions {
   if (options.variants) out.variants = options.variants;
   if (options.maxTokens !== undefined) out.maxTokens = options.maxTokens;
   if (options.maxModelCalls !== undefined) out.maxModelCalls = options.maxModelCalls;
+  if (options.source !== undefined) out.source = options.source;
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { StoreErrors } from './store-errors';
-import { type JournalEntry, type NewRunRecord, RUN_STORE_SCHEMA_VERSION, type RunEnd, type RunLease, type RunRecord, type RunStore, type RunUsage } from './run-store.interface';
+import { type JournalEntry, type NewRunRecord, RUN_STORE_SCHEMA_VERSION, type RunEnd, type RunLease, type RunRecord, type RunStore, type RunUsage, type StoredRunStatus } from './run-store.interface';
 
 /**
  * A run store in this process's memory, for tests and for runs that need resume only within
@@ -54,6 +54,7 @@ export class InMemoryRunStore implements RunStore {
       row.status = 'running';
       delete row.output;
       delete row.error;
+      delete row.waiting;
       return true;
     });
     return blocked;
@@ -77,8 +78,23 @@ export class InMemoryRunStore implements RunStore {
       row.usage = raise(row.usage, end.usage);
       if (end.output !== undefined) row.output = end.output;
       if (end.error !== undefined) row.error = end.error;
+      if (end.waiting !== undefined) row.waiting = end.waiting;
       return true;
     });
+  }
+
+  async listRuns(filter: { status?: StoredRunStatus; limit?: number } = {}): Promise<RunRecord[]> {
+    const rows = [...this.runs.values()].map((r) => JSON.parse(r.row) as RunRecord).filter((r) => filter.status === undefined || r.status === filter.status);
+    rows.sort((a, b) => b.updatedAt - a.updatedAt);
+    return filter.limit === undefined ? rows : rows.slice(0, filter.limit);
+  }
+
+  async deleteRun(runId: string): Promise<boolean> {
+    const hit = this.runs.get(runId);
+    if (!hit) return false;
+    const row = JSON.parse(hit.row) as RunRecord;
+    if (row.lease && row.lease.expiresAt > Date.now()) return false;
+    return this.runs.delete(runId);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import { toJournalJson } from './json-value';
 import type { JournalEntry, RunStore, RunUsage } from './run-store.interface';
 import { StoreErrors } from './store-errors';
 import type { FlotillaError } from '../errors/flotilla-error';
+import type { HumanAnswer, HumanQuestion } from '../steps/human.step';
 
 /** The lease a run execution holds: who it is, and how long each renewal lasts. */
 export interface HeldLease {
@@ -26,6 +27,8 @@ export class RunJournal {
     readonly runId: string,
     entries: readonly JournalEntry[] = [],
     readonly lease?: HeldLease,
+    /** What the run waited for when this attempt began, and the answer the resume brought. */
+    private readonly human: { waiting?: HumanQuestion; answer?: HumanAnswer } = {},
   ) {
     this.entries = new Map(entries.map((e) => [e.stepKey, e]));
   }
@@ -73,6 +76,24 @@ export class RunJournal {
     this.entries.set(stepKey, entry);
   }
 
+  /** The answer the resume brought for the step the run waited on. */
+  answerFor(stepKey: string): HumanAnswer | undefined {
+    return this.human.waiting?.stepKey === stepKey ? this.human.answer : undefined;
+  }
+
+  /** The question the run waited on at `stepKey` when this attempt began (its expiry holds). */
+  waitingOn(stepKey: string): HumanQuestion | undefined {
+    return this.human.waiting?.stepKey === stepKey ? this.human.waiting : undefined;
+  }
+
+  /** Writes a person's decision, like a call's result: a later resume does not ask again. */
+  async recordHuman(ctx: RunContext, stepKey: string, decision: unknown): Promise<void> {
+    toJournalJson(decision, { step: stepKey });
+    const entry: JournalEntry = { stepKey, kind: 'human', output: decision, at: Date.now() };
+    await this.store.append(this.runId, entry, usageOf(ctx), this.lease?.owner);
+    this.entries.set(stepKey, entry);
+  }
+
   /**
    * A number in [0, 1) derived from the run id and `what` (an agent's A/B variant draw): the
    * same in every attempt of the run, so a resumed run takes the same branches.
@@ -95,7 +116,7 @@ export class RunJournal {
       }
     }
     const usage = { promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, modelCalls: result.modelCalls };
-    await this.store.finish(this.runId, { status: result.status, usage, ...(output === undefined ? {} : { output }), ...(result.error ? { error: result.error } : {}) }, this.lease?.owner);
+    await this.store.finish(this.runId, { status: result.status, usage, ...(output === undefined ? {} : { output }), ...(result.error ? { error: result.error } : {}), ...(result.waiting ? { waiting: result.waiting } : {}) }, this.lease?.owner);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ErrorInfo, CallStats } from '../events/run-event';
+import type { HumanQuestion } from '../steps/human.step';
 
 /**
  * The version of the run store's schema this build reads and writes. A store whose schema
@@ -7,7 +8,8 @@ import type { ErrorInfo, CallStats } from '../events/run-event';
  */
 export const RUN_STORE_SCHEMA_VERSION = 1;
 
-export type StoredRunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** `waiting`: a human step asked a question (`RunRecord.waiting`); a resume with the answer continues it. */
+export type StoredRunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled';
 
 /** What a run has spent: the counters budgets read, kept across resumes. */
 export interface RunUsage {
@@ -22,6 +24,8 @@ export interface StoredRunOptions {
   variants?: Record<string, string>;
   maxTokens?: number;
   maxModelCalls?: number;
+  /** Where the chain came from (a chain file's path), for tools that resume by run id (`flotilla runs`). */
+  source?: string;
 }
 
 /** A run as the store knows it. */
@@ -38,6 +42,8 @@ export interface RunRecord {
   /** The run's output when it succeeded (best effort: a value JSON cannot hold is left out). */
   output?: unknown;
   error?: ErrorInfo;
+  /** What the run waits for when its status is `waiting`. */
+  waiting?: HumanQuestion;
   usage: RunUsage;
   /** Journal entries written for the run. */
   journaled: number;
@@ -49,7 +55,7 @@ export interface RunRecord {
 }
 
 /** What a new run's row holds. */
-export type NewRunRecord = Omit<RunRecord, 'status' | 'output' | 'error' | 'journaled' | 'updatedAt' | 'lease'>;
+export type NewRunRecord = Omit<RunRecord, 'status' | 'output' | 'error' | 'waiting' | 'journaled' | 'updatedAt' | 'lease'>;
 
 /**
  * Who executes a run, until when: a run being executed is leased by its process, which renews
@@ -69,8 +75,8 @@ export interface RunLease {
  */
 export interface JournalEntry {
   stepKey: string;
-  /** What made it: `call` (a model call's parsed output); tool results and human answers later. */
-  kind: 'call';
+  /** What made it: `call` (a model call's parsed output), `human` (a person's decision); tool results later. */
+  kind: 'call' | 'human';
   /** The step's output, as downstream steps received it (JSON). */
   output: unknown;
   /** The call's statistics (model, usage, timings), reported again on resume. */
@@ -84,6 +90,8 @@ export interface RunEnd {
   status: Exclude<StoredRunStatus, 'running'>;
   output?: unknown;
   error?: ErrorInfo;
+  /** With status `waiting`: the question. */
+  waiting?: HumanQuestion;
   usage: RunUsage;
 }
 
@@ -127,6 +135,10 @@ export interface RunStore {
   renewLease(runId: string, owner: string, ttlMs: number): Promise<boolean>;
   /** Records how the run ended and releases `owner`'s lease (with `owner`, only while it holds it). */
   finish(runId: string, end: RunEnd, owner?: string): Promise<void>;
+  /** Runs, most recently updated first (at most `limit`; with `status`, only those). */
+  listRuns(filter?: { status?: StoredRunStatus; limit?: number }): Promise<RunRecord[]>;
+  /** Deletes a run and its journal unless a live lease holds it; true when it was deleted. */
+  deleteRun(runId: string): Promise<boolean>;
   /** Releases the store's resources (file handles, connections). Idempotent. */
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { RUN_STORE_SCHEMA_VERSION, type RunLease } from './run-store.interface';
  * how to treat it: `config` nothing ran and nothing will until the caller changes something,
  * `overloaded` try again later, `userCode` a step gave a value the journal cannot hold).
  */
-export type RunStoreErrorReason = 'runNotFound' | 'runExists' | 'chainChanged' | 'storeSchemaNewer' | 'storeBusy' | 'notJson' | 'duplicateStep' | 'runLeased';
+export type RunStoreErrorReason = 'runNotFound' | 'runExists' | 'chainChanged' | 'storeSchemaNewer' | 'storeBusy' | 'notJson' | 'duplicateStep' | 'runLeased' | 'notWaiting';
 
 /** The run store's errors, worded once for every store. */
 export const StoreErrors = {

@@ -10,6 +10,7 @@ import { readInput } from './read-input';
 import { checkTraceDir, oneOf, parseAliases, parseAllowDirs, positiveNumber } from './flags';
 import { CHAIN_FLAGS, CHAIN_FLAGS_USAGE, prepareChain } from './prepare-chain';
 import { describeSchemaShape } from './schema-shape';
+import { openSqliteStore } from './sqlite-store';
 
 /** What `run` replays when nothing names a backend. */
 const DEFAULT_KIND = 'fixture';
@@ -113,7 +114,7 @@ export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = 
   let runStore: RunStore | undefined;
   try {
     // Loaded only for --store: a run without one loads no SQLite.
-    if (store !== undefined) runStore = (await import('@flotilla/store-sqlite')).openSqliteRunStore(store);
+    if (store !== undefined) runStore = await openSqliteStore(store);
   } catch (e) {
     await backend.client.close?.();
     throw e;

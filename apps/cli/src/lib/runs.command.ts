@@ -4,6 +4,7 @@ import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
 import { oneOf, positiveNumber } from './flags';
 import { runCommand } from './run.command';
+import { openSqliteStore } from './sqlite-store';
 
 export const RUNS_USAGE = `flotilla runs <list|show|resume|answer|cancel|prune> [options]
 Durable runs in a run store: --store <file> (env FLOTILLA_STORE) names it, for every subcommand.
@@ -217,7 +218,7 @@ async function openStore(command: string, file: string | undefined, io: CliIo): 
   if (where === undefined) throw new FlotillaError('config', `${command}: needs a run store: --store <file> (or FLOTILLA_STORE)`, { details: { flag: '--store' } });
   if (!fs.existsSync(where)) throw new FlotillaError('config', `--store ${where}: no run store there (a store is created by flotilla run --store)`, { details: { flag: '--store' } });
   // Loaded only here: a command without a store loads no SQLite.
-  return (await import('@flotilla/store-sqlite')).openSqliteRunStore(where);
+  return openSqliteStore(where);
 }
 
 function runIdOf(command: string, positionals: readonly string[]): string {

@@ -5,9 +5,9 @@ import type { RunStore } from './run-store.interface';
 /**
  * The package that opens a store named by a file path. Loaded only when a path is given, so
  * that core keeps no native dependency and a user who sets no store installs no SQLite (it is
- * an optional peer of core; the name is not a literal so that bundlers leave it alone).
+ * an optional peer of core).
  */
-const SQLITE_STORE_PACKAGE = ['@flotilla', 'store-sqlite'].join('/');
+const SQLITE_STORE_PACKAGE = '@flotilla/store-sqlite';
 
 /** A store object as given, or the SQLite store of a file path. */
 export function openRunStore(store: RunStore | string): RunStore {

@@ -131,6 +131,33 @@ describe('the gateway with the official openai client', () => {
     }
   });
 
+  it('carries tool_choice "required" and a named function to the backend, and refuses a choice it cannot honour', async () => {
+    const server = new OpenAITestServer({ models: [{ id: 'served-model', reply: 'plain text' }], timeScale: 0 });
+    await server.start();
+    try {
+      await fx.start({ endpoints: [{ name: 'oai', kind: 'openai', url: server.baseURL, slots: 2 }] });
+      const tools = [
+        { type: 'function' as const, function: { name: 'lookup', parameters: { type: 'object', properties: { q: { type: 'string', maxLength: 20 } }, required: ['q'] } } },
+        { type: 'function' as const, function: { name: 'other', parameters: { type: 'object', properties: {} } } },
+      ];
+      const messages = [{ role: 'user' as const, content: 'x' }];
+      const forced = await client().chat.completions.create({ model: 'served-model', messages, tools, tool_choice: 'required' });
+      expect(forced.choices[0]!.message.tool_calls?.length).toBeGreaterThan(0);
+      const named = await client().chat.completions.create({ model: 'served-model', messages, tools, tool_choice: { type: 'function', function: { name: 'other' } } });
+      expect(named.choices[0]!.message.tool_calls?.map((c) => (c.type === 'function' ? c.function.name : c.type))).toEqual(['other']);
+      const sent = server.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => (r.body as { tool_choice?: unknown }).tool_choice);
+      expect(sent).toEqual(['required', { type: 'function', function: { name: 'other' } }]);
+      const unknownName = await raw(fx.url, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'served-model', messages, tools, tool_choice: { type: 'function', function: { name: 'nope' } } }));
+      expect(unknownName.status).toBe(400);
+      expect(unknownName.body).toContain('"param":"tool_choice"');
+      const noTools = await raw(fx.url, 'POST', '/v1/chat/completions', JSON.stringify({ model: 'served-model', messages, tool_choice: 'required' }));
+      expect(noTools.status).toBe(400);
+    } finally {
+      await fx.close();
+      await server.close();
+    }
+  });
+
   it('fails over to another endpoint when the first fails before its first token', async () => {
     const bad = await fx.sim({ faults: [{ fault: { type: 'status', status: 500 } }] });
     const good = await fx.sim();

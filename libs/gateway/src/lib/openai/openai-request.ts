@@ -1,4 +1,4 @@
-import type { ChatMessage, ChatRequest, JsonSchema, ToolCall, ToolDefinition } from '@flotilla/core';
+import type { ChatMessage, ChatRequest, JsonSchema, ToolCall, ToolChoice, ToolDefinition } from '@flotilla/core';
 import { requestError } from '../http/api-error';
 import { Fields } from '../http/fields';
 
@@ -23,9 +23,15 @@ export function openaiChatRequest(body: Record<string, unknown>): OpenAIChatCall
   const { stream, includeUsage } = streamFields(f);
   const request: ChatRequest = { model, messages, options: samplingOptions(f) };
   const tools = f.array('tools');
-  const choice = f.raw('tool_choice');
-  if (choice !== undefined && choice !== 'auto' && choice !== 'none') throw requestError(400, `tool_choice ${JSON.stringify(choice)} is not supported: only "auto" and "none"`, 'tool_choice');
+  const choice = toolChoice(f.raw('tool_choice'));
   if (tools?.length && choice !== 'none') request.tools = tools.map((t, i) => openaiTool(t, `tools[${i}]`));
+  if (choice !== undefined && choice !== 'auto' && choice !== 'none') {
+    const named = typeof choice === 'object' ? choice.name : undefined;
+    if (!request.tools?.length) throw requestError(400, `tool_choice ${JSON.stringify(f.raw('tool_choice'))} needs tools`, 'tool_choice');
+    if (named !== undefined && !request.tools.some((t) => t.name === named)) throw requestError(400, `tool_choice names the function "${named}", which is not in tools`, 'tool_choice');
+    // The adapter of the endpoint that serves the call enforces it, or reports in warnings what it cannot.
+    request.toolChoice = choice;
+  }
   f.onlyDefault('parallel_tool_calls', [true], 'tool calls are returned as the model makes them');
   const format = responseFormat(f.object('response_format'));
   if (format) request.format = format;
@@ -176,4 +182,12 @@ function contentOf(content: unknown, where: string): { text: string; images: str
     } else throw requestError(400, `${where}[${i}] is not a text or image_url part`, `${where}[${i}]`);
   });
   return { text: texts.join('\n'), images };
+}
+
+/** OpenAI's `tool_choice`: "auto", "none", "required", or `{ type: "function", function: { name } }`. */
+function toolChoice(raw: unknown): ToolChoice | undefined {
+  if (raw === undefined || raw === 'auto' || raw === 'none' || raw === 'required') return raw;
+  const fn = typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'function' ? (raw as { function?: { name?: unknown } }).function : undefined;
+  if (fn && typeof fn.name === 'string' && fn.name !== '') return { name: fn.name };
+  throw requestError(400, `tool_choice ${JSON.stringify(raw)} is not one of "auto", "none", "required" or {"type":"function","function":{"name":...}}`, 'tool_choice');
 }

@@ -10,7 +10,7 @@ import { HostileServer, type HostileServerOptions, OllamaSimServer, OpenAITestSe
 // configured deadline. A run has one attempt per agent call unless failing over.
 
 const FIRST_TOKEN_MS = 500;
-const PROBE_TIMEOUT_MS = 200;
+const PROBE_TIMEOUT_MS = 400; // under the first-token deadline; long enough that a loaded 2-core machine answers a healthy probe
 /** The router announces a model it has not seen loaded as loading for this long: the first-token deadline grows by it. */
 const LOAD_MS = 100;
 const BOUND_MS = 2 * FIRST_TOKEN_MS;

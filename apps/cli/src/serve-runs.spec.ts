@@ -6,8 +6,6 @@ import { PassThrough, Readable } from 'node:stream';
 import { HttpAgent } from '@ag-ui/client';
 import { type BaseEvent, EventType, type RunAgentInput } from '@ag-ui/core';
 import { OllamaSimServer } from '@flotilla/testing';
-import { firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { filter, shareReplay } from 'rxjs/operators';
 import { main } from './main';
 import { runCli } from './testing/run-cli';
 
@@ -70,6 +68,26 @@ function serve(args: string[]) {
 
 const agUiInput = (runId: string, text: string): RunAgentInput => ({ threadId: `thread-${runId}`, runId, messages: [{ id: `${runId}-m1`, role: 'user', content: text }], tools: [], context: [], state: {} });
 
+/** A run through HttpAgent (its own rxjs): its events as they arrive, and all of them at the end. */
+function runAgent(url: string, input: RunAgentInput) {
+  const events: BaseEvent[] = [];
+  let ended = false;
+  const all = new Promise<BaseEvent[]>((resolve, reject) => {
+    new HttpAgent({ url }).run(input).subscribe({
+      next: (e) => void events.push(e),
+      error: (e: unknown) => ((ended = true), reject(e)),
+      complete: () => ((ended = true), resolve(events)),
+    });
+  });
+  const seen = async (type: EventType) => {
+    while (!events.some((e) => e.type === type)) {
+      if (ended) throw new Error(`the stream ended without ${type}: ${events.map((e) => e.type).join(' ')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  return { all, seen };
+}
+
 function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   return fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
 }
@@ -115,7 +133,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
   it("streams a run's events in order to HttpAgent, with the in-process run's result; JSON bodies; unknown and outside chains refused", async () => {
     server = serve(['--config', config, '--port', '0', '--chains', chains]);
     const url = await server.url;
-    const events = await lastValueFrom(new HttpAgent({ url: `${url}/v1/runs/echo` }).run(agUiInput('run-1', 'harbours')).pipe(toArray()));
+    const events = await runAgent(`${url}/v1/runs/echo`, agUiInput('run-1', 'harbours')).all;
     const types = events.map((e) => e.type);
     // Two steps, each streaming its text as one message, in order; the run ends finished.
     expect(types[0]).toBe(EventType.RUN_STARTED);
@@ -173,26 +191,22 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
   it('cancels a run over HTTP, and cancels runs in flight when SIGTERM drains the gateway', async () => {
     server = serve(['--config', config, '--port', '0', '--chains', chains]);
     const url = await server.url;
-    const firstToken = (events: ReturnType<HttpAgent['run']>) => firstValueFrom(events.pipe(filter((e) => e.type === EventType.TEXT_MESSAGE_CONTENT)));
-
-    const one = new HttpAgent({ url: `${url}/v1/runs/slow` }).run(agUiInput('run-c', 'oceans')).pipe(shareReplay());
-    const all = lastValueFrom(one.pipe(toArray()));
-    await firstToken(one);
+    const one = runAgent(`${url}/v1/runs/slow`, agUiInput('run-c', 'oceans'));
+    await one.seen(EventType.TEXT_MESSAGE_CONTENT);
     const cancelled = await post(`${url}/v1/runs/run-c/cancel`, {});
     expect(cancelled.status).toBe(200);
     expect(await cancelled.json()).toMatchObject({ runId: 'run-c', status: 'cancelled' });
-    const events = await all;
+    const events = await one.all;
     expect(events.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
 
-    const two = new HttpAgent({ url: `${url}/v1/runs/slow` }).run(agUiInput('run-d', 'rivers')).pipe(shareReplay());
-    const rest = lastValueFrom(two.pipe(toArray()));
-    await firstToken(two);
+    const two = runAgent(`${url}/v1/runs/slow`, agUiInput('run-d', 'rivers'));
+    await two.seen(EventType.TEXT_MESSAGE_CONTENT);
     const at = Date.now();
     server.stop();
     expect(await server.code).toBe(0);
     // The slow reply has many seconds to go; the drain ended it at once.
     expect(Date.now() - at).toBeLessThan(3_000);
-    expect((await rest).at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
+    expect((await two.all).at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
     server = undefined;
   });
 
@@ -200,7 +214,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     const db = path.join(dir, 'runs.db');
     server = serve(['--config', config, '--port', '0', '--chains', chains, '--store', db]);
     const url = await server.url;
-    const events = await lastValueFrom(new HttpAgent({ url: `${url}/v1/runs/review` }).run({ ...agUiInput('pub-1', 'ignored'), forwardedProps: { input: 'harbours' } }).pipe(toArray()));
+    const events = await runAgent(`${url}/v1/runs/review`, { ...agUiInput('pub-1', 'ignored'), forwardedProps: { input: 'harbours' } }).all;
     expect(events.at(-1)).toMatchObject({
       type: EventType.RUN_FINISHED,
       runId: 'pub-1',

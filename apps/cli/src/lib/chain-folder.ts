@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import { type Flotilla, FlotillaError, type RunHandle, type RunStore } from '@flotilla/core';
+import { type Flotilla, FlotillaError, type ModelClient, type RunHandle, type RunStore } from '@flotilla/core';
 import { resolveFileReference } from '@flotilla/chain';
 import type { ChainRunner, StoredRunView } from '@flotilla/gateway';
 import type { RouterConfig } from '@flotilla/router';
@@ -19,11 +19,17 @@ function refused(status: number, message: string): FlotillaError {
  * `<folder>/<name>.yaml` (or `.yml`, `.json`), kept inside the folder by the chain loader's
  * own `file:` containment (after `..` segments and symbolic links): a name that leaves the
  * folder is refused (403), a name with no file is 404. Each run loads its file afresh, with
- * every check `flotilla run` makes; with a run store, runs are journaled and can be resumed
- * and answered by id.
+ * every check `flotilla run` makes, and runs on a Flotilla of its own (`flotilla()`, closed
+ * when the run ends: agent names of different chains, or of a chain file edited between
+ * runs, never meet); with a run store, runs are journaled and can be resumed and answered by id.
  */
-export function chainFolderRunner(folder: string, flotilla: Flotilla, fleet: RouterConfig, store?: RunStore): ChainRunner {
+export function chainFolderRunner(folder: string, flotilla: () => Flotilla, fleet: RouterConfig, store?: RunStore): ChainRunner {
   const root = path.resolve(folder);
+
+  function closedAtEnd(f: Flotilla, handle: RunHandle): RunHandle {
+    void handle.result.finally(() => f.close());
+    return handle;
+  }
 
   async function fileOf(name: string): Promise<string> {
     for (const ext of CHAIN_EXTENSIONS) {
@@ -55,7 +61,8 @@ export function chainFolderRunner(folder: string, flotilla: Flotilla, fleet: Rou
         if (!r.ok) throw refused(400, `the input does not match chain "${name}"'s input schema (${shape}): ${r.error}`);
       }
       if (options.runId !== undefined && store && (await store.getRun(options.runId))) throw refused(409, `run ${options.runId} exists in the run store; choose another runId, or resume it`);
-      return flotilla.run(compiled.chain, input, { source: file, ...(options.runId === undefined ? {} : { runId: options.runId }) });
+      const f = flotilla();
+      return closedAtEnd(f, f.run(compiled.chain, input, { source: file, ...(options.runId === undefined ? {} : { runId: options.runId }) }));
     },
   };
   if (!store) return runner;
@@ -70,7 +77,8 @@ export function chainFolderRunner(folder: string, flotilla: Flotilla, fleet: Rou
       if (ref === undefined || !CHAIN_EXTENSIONS.some((e) => ref.endsWith(e))) throw refused(409, `run ${runId} was not started from a chain file the gateway serves`);
       const file = await fileOf(ref.slice(0, ref.length - path.extname(ref).length));
       const compiled = await load(file, record.chain);
-      return flotilla.resume(compiled.chain, runId, options.answer === undefined ? {} : { answer: options.answer });
+      const f = flotilla();
+      return closedAtEnd(f, f.resume(compiled.chain, runId, options.answer === undefined ? {} : { answer: options.answer }));
     },
     async find(runId): Promise<StoredRunView | undefined> {
       const r = await store.getRun(runId);
@@ -78,4 +86,15 @@ export function chainFolderRunner(folder: string, flotilla: Flotilla, fleet: Rou
       return { runId: r.runId, chain: r.chain, status: r.status, ...(r.output === undefined ? {} : { output: r.output }), ...(r.error ? { error: r.error } : {}), ...(r.waiting ? { waiting: r.waiting } : {}) };
     },
   };
+}
+
+/** `client` for Flotillas that share it: everything but `close()`, which stays its owner's. */
+export function sharedClient<C extends ModelClient>(client: C): C {
+  return new Proxy(client, {
+    get(target, key) {
+      if (key === 'close') return undefined;
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
-import { type Flotilla, FlotillaError, type RunStore, createFlotilla, numberFlag, parseFlags } from '@flotilla/core';
+import { FlotillaError, type RunStore, createFlotilla, numberFlag, parseFlags } from '@flotilla/core';
 import { DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, Gateway, TenancySchema, type TenancyInput } from '@flotilla/gateway';
 import { parse as parseYaml } from 'yaml';
 import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
 import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
-import { chainFolderRunner } from './chain-folder';
+import { chainFolderRunner, sharedClient } from './chain-folder';
 import { openSqliteStore } from './sqlite-store';
 
 /** How long streams in flight may take to finish after SIGTERM, unless --drain-ms says otherwise. */
@@ -68,12 +68,12 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const routerConfig = loadRouterConfig(file);
   const fleet = createFleetFromConfig(routerConfig, { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
   let gateway: Gateway | undefined;
-  let flotilla: Flotilla | undefined;
   let store: RunStore | undefined;
   try {
     await fleet.start();
     if (values.store !== undefined) store = await openSqliteStore(values.store);
-    if (chains !== undefined) flotilla = createFlotilla({ client: fleet.router, config: fleet.flotillaConfig, ...(store ? { store } : {}) });
+    const client = sharedClient(fleet.router);
+    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store } : {}) });
     gateway = await Gateway.start(fleet.router, {
       host: values.host ?? DEFAULT_GATEWAY_HOST,
       port,
@@ -83,7 +83,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       open: values.open,
       env: io.env,
       ...(tenancy ? { tenancy } : {}),
-      ...(flotilla && chains !== undefined ? { runs: chainFolderRunner(chains, flotilla, routerConfig, store) } : {}),
+      ...(chains !== undefined ? { runs: chainFolderRunner(chains, flotilla, routerConfig, store) } : {}),
       log: (level, message, fields) => {
         if (level === 'warn') io.stderr.write(`${message}${fields?.['requestId'] ? ` (request ${String(fields['requestId'])})` : ''}\n`);
       },
@@ -96,9 +96,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`draining ${gateway.active} request(s) for up to ${drainMs} ms\n`);
     return EXIT.ok;
   } finally {
+    // Cancels the runs in flight (each closes its Flotilla) before the fleet and the store close.
     await gateway?.close();
-    // The Flotilla closes its client, the fleet's router (idempotent: the fleet's close follows).
-    await flotilla?.close();
     await store?.close();
     await fleet.close();
   }

@@ -1,5 +1,4 @@
 import { type BaseEvent, type RunAgentInput, contentToText } from '@ag-ui/core';
-import { EventEncoder } from '@ag-ui/encoder';
 import type { HumanAnswer, RunHandle } from '@flotilla/core';
 import { requestError } from '../http/api-error';
 import type { Exchange } from '../http/exchange';
@@ -128,11 +127,11 @@ async function answerWith(x: Exchange, handle: RunHandle, runs: RunRegistry, req
     return x.json(200, viewOf(await handle.result));
   }
   const translator = new AgUiTranslator(req.agUi?.threadId ?? handle.runId, req.agUi);
-  const encoder = new EventEncoder();
   x.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   x.res.flushHeaders();
   const send = (events: BaseEvent[]) => {
-    for (const e of events) x.write(encoder.encodeSSE(e));
+    // AG-UI's SSE framing (what @ag-ui/encoder writes for text/event-stream), without the encoder's protobuf runtime.
+    for (const e of events) x.write(`data: ${JSON.stringify(e)}\n\n`);
   };
   await new Promise<void>((resolve) => {
     handle.events.subscribe({

@@ -41,7 +41,7 @@ steps:
 `;
 
 /** `flotilla serve` in this process; `stop()` is what SIGTERM does. */
-function serve(args: string[]) {
+function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
   const controller = new AbortController();
   const stdout = Object.assign(new PassThrough(), { isTTY: false });
   const stderr = Object.assign(new PassThrough(), { isTTY: false });
@@ -49,7 +49,7 @@ function serve(args: string[]) {
   let err = '';
   stdout.on('data', (d) => (out += String(d)));
   stderr.on('data', (d) => (err += String(d)));
-  const code = main(['serve', ...args], { stdout, stderr, stdin: Readable.from(['']), env: {}, signal: controller.signal });
+  const code = main(['serve', ...args], { stdout, stderr, stdin: Readable.from(['']), env, signal: controller.signal });
   const url = new Promise<string>((resolve, reject) => {
     const t = setInterval(() => {
       const m = /flotilla gateway on (http:\/\/\S+)/.exec(out);
@@ -69,11 +69,11 @@ function serve(args: string[]) {
 const agUiInput = (runId: string, text: string): RunAgentInput => ({ threadId: `thread-${runId}`, runId, messages: [{ id: `${runId}-m1`, role: 'user', content: text }], tools: [], context: [], state: {} });
 
 /** A run through HttpAgent (its own rxjs): its events as they arrive, and all of them at the end. */
-function runAgent(url: string, input: RunAgentInput) {
+function runAgent(url: string, input: RunAgentInput, headers: Record<string, string> = {}) {
   const events: BaseEvent[] = [];
   let ended = false;
   const all = new Promise<BaseEvent[]>((resolve, reject) => {
-    new HttpAgent({ url }).run(input).subscribe({
+    new HttpAgent({ url, headers }).run(input).subscribe({
       next: (e) => void events.push(e),
       error: (e: unknown) => ((ended = true), reject(e)),
       complete: () => ((ended = true), resolve(events)),
@@ -103,6 +103,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
   beforeAll(async () => {
     sim = new OllamaSimServer({
       timeScale: 1,
+      faults: [{ contains: 'doomed', fault: { type: 'status', status: 400, message: 'the model refused' } }],
       models: [
         { name: 'fast:1b', loadMs: 0, firstTokenMs: 0, tokensPerSec: 20_000, promptTokensPerSec: 1_000_000 },
         { name: 'slow:1b', loadMs: 0, firstTokenMs: 0, tokensPerSec: 4, promptTokensPerSec: 1_000_000 },
@@ -227,5 +228,19 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     const answered = await post(`${url}/v1/runs/pub-1/answer`, { action: 'edit', value: 'ships in the harbour at dawn' });
     expect(await answered.json()).toMatchObject({ status: 'succeeded', output: 'This is fast:1b answering: polish ships in the harbour at dawn' });
     expect((await post(`${url}/v1/runs/nobody/resume`, {})).status).toBe(404);
+  });
+
+  it('a failed run ends with a typed RUN_ERROR; with keys configured only an admin key may start runs', async () => {
+    const tenants = path.join(dir, 'tenants.yaml');
+    fs.writeFileSync(tenants, 'tenants:\n  - name: app\n    keyEnv: K_APP\n  - name: ops\n    keyEnv: K_OPS\n    admin: true\n');
+    server = serve(['--config', config, '--port', '0', '--chains', chains, '--tenants', tenants], { K_APP: 'app-key-1234567890', K_OPS: 'ops-key-1234567890' });
+    const url = await server.url;
+    const refused = await post(`${url}/v1/runs/echo`, { input: 'x' }, { authorization: 'Bearer app-key-1234567890' });
+    expect(refused.status).toBe(403);
+    expect((await post(`${url}/v1/runs/echo`, { input: 'x' })).status).toBe(401);
+    expect((await fetch(`${url}/v1/runs/anything`, { headers: { authorization: 'Bearer app-key-1234567890' } })).status).toBe(403);
+    const events = await runAgent(`${url}/v1/runs/echo`, agUiInput('run-e', 'doomed'), { authorization: 'Bearer ops-key-1234567890' }).all;
+    expect(events.map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.STEP_STARTED, EventType.STEP_STARTED, EventType.CUSTOM, EventType.STEP_FINISHED, EventType.CUSTOM, EventType.STEP_FINISHED, EventType.RUN_ERROR]);
+    expect(events.at(-1)).toMatchObject({ type: EventType.RUN_ERROR, code: 'badRequest', message: expect.stringContaining('the model refused') });
   });
 });

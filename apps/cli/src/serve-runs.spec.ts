@@ -68,24 +68,28 @@ function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 const agUiInput = (runId: string, text: string): RunAgentInput => ({ threadId: `thread-${runId}`, runId, messages: [{ id: `${runId}-m1`, role: 'user', content: text }], tools: [], context: [], state: {} });
 
-/** A run through HttpAgent (its own rxjs): its events as they arrive, and all of them at the end. */
-function runAgent(url: string, input: RunAgentInput, headers: Record<string, string> = {}) {
+/**
+ * A run through HttpAgent's `runAgent` (the client's own event verification and state; its own
+ * rxjs): the events as they arrive, and at the end all of them with the run's result or error.
+ */
+function runAgent(url: string, input: RunAgentInput, headers: Record<string, string> = {}, agent = new HttpAgent({ url, headers, threadId: input.threadId, initialMessages: input.messages })) {
   const events: BaseEvent[] = [];
   let ended = false;
-  const all = new Promise<BaseEvent[]>((resolve, reject) => {
-    new HttpAgent({ url, headers }).run(input).subscribe({
-      next: (e) => void events.push(e),
-      error: (e: unknown) => ((ended = true), reject(e)),
-      complete: () => ((ended = true), resolve(events)),
-    });
-  });
+  const done = agent
+    .runAgent({ runId: input.runId, ...(input.forwardedProps === undefined ? {} : { forwardedProps: input.forwardedProps }), ...(input.resume ? { resume: input.resume } : {}) }, { onEvent: ({ event }) => void events.push(event) })
+    .then(
+      (r) => ({ result: r.result as unknown, error: undefined as unknown }),
+      (error: unknown) => ({ result: undefined as unknown, error }),
+    )
+    .finally(() => (ended = true));
+  const all = done.then(() => events);
   const seen = async (type: EventType) => {
     while (!events.some((e) => e.type === type)) {
       if (ended) throw new Error(`the stream ended without ${type}: ${events.map((e) => e.type).join(' ')}`);
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  return { all, seen };
+  return { agent, all, done, seen };
 }
 
 function post(url: string, body: unknown, headers: Record<string, string> = {}) {
@@ -134,7 +138,9 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
   it("streams a run's events in order to HttpAgent, with the in-process run's result; JSON bodies; unknown and outside chains refused", async () => {
     server = serve(['--config', config, '--port', '0', '--chains', chains]);
     const url = await server.url;
-    const events = await runAgent(`${url}/v1/runs/echo`, agUiInput('run-1', 'harbours')).all;
+    const first = runAgent(`${url}/v1/runs/echo`, agUiInput('run-1', 'harbours'));
+    const events = await first.all;
+    expect((await first.done).error).toBeUndefined();
     const types = events.map((e) => e.type);
     // Two steps, each streaming its text as one message, in order; the run ends finished.
     expect(types[0]).toBe(EventType.RUN_STARTED);
@@ -168,6 +174,9 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     const lastMessage = (events.filter((e) => e.type === EventType.TEXT_MESSAGE_START).at(-1) as BaseEvent & { messageId: string }).messageId;
     const text = events.filter((e) => e.type === EventType.TEXT_MESSAGE_CONTENT && (e as BaseEvent & { messageId: string }).messageId === lastMessage).map((e) => (e as BaseEvent & { delta: string }).delta).join('');
     expect(text).toBe(finished.result);
+    // The client's own view: the run's result, and the assistant messages it assembled.
+    expect((await first.done).result).toBe(finished.result);
+    expect(first.agent.messages.at(-1)).toMatchObject({ role: 'assistant', content: finished.result });
 
     const shown = await fetch(`${url}/v1/runs/run-1`);
     expect(await shown.json()).toMatchObject({ runId: 'run-1', status: 'succeeded', output: finished.result });
@@ -239,7 +248,9 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     expect(refused.status).toBe(403);
     expect((await post(`${url}/v1/runs/echo`, { input: 'x' })).status).toBe(401);
     expect((await fetch(`${url}/v1/runs/anything`, { headers: { authorization: 'Bearer app-key-1234567890' } })).status).toBe(403);
-    const events = await runAgent(`${url}/v1/runs/echo`, agUiInput('run-e', 'doomed'), { authorization: 'Bearer ops-key-1234567890' }).all;
+    const failed = runAgent(`${url}/v1/runs/echo`, agUiInput('run-e', 'doomed'), { authorization: 'Bearer ops-key-1234567890' });
+    const events = await failed.all;
+    expect((await failed.done).result).toBeUndefined();
     expect(events.map((e) => e.type)).toEqual([EventType.RUN_STARTED, EventType.STEP_STARTED, EventType.STEP_STARTED, EventType.CUSTOM, EventType.STEP_FINISHED, EventType.CUSTOM, EventType.STEP_FINISHED, EventType.RUN_ERROR]);
     expect(events.at(-1)).toMatchObject({ type: EventType.RUN_ERROR, code: 'badRequest', message: expect.stringContaining('the model refused') });
   });

@@ -19,6 +19,8 @@ export class AgUiTranslator {
   private readonly messages = new Map<string, string>();
   private readonly steps = new Set<string>();
   private seq = 0;
+  /** Epoch ms at which the run's clock (`RunEvent.at`) reads 0: AG-UI timestamps are integer epoch ms. */
+  private t0: number | undefined;
 
   constructor(
     private readonly threadId: string,
@@ -26,7 +28,9 @@ export class AgUiTranslator {
   ) {}
 
   translate(e: RunEvent): BaseEvent[] {
-    const timestamp = e.at;
+    if (e.type === 'run.start') this.t0 = e.startedAt - e.at;
+    this.t0 ??= Date.now() - e.at;
+    const timestamp = Math.round(this.t0 + e.at);
     switch (e.type) {
       case 'run.start':
         return [{ type: EventType.RUN_STARTED, timestamp, threadId: this.threadId, runId: e.runId, protocolVersion: PROTOCOL_VERSION, ...(this.input ? { input: this.input } : {}) } as BaseEvent];

@@ -237,6 +237,14 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     const answered = await post(`${url}/v1/runs/pub-1/answer`, { action: 'edit', value: 'ships in the harbour at dawn' });
     expect(await answered.json()).toMatchObject({ status: 'succeeded', output: 'This is fast:1b answering: polish ships in the harbour at dawn' });
     expect((await post(`${url}/v1/runs/nobody/resume`, {})).status).toBe(404);
+
+    // AG-UI's own flow: the client answers the interrupt it holds with a resume entry.
+    const asked = runAgent(`${url}/v1/runs/review`, { ...agUiInput('pub-2', 'ignored'), forwardedProps: { input: 'rivers' } });
+    await asked.done;
+    expect(asked.agent.pendingInterrupts).toEqual([expect.objectContaining({ id: 'check', reason: 'human' })]);
+    const resumed = runAgent(`${url}/v1/runs/review`, { ...agUiInput('pub-2', 'ignored'), resume: [{ interruptId: 'check', status: 'resolved', payload: { action: 'approve' } }] }, {}, asked.agent);
+    expect((await resumed.done).result).toBe('This is fast:1b answering: polish This is fast:1b answering: write about rivers');
+    expect(await (await fetch(`${url}/v1/runs/pub-2`)).json()).toMatchObject({ status: 'succeeded' });
   });
 
   it('a failed run ends with a typed RUN_ERROR; with keys configured only an admin key may start runs', async () => {

@@ -68,6 +68,7 @@ async function post(x: Exchange, body: Record<string, unknown>, runs: RunRegistr
   if (!first || more.length > 0 || (action !== undefined && !['cancel', 'resume', 'answer'].includes(action))) {
     throw requestError(404, `POST ${x.req.url} is not a route: POST ${RUNS_PREFIX}<chain>, or ${RUNS_PREFIX}<id>/cancel | resume | answer`);
   }
+  if (action === undefined && Array.isArray(body['resume']) && body['resume'].length > 0) return resumeFromAgUi(x, body, runs);
   if (action === undefined) {
     const req = runRequestOf(body);
     runs.checkFree(req.runId);
@@ -90,6 +91,33 @@ async function post(x: Exchange, body: Record<string, unknown>, runs: RunRegistr
   const handle = await resume(first, answer === undefined ? {} : { answer });
   const agUi = typeof body['threadId'] === 'string' && Array.isArray(body['messages']) ? ({ tools: [], context: [], ...body } as unknown as RunAgentInput) : undefined;
   return answerWith(x, handle, runs, { input: undefined, ...(agUi ? { agUi } : {}) });
+}
+
+/**
+ * AG-UI's own way to answer an interrupt: a `RunAgentInput` whose `resume` entry answers the
+ * interrupt (its id is the human step's key) of the run named by `parentRunId`, else `runId`.
+ * A `resolved` entry's `payload` is the answer (`{ action, value?, comment? }`); a `cancelled`
+ * one rejects. The stored run continues under its own id.
+ */
+async function resumeFromAgUi(x: Exchange, body: Record<string, unknown>, runs: RunRegistry): Promise<void> {
+  const resume = runs.runner.resume?.bind(runs.runner);
+  if (!resume) throw requestError(501, 'resume entries need a run store: start the gateway with --store <file>', 'resume');
+  const target = typeof body['parentRunId'] === 'string' ? body['parentRunId'] : body['runId'];
+  if (typeof target !== 'string' || !RUN_ID.test(target)) throw requestError(400, 'resume entries need the interrupted run in parentRunId (or runId)', 'parentRunId');
+  const entries = body['resume'] as { interruptId?: unknown; status?: unknown; payload?: unknown }[];
+  if (entries.length !== 1) throw requestError(400, 'a run waits on one question at a time: send one resume entry', 'resume');
+  const entry = entries[0]!;
+  const stored = await runs.runner.find?.(target);
+  if (!stored) throw requestError(404, `no run ${target} in the run store`, 'parentRunId');
+  const waitingOn = (stored.waiting as { stepKey?: string } | undefined)?.stepKey;
+  if (waitingOn === undefined || entry.interruptId !== waitingOn) throw requestError(409, `run ${target} does not wait on interrupt ${JSON.stringify(entry.interruptId)}${waitingOn === undefined ? '' : ` (it waits on ${waitingOn})`}`, 'resume');
+  let answer: HumanAnswer;
+  if (entry.status === 'cancelled') answer = { action: 'reject', comment: 'the interrupt was cancelled' };
+  else if (entry.status === 'resolved' && entry.payload && typeof entry.payload === 'object') answer = answerOf(entry.payload as Record<string, unknown>);
+  else throw requestError(400, 'a resume entry is { interruptId, status: "resolved", payload: { action, value?, comment? } } or status "cancelled"', 'resume');
+  runs.checkFree(target);
+  const handle = await resume(target, { answer });
+  return answerWith(x, handle, runs, { input: undefined, agUi: { tools: [], context: [], ...body } as unknown as RunAgentInput });
 }
 
 /** `{ action: "approve" | "reject" | "edit", value?, comment? }`, as `flotilla runs answer`. */

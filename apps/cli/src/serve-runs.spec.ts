@@ -110,7 +110,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
       faults: [{ contains: 'doomed', fault: { type: 'status', status: 400, message: 'the model refused' } }],
       models: [
         { name: 'fast:1b', loadMs: 0, firstTokenMs: 0, tokensPerSec: 20_000, promptTokensPerSec: 1_000_000 },
-        { name: 'slow:1b', loadMs: 0, firstTokenMs: 0, tokensPerSec: 4, promptTokensPerSec: 1_000_000 },
+        { name: 'slow:1b', loadMs: 0, firstTokenMs: 1_200, tokensPerSec: 4, promptTokensPerSec: 1_000_000 },
       ],
     });
     await sim.start();
@@ -202,6 +202,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     server = serve(['--config', config, '--port', '0', '--chains', chains]);
     const url = await server.url;
     const one = runAgent(`${url}/v1/runs/slow`, agUiInput('run-c', 'oceans'));
+    // The first token comes after 1.2 s of keep-alive comments, which the client's SSE parser skips.
     await one.seen(EventType.TEXT_MESSAGE_CONTENT);
     const cancelled = await post(`${url}/v1/runs/run-c/cancel`, {});
     expect(cancelled.status).toBe(200);

@@ -157,7 +157,15 @@ async function answerWith(x: Exchange, handle: RunHandle, runs: RunRegistry, req
   const translator = new AgUiTranslator(req.agUi?.threadId ?? handle.runId, req.agUi);
   x.res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
   x.res.flushHeaders();
+  // A run with nothing to say (a queue, a cold load, a slow first token) sends an SSE comment
+  // every heartbeatMs: clients' and proxies' idle timeouts never end a live run.
+  let quiet = true;
+  const heartbeat = setInterval(() => {
+    if (quiet) x.write(': keep-alive\n\n');
+    quiet = true;
+  }, x.options.heartbeatMs);
   const send = (events: BaseEvent[]) => {
+    if (events.length > 0) quiet = false;
     // AG-UI's SSE framing (what @ag-ui/encoder writes for text/event-stream), without the encoder's protobuf runtime.
     for (const e of events) x.write(`data: ${JSON.stringify(e)}\n\n`);
   };
@@ -168,5 +176,6 @@ async function answerWith(x: Exchange, handle: RunHandle, runs: RunRegistry, req
       error: () => resolve(),
     });
   });
+  clearInterval(heartbeat);
   x.res.end();
 }

@@ -198,7 +198,7 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     expect((await post(`${url}/v1/runs/run-1/cancel`, {})).status).toBe(409);
   });
 
-  it('cancels a run over HTTP, and cancels runs in flight when SIGTERM drains the gateway', async () => {
+  it('cancels a run over HTTP, when its caller goes away, and runs in flight when SIGTERM drains the gateway', async () => {
     server = serve(['--config', config, '--port', '0', '--chains', chains]);
     const url = await server.url;
     const one = runAgent(`${url}/v1/runs/slow`, agUiInput('run-c', 'oceans'));
@@ -209,6 +209,18 @@ describe('flotilla serve --chains: runs over HTTP as AG-UI', () => {
     expect(await cancelled.json()).toMatchObject({ runId: 'run-c', status: 'cancelled' });
     const events = await one.all;
     expect(events.at(-1)).toMatchObject({ type: EventType.RUN_FINISHED, outcome: { type: 'cancelled' } });
+
+    // A caller that goes away cancels its run.
+    const gone = runAgent(`${url}/v1/runs/slow`, agUiInput('run-g', 'lakes'));
+    await gone.seen(EventType.TEXT_MESSAGE_CONTENT);
+    gone.agent.abortRun();
+    await gone.done;
+    let status = '';
+    for (let i = 0; i < 100 && status !== 'cancelled'; i++) {
+      status = ((await (await fetch(`${url}/v1/runs/run-g`)).json()) as { status: string }).status;
+      if (status !== 'cancelled') await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe('cancelled');
 
     const two = runAgent(`${url}/v1/runs/slow`, agUiInput('run-d', 'rivers'));
     await two.seen(EventType.TEXT_MESSAGE_CONTENT);

@@ -9,5 +9,4 @@ export { GENERATE_ONLY_FIELDS } from './lib/ollama/ollama-request';
 export { TenancySchema, TenantSchema } from './lib/tenancy/tenant-config';
 export type { TenancyInput, TenancyConfig, TenantInput, TenantConfig } from './lib/tenancy/tenant-config';
 export type { ChainRunner, StartRunOptions, StoredRunView } from './lib/runs/chain-runner';
-export { AgUiTranslator } from './lib/runs/ag-ui-events';
 export { RUN_ID_HEADER } from './lib/runs/runs.routes';

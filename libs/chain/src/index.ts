@@ -16,6 +16,7 @@ export { templateAgent, templateSourceOf } from './lib/agents/chain-agent';
 export type { TemplateAgentSpec, TemplateAgentDefinition, TemplateSource } from './lib/agents/chain-agent';
 export { checkAgentModels } from './lib/validate/agent-models';
 export { readSourceText } from './lib/parse/read-source';
+export { resolveFileReference } from './lib/parse/file-reference';
 
 export { parseDataText } from './lib/parse/parse-data';
 

@@ -8,3 +8,5 @@ export { OLLAMA_MANAGEMENT_ROUTES, OLLAMA_API_VERSION } from './lib/ollama/ollam
 export { GENERATE_ONLY_FIELDS } from './lib/ollama/ollama-request';
 export { TenancySchema, TenantSchema } from './lib/tenancy/tenant-config';
 export type { TenancyInput, TenancyConfig, TenantInput, TenantConfig } from './lib/tenancy/tenant-config';
+export type { ChainRunner, StartRunOptions, StoredRunView } from './lib/runs/chain-runner';
+export { RUN_ID_HEADER } from './lib/runs/runs.routes';

@@ -1,16 +1,19 @@
-import { readFileSync } from 'node:fs';
-import { FlotillaError, numberFlag, parseFlags } from '@flotilla/core';
+import { readFileSync, statSync } from 'node:fs';
+import { FlotillaError, type RunStore, createFlotilla, numberFlag, parseFlags } from '@flotilla/core';
 import { DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, Gateway, TenancySchema, type TenancyInput } from '@flotilla/gateway';
 import { parse as parseYaml } from 'yaml';
 import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
 import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
+import { chainFolderRunner, sharedClient } from './chain-folder';
+import { openSqliteStore } from './sqlite-store';
 
 /** How long streams in flight may take to finish after SIGTERM, unless --drain-ms says otherwise. */
 export const DEFAULT_SERVE_DRAIN_MS = 10_000;
 
 export const SERVE_USAGE = `flotilla serve --config <fleet.yaml> [--host <addr>] [--port <n>] [--tenants <tenants.yaml>] [--open]
                [--allow-host <name>]... [--allow-origin <url>]... [--drain-ms <ms>]
+               [--chains <folder> [--store <file>]]
 
 Serves the fleet of <fleet.yaml> (or FLOTILLA_CONFIG) over HTTP to any OpenAI or Ollama
 client: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models; /api/chat,
@@ -20,7 +23,11 @@ this address (or an --allow-host name) in Host; browser pages only from --allow-
 --tenants names API keys by environment variable, with each tenant's models, priority,
 maxConcurrent, requestsPerMinute, weight and admin role. Without keys the gateway serves
 loopback only; --open insists on another --host without them.
-SIGTERM or Ctrl-C stops accepting and drains streams for up to --drain-ms (default ${DEFAULT_SERVE_DRAIN_MS}).
+--chains serves the chain files of <folder> as runs: POST /v1/runs/<name> starts <name>.yaml
+(streamed as AG-UI events over SSE; a plain {"input": ...} body with Accept: application/json
+gets the result), GET /v1/runs/<id>, POST /v1/runs/<id>/cancel; with --store (a SQLite run
+store) runs are journaled and POST /v1/runs/<id>/resume and /answer continue them. Admin keys only.
+SIGTERM or Ctrl-C cancels runs in flight, stops accepting and drains streams for up to --drain-ms (default ${DEFAULT_SERVE_DRAIN_MS}).
 Exit codes: 0 stopped, 2 bad usage or configuration (a port in use).
 `;
 
@@ -36,6 +43,8 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       'allow-origin': { type: 'string', multiple: true },
       'drain-ms': { type: 'string' },
       tenants: { type: 'string' },
+      chains: { type: 'string' },
+      store: { type: 'string' },
       open: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,10 +62,18 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const port = values.port === undefined ? DEFAULT_GATEWAY_PORT : numberFlag('--port', values.port, { integer: true, min: 0, minInclusive: true, max: 65_535 });
   const drainMs = values['drain-ms'] === undefined ? DEFAULT_SERVE_DRAIN_MS : numberFlag('--drain-ms', values['drain-ms'], { integer: true, min: 0, minInclusive: true });
   const tenancy = values.tenants === undefined ? undefined : loadTenancy(values.tenants);
-  const fleet = createFleetFromConfig(loadRouterConfig(file), { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
+  const chains = values.chains;
+  if (values.store !== undefined && chains === undefined) throw new FlotillaError('config', 'flotilla serve --store: only with --chains <folder> (the store journals the runs it serves)', { details: { flag: '--store' } });
+  if (chains !== undefined && !isFolder(chains)) throw new FlotillaError('config', `flotilla serve --chains ${chains}: not a folder`, { details: { flag: '--chains' } });
+  const routerConfig = loadRouterConfig(file);
+  const fleet = createFleetFromConfig(routerConfig, { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
   let gateway: Gateway | undefined;
+  let store: RunStore | undefined;
   try {
     await fleet.start();
+    if (values.store !== undefined) store = await openSqliteStore(values.store);
+    const client = sharedClient(fleet.router);
+    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store } : {}) });
     gateway = await Gateway.start(fleet.router, {
       host: values.host ?? DEFAULT_GATEWAY_HOST,
       port,
@@ -66,6 +83,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       open: values.open,
       env: io.env,
       ...(tenancy ? { tenancy } : {}),
+      ...(chains !== undefined ? { runs: chainFolderRunner(chains, flotilla, routerConfig, store) } : {}),
       log: (level, message, fields) => {
         if (level === 'warn') io.stderr.write(`${message}${fields?.['requestId'] ? ` (request ${String(fields['requestId'])})` : ''}\n`);
       },
@@ -78,8 +96,18 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`draining ${gateway.active} request(s) for up to ${drainMs} ms\n`);
     return EXIT.ok;
   } finally {
+    // Cancels the runs in flight (each closes its Flotilla) before the fleet and the store close.
     await gateway?.close();
+    await store?.close();
     await fleet.close();
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
   }
 }
 

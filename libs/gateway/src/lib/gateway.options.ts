@@ -1,4 +1,5 @@
 import type { TenancyInput } from './tenancy/tenant-config';
+import type { ChainRunner } from './runs/chain-runner';
 
 /** Not Ollama's 11434: the gateway usually runs beside an Ollama server on the same machine. */
 export const DEFAULT_GATEWAY_PORT = 11435;
@@ -65,6 +66,8 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   allowedOrigins?: readonly string[];
   /** On close, streams in flight get this long to finish before they are cut. @default 10000 */
   drainMs?: number;
+  /** Chains served at `/v1/runs/:chain` (AG-UI over SSE); `flotilla serve --chains <folder>` gives one. @default none: no run routes */
+  runs?: ChainRunner;
   /** One line per request and per failure; never bodies or keys. @default none */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }

@@ -15,6 +15,8 @@ import { TenantRegistry } from './tenancy/tenant-registry';
 import { FairShare } from './tenancy/fair-share';
 import { GatewayMetrics } from './visibility/gateway-metrics';
 import { addVisibilityRoutes } from './visibility/visibility.routes';
+import { RunRegistry } from './runs/run-registry';
+import { addRunRoutes } from './runs/runs.routes';
 
 /** Default bound on draining streams at close. */
 const DEFAULT_DRAIN_MS = 10_000;
@@ -39,6 +41,7 @@ export class Gateway {
   private readonly log: GatewayLog;
   private readonly inFlight = new Set<ServerResponse>();
   private readonly server: Server;
+  private readonly runs: RunRegistry | undefined;
   private closing: Promise<void> | undefined;
   private address = { host: DEFAULT_GATEWAY_HOST, port: 0 };
 
@@ -51,6 +54,8 @@ export class Gateway {
     this.log = options.log ?? noLog;
     this.tenancy = new TenantRegistry(options.tenancy ?? {}, options.env ?? process.env);
     this.services = { http: createNodeHttpFetch(), metrics: new GatewayMetrics(router, this.tenancy.tenants), tenants: this.tenancy.tenants };
+    this.runs = options.runs ? new RunRegistry(options.runs) : undefined;
+    if (this.runs) addRunRoutes(this.table, this.runs);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void this.serve(req, res));
   }
 
@@ -98,6 +103,8 @@ export class Gateway {
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeIdleConnections();
+      // Runs in flight are cancelled: their streams end (a cancelled outcome) within the drain.
+      await this.runs?.cancelAll('the gateway is shutting down');
       const drainMs = this.options.drainMs ?? DEFAULT_DRAIN_MS;
       const end = Date.now() + drainMs;
       while (this.inFlight.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));

@@ -25,18 +25,27 @@ export interface Route {
 /** Routes by method and path: each API registers its own; the server has no switch over them. */
 export class RouteTable {
   private readonly routes = new Map<string, Route>();
+  /** Routes that serve every path under a prefix (`/v1/runs/`), which they parse themselves. */
+  private readonly prefixes: { method: string; prefix: string; route: Route }[] = [];
 
   add(method: 'GET' | 'POST', path: string, route: Route): this {
     this.routes.set(`${method} ${path}`, route);
     return this;
   }
 
+  /** A route for every path that starts with `prefix` (ending in `/`) and goes on past it. */
+  addPrefix(method: 'GET' | 'POST', prefix: string, route: Route): this {
+    this.prefixes.push({ method, prefix, route });
+    return this;
+  }
+
   find(method: string, path: string): Route | undefined {
-    return this.routes.get(`${method === 'HEAD' ? 'GET' : method} ${path}`);
+    const m = method === 'HEAD' ? 'GET' : method;
+    return this.routes.get(`${m} ${path}`) ?? this.prefixes.find((p) => p.method === m && path.length > p.prefix.length && path.startsWith(p.prefix))?.route;
   }
 
   /** Whether some method serves the path (405 rather than 404). */
   knows(path: string): boolean {
-    return this.routes.has(`GET ${path}`) || this.routes.has(`POST ${path}`);
+    return this.routes.has(`GET ${path}`) || this.routes.has(`POST ${path}`) || this.prefixes.some((p) => path.length > p.prefix.length && path.startsWith(p.prefix));
   }
 }

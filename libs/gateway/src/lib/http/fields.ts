@@ -5,6 +5,9 @@ import { requestError } from './api-error';
  * marks a field as handled; `refuseRest` answers any field the route does not carry to a
  * backend with a 400 naming it, so nothing a client asks for is dropped in silence.
  */
+/** Why a field the gateway does not carry is refused (the API's 400 names the field). */
+export const NOT_CARRIED = 'the gateway does not carry it to a backend';
+
 export class Fields {
   private readonly seen = new Set<string>();
 

@@ -1,13 +1,13 @@
-import type { ChatMessage, ChatRequest, JsonSchema, ToolDefinition } from '@flotilla/core';
+import type { ChatMessage, ChatRequest, JsonSchema } from '@flotilla/core';
 import { requestError } from '../http/api-error';
-import { Fields } from '../http/fields';
+import { Fields, NOT_CARRIED } from '../http/fields';
+import { functionTool } from '../http/function-tool';
 
 export interface OllamaCall {
   request: ChatRequest;
   stream: boolean;
 }
 
-const NOT_CARRIED = 'the gateway does not carry it to a backend';
 
 /**
  * Fields of `/api/generate` that only an Ollama server's own prompt handling can honour: the
@@ -85,7 +85,7 @@ export function ollamaChatRequest(body: Record<string, unknown>): OllamaCall {
   const messages = raw.map((m, i) => ollamaMessage(m, `messages[${i}]`));
   const call = common(f, messages);
   const tools = f.array('tools');
-  if (tools?.length) call.request.tools = tools.map((t, i) => ollamaTool(t, `tools[${i}]`));
+  if (tools?.length) call.request.tools = tools.map((t, i) => functionTool(t, `tools[${i}]`, 'ollama'));
   f.refuseRest(NOT_CARRIED);
   return call;
 }
@@ -106,20 +106,6 @@ export function ollamaGenerateRequest(body: Record<string, unknown>): OllamaCall
   return call;
 }
 
-function ollamaTool(t: unknown, where: string): ToolDefinition {
-  if (!t || typeof t !== 'object') throw requestError(400, `${where} must be an object`, where);
-  const f = new Fields(t as Record<string, unknown>, `${where}.`);
-  f.string('type');
-  const fn = f.object('function');
-  if (!fn) throw requestError(400, `${where}.function is required`, `${where}.function`);
-  const g = new Fields(fn, `${where}.function.`);
-  const name = g.requiredString('name');
-  const description = g.string('description');
-  const parameters = g.object('parameters') ?? { type: 'object', properties: {} };
-  g.refuseRest(NOT_CARRIED);
-  f.refuseRest(NOT_CARRIED);
-  return { name, parameters, ...(description === undefined ? {} : { description }) };
-}
 
 function ollamaMessage(m: unknown, where: string): ChatMessage {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw requestError(400, `${where} must be an object`, where);

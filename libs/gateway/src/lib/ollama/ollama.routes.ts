@@ -1,5 +1,5 @@
 import { requestError } from '../http/api-error';
-import { Fields } from '../http/fields';
+import { Fields, NOT_CARRIED } from '../http/fields';
 import type { RouteTable } from '../http/route-table';
 import { embedOnFleet, fleetLoaded, fleetModels, showOnFleet } from '../fleet/fleet-views';
 import { checkNumCtx } from '../relay/check-num-ctx';
@@ -13,7 +13,6 @@ export const OLLAMA_API_VERSION = '0.12.6';
 /** Ollama routes that manage a server's models: a gateway over a fleet answers them 501, naming the route. */
 export const OLLAMA_MANAGEMENT_ROUTES: readonly string[] = ['/api/pull', '/api/push', '/api/delete', '/api/create', '/api/copy', '/api/blobs'];
 
-const NOT_CARRIED = 'the gateway does not carry it to a backend';
 
 const modelEntry = (name: string, endpoints: string[]) => ({
   name,

@@ -1,6 +1,7 @@
-import type { ChatMessage, ChatRequest, JsonSchema, ToolCall, ToolChoice, ToolDefinition } from '@flotilla/core';
+import type { ChatMessage, ChatRequest, JsonSchema, ToolCall, ToolChoice } from '@flotilla/core';
 import { requestError } from '../http/api-error';
-import { Fields } from '../http/fields';
+import { Fields, NOT_CARRIED } from '../http/fields';
+import { functionTool } from '../http/function-tool';
 
 export interface OpenAIChatCall {
   request: ChatRequest;
@@ -8,7 +9,6 @@ export interface OpenAIChatCall {
   includeUsage: boolean;
 }
 
-const NOT_CARRIED = 'the gateway does not carry it to a backend';
 
 /**
  * An OpenAI chat-completions body as a router request. Every field either reaches the backend
@@ -24,7 +24,7 @@ export function openaiChatRequest(body: Record<string, unknown>): OpenAIChatCall
   const request: ChatRequest = { model, messages, options: samplingOptions(f) };
   const tools = f.array('tools');
   const choice = toolChoice(f.raw('tool_choice'));
-  if (tools?.length && choice !== 'none') request.tools = tools.map((t, i) => openaiTool(t, `tools[${i}]`));
+  if (tools?.length && choice !== 'none') request.tools = tools.map((t, i) => functionTool(t, `tools[${i}]`, 'openai'));
   if (choice !== undefined && choice !== 'auto' && choice !== 'none') {
     const named = typeof choice === 'object' ? choice.name : undefined;
     if (!request.tools?.length) throw requestError(400, `tool_choice ${JSON.stringify(f.raw('tool_choice'))} needs tools`, 'tool_choice');
@@ -97,21 +97,6 @@ function responseFormat(rf: Record<string, unknown> | undefined): JsonSchema | u
   return schema as JsonSchema;
 }
 
-function openaiTool(t: unknown, where: string): ToolDefinition {
-  if (!t || typeof t !== 'object') throw requestError(400, `${where} must be an object`, where);
-  const f = new Fields(t as Record<string, unknown>, `${where}.`);
-  if (f.requiredString('type') !== 'function') throw requestError(400, `${where}.type must be "function"`, `${where}.type`);
-  const fn = f.object('function');
-  if (!fn) throw requestError(400, `${where}.function is required`, `${where}.function`);
-  const g = new Fields(fn, `${where}.function.`);
-  const name = g.requiredString('name');
-  const description = g.string('description');
-  const parameters = g.object('parameters') ?? { type: 'object', properties: {} };
-  g.raw('strict');
-  g.refuseRest(NOT_CARRIED);
-  f.refuseRest(NOT_CARRIED);
-  return { name, parameters, ...(description === undefined ? {} : { description }) };
-}
 
 function openaiMessage(m: unknown, where: string): ChatMessage {
   if (!m || typeof m !== 'object' || Array.isArray(m)) throw requestError(400, `${where} must be an object`, where);

@@ -1,5 +1,5 @@
 import { requestError } from '../http/api-error';
-import { Fields } from '../http/fields';
+import { Fields, NOT_CARRIED } from '../http/fields';
 import type { RouteTable } from '../http/route-table';
 import { embedOnFleet, fleetModels } from '../fleet/fleet-views';
 import { relayChat } from '../relay/relay-chat';
@@ -7,7 +7,6 @@ import { checkNumCtx } from '../relay/check-num-ctx';
 import { openaiChatRequest, providerExtras, samplingOptions, streamFields } from './openai-request';
 import { openaiChatWire, openaiCompletionWire } from './openai.wire';
 
-const NOT_CARRIED = 'the gateway does not carry it to a backend';
 
 /** The OpenAI-compatible API: chat, legacy completions, embeddings, models. */
 export function addOpenAIRoutes(table: RouteTable): RouteTable {

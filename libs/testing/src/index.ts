@@ -19,6 +19,9 @@ export type { SyntheticGgufOptions, SyntheticGgufInfo } from './lib/gguf/synthet
 export { SYNTHETIC_TOKEN_IDS } from './lib/gguf/byte-vocab';
 export { readGgufHeader } from './lib/gguf/gguf.reader';
 export type { GgufHeader, GgufTensorInfo } from './lib/gguf/gguf.reader';
+// The Ollama simulator as a child process (tests that kill a server for real).
+export { ollamaSimCommand, spawnOllamaSim, type OllamaSimProcess } from './lib/ollama/ollama-sim.process';
+export { WORKSPACE_ROOT } from './lib/llama-server/llama-server.binary';
 export { ensureLlamaServerBinary, BUILD_SCRIPT as LLAMA_SERVER_BUILD_SCRIPT, SETUP_LINE, BUILD_TIMEOUT_MS as LLAMA_SERVER_BUILD_TIMEOUT_MS } from './lib/llama-server/llama-server.binary';
 
 // Hostile servers (black hole, headers then silence, trickle, reset, garbage) for deadline tests.

@@ -2,7 +2,7 @@
 import { request } from 'node:http';
 import { type RouterConfigInput, RouterConfigSchema, createFleetFromConfig, type Fleet } from '@flotilla/router';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the gateway's specs talk to the simulators over HTTP
-import { OllamaSimServer, type OllamaSimOptions, OpenAITestServer } from '@flotilla/testing';
+import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, OpenAITestServer, spawnOllamaSim } from '@flotilla/testing';
 import { Gateway } from '../lib/gateway.server';
 import type { GatewayOptions } from '../lib/gateway.options';
 
@@ -81,45 +81,6 @@ export function raw(url: string, method: string, path: string, body?: string, he
 
 export const json = (value: unknown) => JSON.stringify(value);
 
-/** The workspace root (child processes run from there). */
-export const WORKSPACE_ROOT = require('node:path').resolve(__dirname, '../../../..') as string;
-
-export interface SimProcess {
-  url: string;
-  kill(): Promise<void>;
-}
-
-/** The simulator's CLI as a child process a test can kill -9; waits (bounded) for the URL it prints. */
-export async function spawnSim(args: readonly string[], timeoutMs = 20_000): Promise<SimProcess> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['tools/scripts/run-ts.cjs', 'libs/testing/src/bin/ollama-sim.ts', '--port', '0', ...args], { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ollama-sim did not start within ${timeoutMs} ms: ${err}`));
-    }, timeoutMs);
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /http:\/\/\S+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    child.stderr!.on('data', (d) => (err += String(d)));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ollama-sim exited (${code}): ${err}`));
-    });
-  });
-  return {
-    url,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
+/** The simulator as a child process a test can kill -9 (from @flotilla/testing). */
+export const spawnSim = (args: readonly string[]): Promise<OllamaSimProcess> => spawnOllamaSim(0, args);
+export type SimProcess = OllamaSimProcess;

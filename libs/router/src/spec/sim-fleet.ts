@@ -2,7 +2,7 @@
 import type { ChatEvent, FinalEvent } from '@flotilla/core';
 import { type Observable, lastValueFrom, toArray } from 'rxjs';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the router's specs talk to the simulators over HTTP
-import { OllamaSimServer, type OllamaSimOptions, type SimRequestRecord } from '@flotilla/testing';
+import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, type SimRequestRecord, WORKSPACE_ROOT as ROOT, ollamaSimCommand, spawnOllamaSim } from '@flotilla/testing';
 import { RouterConfigSchema, type RouterConfigInput } from '../lib/config/router-config.schema';
 import { type Fleet, createFleetFromConfig } from '../lib/create-fleet';
 
@@ -68,48 +68,8 @@ export async function waitUntil(predicate: () => boolean, timeoutMs = 5_000, wha
   }
 }
 
-/** The Ollama simulator's command line, as a child process would run it (cwd: the workspace root). */
-export const WORKSPACE_ROOT = require('node:path').resolve(__dirname, '../../../..') as string;
-export function simCommand(port: number, args: readonly string[] = []): string[] {
-  return [process.execPath, 'tools/scripts/run-ts.cjs', 'libs/testing/src/bin/ollama-sim.ts', '--port', String(port), ...args];
-}
-
-export interface SimProcess {
-  url: string;
-  pid: number;
-  kill(signal?: NodeJS.Signals): Promise<void>;
-}
-
-/** Starts the simulator CLI as a child process and waits for the URL it prints (bounded). */
-export async function spawnSim(port: number, args: readonly string[] = [], timeoutMs = 20_000): Promise<SimProcess> {
-  const { spawn } = await import('node:child_process');
-  const [cmd, ...rest] = simCommand(port, args);
-  const child = spawn(cmd!, rest, { cwd: WORKSPACE_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => reject(new Error(`ollama-sim did not start within ${timeoutMs} ms: ${err}`)), timeoutMs);
-    child.stdout!.on('data', (d) => {
-      out += String(d);
-      const m = /http:\/\/\S+/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[0]);
-      }
-    });
-    child.stderr!.on('data', (d) => (err += String(d)));
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ollama-sim exited (${code}): ${err}`));
-    });
-  });
-  return {
-    url,
-    pid: child.pid!,
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      await exited;
-    },
-  };
-}
+// The simulator as a child process lives in @flotilla/testing; these names are the router specs'.
+export const WORKSPACE_ROOT = ROOT;
+export const simCommand = ollamaSimCommand;
+export const spawnSim = spawnOllamaSim;
+export type SimProcess = OllamaSimProcess;

@@ -29,6 +29,12 @@ export type ContractBehaviour =
   | { type: 'toolCall'; name: string; arguments: Record<string, unknown> }
   /** Reply with several tool calls at once (parallel calls), in this order. */
   | { type: 'toolCalls'; calls: { name: string; arguments: Record<string, unknown> }[] }
+  /**
+   * Reply with one tool call written in the text (Hermes / Qwen 2.5 `<tool_call>` tags), with no
+   * tool call in the server's tool-call field: what a server returns when its template's parser
+   * misses the model's call. The engine recovers it.
+   */
+  | { type: 'toolCallText'; name: string; arguments: Record<string, unknown> }
   /** Fail before the first byte, the way the protocol reports this kind. */
   | { type: 'error'; kind: ContractErrorKind }
   /** Start streaming, then report an error inside the stream after `afterChunks` pieces (HTTP status stays 200). */
@@ -70,6 +76,8 @@ export type ContractCase =
   | 'toolChoice'
   /** The engine's tool loop over this client: a call run and fed back, parallel calls, a tool error, the round cap, cancellation while a tool runs. */
   | 'toolLoop'
+  /** The engine recovers a tool call the model wrote in its text (the `toolCallText` behaviour). */
+  | 'toolRecovery'
   | 'cancellation'
   | 'signal'
   | 'timeouts'
@@ -383,6 +391,19 @@ export function describeModelClientContract(
         expect(typeof r.output).toBe('string');
         expect(await h.requestCount()).toBe(before + 2);
         expect(r.trace.filter((e) => e.type === 'tool.result')).toEqual([expect.objectContaining({ ok: true, tool: 'lookup', content: '{"harbours":["Oslo-0","Oslo-1"]}' })]);
+      });
+
+      maybe('toolRecovery')('a call written as text is recovered: run, marked recovered, and fed back', async () => {
+        const seen: unknown[] = [];
+        const before = await h.requestCount();
+        h.scriptNext({ type: 'toolCallText', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await withTools([lookupTool((a) => (seen.push(a), 'Oslo: 2 harbours'))]).result;
+        expect(r.error).toBeUndefined();
+        expect(seen).toEqual([{ city: 'Oslo', limit: 2 }]);
+        expect(r.trace.filter((e) => e.type === 'tool.call')).toEqual([expect.objectContaining({ tool: 'lookup', arguments: { city: 'Oslo', limit: 2 }, recovered: true })]);
+        expect(typeof r.output).toBe('string');
+        expect(r.output).not.toContain('<tool_call>');
+        expect(await h.requestCount()).toBe(before + 2);
       });
 
       maybe('toolLoop')('parallel tool calls of one reply run at once, each answered', async () => {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ChatRequest } from '@flotilla/core';
 import { type ContractBehaviour, type ModelClientContractHarness, describeModelClientContract } from '@flotilla/core/testing';
 import type { Subscription } from 'rxjs';
+import { toolCallsAsText } from '@flotilla/testing';
 import { writeSyntheticModels } from '../testing/synthetic-models';
 import { gbnfLiteral } from './json-schema.gbnf';
 import { LlamaCppModelClient } from './llama-cpp.model-client';
@@ -90,6 +91,10 @@ async function harness(): Promise<ModelClientContractHarness> {
       switch (b.type) {
         case 'text':
           nextGrammar = `root ::= ${gbnfLiteral(b.text)}`;
+          return;
+        case 'toolCallText':
+          // The model writes the call in its text, as a model the engine offers no tools to does.
+          nextGrammar = `root ::= ${gbnfLiteral(toolCallsAsText([{ name: b.name, arguments: b.arguments }]))}`;
           return;
         case 'trickle':
           nextGrammar = NO_END;

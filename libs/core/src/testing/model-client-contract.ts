@@ -371,10 +371,14 @@ export function describeModelClientContract(
         expect(final.finishReason).not.toBe('toolCalls');
       });
 
-      /** An agent over the harness's client with these tools; the engine is not closed (the harness owns the client). */
-      const withTools = (tools: Tool<never, unknown>[], toolLoop?: ToolLoopOptions) => {
+      /**
+       * An agent over the harness's client with these tools; the engine is not closed (the harness owns the client).
+       * `required` forces the loop's first call to be a tool call (an engine that cannot be steered otherwise, such as
+       * random weights under a call grammar, still calls); later calls are `auto`.
+       */
+      const withTools = (tools: Tool<never, unknown>[], toolLoop?: ToolLoopOptions, toolChoice?: 'required') => {
         const base = request();
-        const agent = defineAgent({ name: 'contract-tools', model: base.model, retries: 0, tools, toolLoop, prompt: () => base.messages });
+        const agent = defineAgent({ name: 'contract-tools', model: base.model, retries: 0, tools, toolLoop, ...(toolChoice ? { toolChoice } : {}), prompt: () => base.messages });
         return createFlotilla({ client: h.client }).run(agent, undefined);
       };
       const lookupTool = (run: (args: { city: string; limit: number }, signal: AbortSignal) => unknown) =>
@@ -384,7 +388,7 @@ export function describeModelClientContract(
         const seen: unknown[] = [];
         const before = await h.requestCount();
         h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
-        const r = await withTools([lookupTool((a) => (seen.push(a), { harbours: ['Oslo-0', 'Oslo-1'] }))]).result;
+        const r = await withTools([lookupTool((a) => (seen.push(a), { harbours: ['Oslo-0', 'Oslo-1'] }))], undefined, 'required').result;
         expect(r.error).toBeUndefined();
         expect(r.status).toBe('succeeded');
         expect(seen).toEqual([{ city: 'Oslo', limit: 2 }]);
@@ -426,7 +430,7 @@ export function describeModelClientContract(
       maybe('toolLoop')('a tool error goes back to the model, which answers', async () => {
         const before = await h.requestCount();
         h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
-        const r = await withTools([lookupTool(() => Promise.reject(new Error('harbour registry offline')))]).result;
+        const r = await withTools([lookupTool(() => Promise.reject(new Error('harbour registry offline')))], undefined, 'required').result;
         expect(r.status).toBe('succeeded');
         expect(r.trace.find((e) => e.type === 'tool.result')).toMatchObject({ ok: false, error: { kind: 'userCode' }, content: expect.stringContaining('harbour registry offline') });
         expect(await h.requestCount()).toBe(before + 2);
@@ -436,7 +440,7 @@ export function describeModelClientContract(
         const call = { type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 1 } } as const;
         h.scriptNext(call);
         // Scripted while the tool runs: the model asks again after the first round.
-        const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }).result;
+        const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }, 'required').result;
         expect(r.error).toMatchObject({ kind: 'budgetExceeded', details: { budget: 'toolLoop.maxRounds' } });
         expect((r.error!.details!['transcript'] as { role: string }[]).map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
       });
@@ -473,7 +477,7 @@ export function describeModelClientContract(
                 signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason)));
               }),
           ),
-        ]);
+        ], undefined, 'required');
         await running;
         await run.cancel();
         const r = await run.result;

@@ -41,6 +41,15 @@ describe('OllamaModelClient: a model without tool support', () => {
     await client.close();
   });
 
+  it('calls that start together ask the server once', async () => {
+    const client = new OllamaModelClient({ host });
+    const showsBefore = shows();
+    const all = await Promise.all([1, 2, 3].map(() => collectChat(client.chat(withTools('gemma2:2b')))));
+    for (const c of all) expect(c.error).toMatchObject({ kind: 'badRequest', details: { capabilities: ['completion'] } });
+    expect(shows()).toBe(showsBefore + 1);
+    await client.close();
+  });
+
   it('a lookup that misses its deadline is not remembered and does not fail the call', async () => {
     const real = createNodeHttpFetch();
     let hangShows = 1;

@@ -58,6 +58,8 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   private readonly contextLengths = new Map<string, number | undefined>();
   /** Capabilities the server reported per model (/api/show); failures are not remembered. */
   private readonly capabilityLists = new Map<string, readonly string[] | undefined>();
+  /** Capability lookups in flight: calls that start together ask the server once. */
+  private readonly capabilityLookups = new Map<string, Promise<readonly string[] | undefined>>();
   private readonly toolCheck = (model: string, signal: AbortSignal) => this.checkTools(model, signal);
 
   constructor(options: OllamaModelClientOptions = {}) {
@@ -209,8 +211,16 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
     let capabilities: readonly string[] | undefined;
     if (this.capabilityLists.has(model)) capabilities = this.capabilityLists.get(model);
     else {
+      let lookup = this.capabilityLookups.get(model);
+      if (!lookup) {
+        // Shared, so bounded by its own deadline only; each caller stops waiting when its signal aborts.
+        lookup = this.capabilities(model);
+        this.capabilityLookups.set(model, lookup);
+        const done = () => this.capabilityLookups.delete(model);
+        lookup.then(done, done);
+      }
       try {
-        capabilities = await this.capabilities(model, { signal });
+        capabilities = await untilAborted(lookup, signal);
       } catch {
         if (signal.aborted) throw signal.reason;
         return;
@@ -243,4 +253,17 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
       throw toFlotillaError(e, { model, endpoint: this.config.endpoint });
     }
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }

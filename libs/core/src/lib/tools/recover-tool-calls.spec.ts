@@ -67,6 +67,11 @@ describe('recoverToolCalls: formats real models write', () => {
     expect(recoverToolCalls(text, tools)).toEqual({ calls: [recovered('lookup', { city: 'Oslo' })], content: 'Calling the tool:' });
   });
 
+  it('only the wrappers of the calls are taken out of the text: other code fences stay', () => {
+    const text = 'Run this:\n```sh\nls -la\n```\n<tool_call>\n{"name": "lookup", "arguments": {"city": "Oslo"}}\n</tool_call>\nthen ```done```';
+    expect(recoverToolCalls(text, tools)).toEqual({ calls: [recovered('lookup', { city: 'Oslo' })], content: 'Run this:\n```sh\nls -la\n```\n\nthen ```done```' });
+  });
+
   it('braces inside argument strings do not confuse the search', () => {
     expect(recoverToolCalls('<tool_call>{"name": "lookup", "arguments": {"city": "a}]{\\"b"}}</tool_call>', tools)?.calls).toEqual([recovered('lookup', { city: 'a}]{"b' })]);
   });

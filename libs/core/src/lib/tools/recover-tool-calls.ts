@@ -5,7 +5,10 @@ import type { Tool } from './tool';
 const MAX_RECOVERY_CHARS = 64_000;
 /** Openings without a closing bracket tried before the search stops. */
 const MAX_UNCLOSED = 32;
-const TAGS = /<\/?tool_call>|```[A-Za-z]*|\[TOOL_CALLS\]/g;
+/** What opens a call written as text, right before it: a tag, a code fence, Mistral's marker. */
+const OPENER = /(?:<tool_call>|```[A-Za-z]*|\[TOOL_CALLS\])\s*$/;
+/** What closes it, right after it. */
+const CLOSER = /^\s*(?:<\/tool_call>|```)/;
 
 /** What recovery found in a reply's text: the calls, and the text left around them. */
 export interface RecoveredToolCalls {
@@ -57,13 +60,18 @@ export function recoverToolCalls(text: string, tools: ReadonlyMap<string, Tool<n
       if (call === undefined) return undefined;
       calls.push(call);
     }
-    rest += text.slice(from, i);
+    rest += unwrapped(text.slice(from, i), from > 0).replace(OPENER, '');
     from = end + 1;
     i = end;
   }
   if (calls.length === 0) return undefined;
-  rest += text.slice(from);
-  return { calls, content: rest.replace(TAGS, '').trim() };
+  rest += unwrapped(text.slice(from), true);
+  return { calls, content: rest.trim() };
+}
+
+/** A piece of text between calls, without the closer of the call before it. */
+function unwrapped(piece: string, afterCall: boolean): string {
+  return afterCall ? piece.replace(CLOSER, '') : piece;
 }
 
 interface CallShape {

@@ -33,6 +33,8 @@ export { defineTool, DEFAULT_TOOL_TIMEOUT_MS, DEFAULT_TOOL_RESULT_CHARS } from '
 export type { Tool, ToolContext, ToolDefinitionInput } from './lib/tools/tool';
 export { executeTool } from './lib/tools/execute-tool';
 export type { ToolExecutor, ToolInvocation, ToolOutcome } from './lib/tools/execute-tool';
+export { recoverToolCalls } from './lib/tools/recover-tool-calls';
+export type { RecoveredToolCalls } from './lib/tools/recover-tool-calls';
 
 // Chains and steps
 export { step } from './lib/steps/step-builders';

@@ -1,5 +1,6 @@
 // @flotilla/testing: servers and helpers that stand in for model servers in tests and benchmarks.
 export { OllamaSimServer } from './lib/ollama/ollama-sim.server';
+export { toolCallsAsText } from './lib/tools/tool-call-text';
 export type { OllamaSimOptions } from './lib/ollama/ollama-sim.options';
 export type { SimModelSpec } from './lib/ollama/sim-model';
 export type { SimFault, SimReply, SimReplySpec, SimToolCall, SimRequestContext, ReplyScript, FaultRule } from './lib/ollama/sim-reply';

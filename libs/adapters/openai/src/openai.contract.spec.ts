@@ -14,6 +14,8 @@ function toScript(b: ContractBehaviour): OpenAIScriptedReply {
       return { toolCalls: [{ name: b.name, arguments: b.arguments }] };
     case 'toolCalls':
       return { toolCalls: b.calls };
+    case 'toolCallText':
+      return { toolCalls: [{ name: b.name, arguments: b.arguments }], toolCallsAs: 'text' };
     case 'error':
       return { fault: STATUS_FAULT[b.kind] };
     case 'midStreamError':

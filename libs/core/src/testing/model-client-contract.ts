@@ -29,6 +29,12 @@ export type ContractBehaviour =
   | { type: 'toolCall'; name: string; arguments: Record<string, unknown> }
   /** Reply with several tool calls at once (parallel calls), in this order. */
   | { type: 'toolCalls'; calls: { name: string; arguments: Record<string, unknown> }[] }
+  /**
+   * Reply with one tool call written in the text (Hermes / Qwen 2.5 `<tool_call>` tags), with no
+   * tool call in the server's tool-call field: what a server returns when its template's parser
+   * misses the model's call. The engine recovers it.
+   */
+  | { type: 'toolCallText'; name: string; arguments: Record<string, unknown> }
   /** Fail before the first byte, the way the protocol reports this kind. */
   | { type: 'error'; kind: ContractErrorKind }
   /** Start streaming, then report an error inside the stream after `afterChunks` pieces (HTTP status stays 200). */
@@ -70,6 +76,8 @@ export type ContractCase =
   | 'toolChoice'
   /** The engine's tool loop over this client: a call run and fed back, parallel calls, a tool error, the round cap, cancellation while a tool runs. */
   | 'toolLoop'
+  /** The engine recovers a tool call the model wrote in its text (the `toolCallText` behaviour). */
+  | 'toolRecovery'
   | 'cancellation'
   | 'signal'
   | 'timeouts'
@@ -363,10 +371,14 @@ export function describeModelClientContract(
         expect(final.finishReason).not.toBe('toolCalls');
       });
 
-      /** An agent over the harness's client with these tools; the engine is not closed (the harness owns the client). */
-      const withTools = (tools: Tool<never, unknown>[], toolLoop?: ToolLoopOptions) => {
+      /**
+       * An agent over the harness's client with these tools; the engine is not closed (the harness owns the client).
+       * `required` forces the loop's first call to be a tool call (an engine that cannot be steered otherwise, such as
+       * random weights under a call grammar, still calls); later calls are `auto`.
+       */
+      const withTools = (tools: Tool<never, unknown>[], toolLoop?: ToolLoopOptions, toolChoice?: 'required') => {
         const base = request();
-        const agent = defineAgent({ name: 'contract-tools', model: base.model, retries: 0, tools, toolLoop, prompt: () => base.messages });
+        const agent = defineAgent({ name: 'contract-tools', model: base.model, retries: 0, tools, toolLoop, ...(toolChoice ? { toolChoice } : {}), prompt: () => base.messages });
         return createFlotilla({ client: h.client }).run(agent, undefined);
       };
       const lookupTool = (run: (args: { city: string; limit: number }, signal: AbortSignal) => unknown) =>
@@ -376,13 +388,26 @@ export function describeModelClientContract(
         const seen: unknown[] = [];
         const before = await h.requestCount();
         h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
-        const r = await withTools([lookupTool((a) => (seen.push(a), { harbours: ['Oslo-0', 'Oslo-1'] }))]).result;
+        const r = await withTools([lookupTool((a) => (seen.push(a), { harbours: ['Oslo-0', 'Oslo-1'] }))], undefined, 'required').result;
         expect(r.error).toBeUndefined();
         expect(r.status).toBe('succeeded');
         expect(seen).toEqual([{ city: 'Oslo', limit: 2 }]);
         expect(typeof r.output).toBe('string');
         expect(await h.requestCount()).toBe(before + 2);
         expect(r.trace.filter((e) => e.type === 'tool.result')).toEqual([expect.objectContaining({ ok: true, tool: 'lookup', content: '{"harbours":["Oslo-0","Oslo-1"]}' })]);
+      });
+
+      maybe('toolRecovery')('a call written as text is recovered: run, marked recovered, and fed back', async () => {
+        const seen: unknown[] = [];
+        const before = await h.requestCount();
+        h.scriptNext({ type: 'toolCallText', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
+        const r = await withTools([lookupTool((a) => (seen.push(a), 'Oslo: 2 harbours'))]).result;
+        expect(r.error).toBeUndefined();
+        expect(seen).toEqual([{ city: 'Oslo', limit: 2 }]);
+        expect(r.trace.filter((e) => e.type === 'tool.call')).toEqual([expect.objectContaining({ tool: 'lookup', arguments: { city: 'Oslo', limit: 2 }, recovered: true })]);
+        expect(typeof r.output).toBe('string');
+        expect(r.output).not.toContain('<tool_call>');
+        expect(await h.requestCount()).toBe(before + 2);
       });
 
       maybe('toolLoop')('parallel tool calls of one reply run at once, each answered', async () => {
@@ -405,7 +430,7 @@ export function describeModelClientContract(
       maybe('toolLoop')('a tool error goes back to the model, which answers', async () => {
         const before = await h.requestCount();
         h.scriptNext({ type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 2 } });
-        const r = await withTools([lookupTool(() => Promise.reject(new Error('harbour registry offline')))]).result;
+        const r = await withTools([lookupTool(() => Promise.reject(new Error('harbour registry offline')))], undefined, 'required').result;
         expect(r.status).toBe('succeeded');
         expect(r.trace.find((e) => e.type === 'tool.result')).toMatchObject({ ok: false, error: { kind: 'userCode' }, content: expect.stringContaining('harbour registry offline') });
         expect(await h.requestCount()).toBe(before + 2);
@@ -415,7 +440,7 @@ export function describeModelClientContract(
         const call = { type: 'toolCall', name: 'lookup', arguments: { city: 'Oslo', limit: 1 } } as const;
         h.scriptNext(call);
         // Scripted while the tool runs: the model asks again after the first round.
-        const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }).result;
+        const r = await withTools([lookupTool(() => (h.scriptNext(call), 'one'))], { maxRounds: 1 }, 'required').result;
         expect(r.error).toMatchObject({ kind: 'budgetExceeded', details: { budget: 'toolLoop.maxRounds' } });
         expect((r.error!.details!['transcript'] as { role: string }[]).map((m) => m.role)).toEqual(['assistant', 'tool', 'assistant']);
       });
@@ -452,7 +477,7 @@ export function describeModelClientContract(
                 signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason)));
               }),
           ),
-        ]);
+        ], undefined, 'required');
         await running;
         await run.cancel();
         const r = await run.result;

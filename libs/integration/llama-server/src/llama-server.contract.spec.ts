@@ -43,7 +43,11 @@ describeModelClientContract(
     // Tool cases need a chat template the server recognises as tool-capable (`--jinja` with a
     // Hermes / Qwen 2.5 style template on the synthetic model), which comes with the
     // small-model robustness work; until then the server answers tool requests in text.
-    skip: ['structured', 'toolCalls', 'toolChoice', 'toolLoop', 'midStream'],
+    // A call written as text (toolRecovery): the harness scripts text with a grammar, and the
+    // server refuses a grammar together with tools ("Cannot use custom grammar constraints with
+    // tools"); random weights cannot be steered into writing one. Recovery itself is in core and
+    // runs on this client's replies in the OpenAI-compatible simulator's contract.
+    skip: ['structured', 'toolCalls', 'toolChoice', 'toolLoop', 'toolRecovery', 'midStream'],
     errorKinds: ['badRequest'],
     // llama-server checks for a closed connection once a second while a request waits.
     cancellationWaitMs: 5000,

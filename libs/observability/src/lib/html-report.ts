@@ -58,7 +58,7 @@ function toolTable(run: RunSummary): string {
   const rows = run.calls.flatMap((c) =>
     (c.tools ?? []).map(
       (t) =>
-        `<tr class="tool-call" data-step-key="${esc(c.key)}" data-tool="${esc(t.tool)}" data-ok="${t.ok}"><td>${esc(c.key || c.name)}</td><td>${t.round + 1}</td><td>${esc(t.tool)}</td>` +
+        `<tr class="tool-call" data-step-key="${esc(c.key)}" data-tool="${esc(t.tool)}" data-ok="${t.ok}"${t.recovered ? ' data-recovered="true"' : ''}><td>${esc(c.key || c.name)}</td><td>${t.round + 1}</td><td>${esc(t.tool)}${t.recovered ? ' (recovered from text)' : ''}</td>` +
         `<td class="tool-args">${esc(JSON.stringify(t.arguments ?? {}))}</td><td class="${t.ok ? 'status-succeeded' : 'status-failed'}">${t.ok ? (t.truncated ? 'ok, truncated' : 'ok') : esc(t.error?.kind ?? 'error')}</td>` +
         `<td>${esc(fmtMs(t.ms))}</td><td class="tool-result">${esc(t.preview)}</td></tr>`,
     ),

@@ -48,6 +48,8 @@ export interface ToolRecord {
   /** The start of what the model was told (the full text is in the trace). */
   preview: string;
   truncated?: boolean;
+  /** The model wrote the call in its text; the engine recovered it. */
+  recovered?: true;
   error?: ErrorInfo;
 }
 
@@ -121,7 +123,7 @@ export function summarizeRun(events: readonly RunEvent[], startedAt?: number): R
       }
       case 'tool.call': {
         const rec = open.get(e.key);
-        if (rec) (rec.tools ??= []).push({ round: e.round, index: e.index, tool: e.tool, arguments: e.arguments, ok: false, at: e.at, ms: 0, preview: '' });
+        if (rec) (rec.tools ??= []).push({ round: e.round, index: e.index, tool: e.tool, arguments: e.arguments, ok: false, at: e.at, ms: 0, preview: '', ...(e.recovered ? { recovered: true as const } : {}) });
         break;
       }
       case 'tool.result': {

@@ -50,6 +50,18 @@ describe('tool calls in sinks', () => {
     expect(html).not.toContain('sk-abcdefghijklmnopqrstuv');
   });
 
+  it('a call recovered from the text is marked in the trace file, the run summary and the HTML report', async () => {
+    const lookup = defineTool({ name: 'lookup', input: z.object({ city: z.string() }), run: ({ city }) => `${city}: 2 harbours` });
+    const client = new ScriptedModelClient((req) => (req.messages.some((m) => m.role === 'tool') ? 'Two.' : '<tool_call>\n{"name": "lookup", "arguments": {"city": "Oslo"}}\n</tool_call>'));
+    const agent = defineAgent({ name: 'pilot', model: 'm', tools: [lookup], prompt: (q: string) => q });
+    const sink = new TraceFileSink({ dir });
+    for (const e of await lastValueFrom(createFlotilla({ client }).run(agent, 'harbours?').events.pipe(toArray()))) sink.next(e);
+    await sink.flush();
+    const [run] = await readRunSummaries(sink.files);
+    expect(run!.calls[0]!.tools).toEqual([expect.objectContaining({ tool: 'lookup', ok: true, recovered: true, arguments: { city: 'Oslo' } })]);
+    expect(renderHtmlReport([run!])).toMatch(/<tr class="tool-call" data-step-key="" data-tool="lookup" data-ok="true" data-recovered="true"><td>[^<]*<\/td><td>1<\/td><td>lookup \(recovered from text\)<\/td>/);
+  });
+
   it('show in the progress display and as execute_tool spans under the agent step', async () => {
     const events = await toolRun();
     const out = new PassThrough();

@@ -19,6 +19,8 @@ function toSimReply(b: ContractBehaviour): SimReplySpec {
       return { toolCalls: [{ name: b.name, arguments: b.arguments }] };
     case 'toolCalls':
       return { toolCalls: b.calls };
+    case 'toolCallText':
+      return { toolCalls: [{ name: b.name, arguments: b.arguments }], toolCallsAs: 'text' };
     case 'error':
       return { fault: { type: 'status', status: STATUS[b.kind] } };
     case 'midStreamError':

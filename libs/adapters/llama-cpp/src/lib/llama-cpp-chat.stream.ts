@@ -7,6 +7,7 @@ import {
   FlotillaError,
   closestName,
   abortableCall,
+  type ToolCall,
   unsupportedOption,
 } from '@flotilla/core';
 import type { LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
@@ -18,6 +19,7 @@ import type { LlamaCppEvent, RequestOutcome } from './llama-cpp.events';
 import type { LoadedModel, ModelHost } from './model-host';
 import { importNodeLlamaCpp } from './node-llama-cpp.loader';
 import { type GrammarCache, checkStructuredOutput } from './structured-output';
+import { forcedToolCall, parseForcedCall } from './forced-tool-call';
 
 /** The key of this adapter's provider options (`providerOptions.llamaCpp`). */
 export const LLAMA_CPP_PROVIDER = 'llamaCpp';
@@ -142,15 +144,19 @@ async function generate(
     }
     // providerOptions.llamaCpp: `grammar` (GBNF text) as a grammar, the rest as node-llama-cpp generation options.
     const { grammar: gbnf, ...extra } = (request.providerOptions?.[LLAMA_CPP_PROVIDER] ?? {}) as { grammar?: unknown } & Record<string, unknown>;
+    // A call that must be a tool call (tool choice `required` or a named tool) is written under a grammar of the call object.
+    const forced = forcedToolCall(request);
+    // A grammar of the caller's own replaces the call's; what it makes the model write must still be a valid call.
     const custom = request.format ? undefined : typeof gbnf === 'string' ? gbnf : ctx.config.grammar?.(request);
     let grammar: LlamaGrammar | undefined;
     if (request.format) grammar = await ctx.grammars(loaded).forSchema(request.format);
     else if (custom !== undefined) grammar = await ctx.grammars(loaded).forGbnf(custom);
+    else if (forced) grammar = await ctx.grammars(loaded).forSchema(forced.schema);
     const o = request.options ?? {};
     const warnings = RUNNER_OPTIONS.filter((k) => o[k] !== undefined).map((k) => unsupportedOption(LLAMA_CPP_PROVIDER, k, "it is set per model, in the client's options (models.<name>)"));
-    // Function calling on the embedded engine (node-llama-cpp `functions`, grammar-forced calls) is not wired yet:
-    // say so rather than answer as if the tools had been offered.
-    if (request.tools?.length) warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', 'the embedded engine does not offer tools to the model yet'));
+    // With `auto`, tools are not offered to the model on the embedded engine yet (node-llama-cpp `functions`):
+    // say so rather than answer as if they had been. A forced call is written under the call's grammar.
+    if (request.tools?.length && !forced && request.toolChoice !== 'none') warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', 'the embedded engine does not offer tools to the model yet'));
     let text = '';
     let completionTokens = 0;
     let firstTokenAt: number | undefined;
@@ -176,22 +182,31 @@ async function generate(
         if (!piece) return;
         firstTokenAt ??= performance.now();
         text += piece;
-        io.emit({ type: 'delta', text: piece });
+        if (!forced) io.emit({ type: 'delta', text: piece });
       },
     });
     if (signal.aborted) throw Errors.aborted('model call', signal.reason);
     const finishReason = FINISH[response.metadata.stopReason];
     // Count the end-of-turn token too, as llama.cpp's server and Ollama do: it was sampled.
     if (response.metadata.stopReason === 'eogToken') completionTokens++;
-    if (request.format && finishReason === 'stop') {
+    let toolCalls: ToolCall[] | undefined;
+    if (forced) {
+      if (finishReason !== 'stop') {
+        throw new FlotillaError('badOutput', `the forced tool call was cut off (${finishReason}) after ${completionTokens} tokens; give string arguments a maxLength`, { details: { raw: text } });
+      }
+      const problem = checkStructuredOutput(forced.schema, text);
+      if (problem) throw problem;
+      toolCalls = [parseForcedCall(text)];
+      io.emit({ type: 'toolCall', call: toolCalls[0]! });
+    } else if (request.format && finishReason === 'stop') {
       const problem = checkStructuredOutput(request.format, text);
       if (problem) throw problem;
     }
     const ended = performance.now();
     io.emit({
       type: 'final',
-      message: { role: 'assistant', content: text },
-      finishReason,
+      message: toolCalls ? { role: 'assistant', content: '', toolCalls } : { role: 'assistant', content: text },
+      finishReason: toolCalls ? 'toolCalls' : finishReason,
       usage: { promptTokens, completionTokens },
       timings: {
         ...io.timings,

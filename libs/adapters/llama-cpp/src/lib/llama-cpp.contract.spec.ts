@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { ChatRequest } from '@flotilla/core';
 import { type ContractBehaviour, type ModelClientContractHarness, describeModelClientContract } from '@flotilla/core/testing';
 import type { Subscription } from 'rxjs';
+import { toolCallsAsText } from '@flotilla/testing';
 import { writeSyntheticModels } from '../testing/synthetic-models';
 import { gbnfLiteral } from './json-schema.gbnf';
 import { LlamaCppModelClient } from './llama-cpp.model-client';
@@ -19,13 +20,14 @@ import { LlamaCppModelClient } from './llama-cpp.model-client';
  *   (seconds on this model), streaming all along;
  * - overloaded: holders fill every slot and the queue (maxQueue), so the request is refused;
  * - badRequest: a grammar that does not compile.
- * Not possible on an embedded engine, hence skipped: tool calls (whether a model calls a
- * tool is its own choice; random weights never do), mid-stream errors and dropped
- * connections (there is no connection and no server-side stream), and `unavailable`
- * (nothing between the client and the engine can fail on demand).
- * Tool choice and the tool loop are not applicable yet: the embedded engine does not offer
- * tools to the model (it says so in `warnings`); grammar-constrained tool calls, which let
- * random weights make a valid call, come with the small-model robustness work.
+ * - tool calls: under a forced tool choice (required, a named tool) the adapter constrains the
+ *   reply with the call's grammar, so random weights write a valid call; a scripted call is a
+ *   literal grammar of that call object. Without a forced choice a scripted call is written as
+ *   text (Hermes `<tool_call>` tags), which the engine recovers.
+ * Not possible on an embedded engine, hence skipped: the client-level tool-call case (`toolCalls`:
+ * with `auto` the embedded engine does not offer tools to the model, and says so in `warnings`),
+ * mid-stream errors and dropped connections (there is no connection and no server-side stream),
+ * and `unavailable` (nothing between the client and the engine can fail on demand).
  */
 const HOLD = '<hold>';
 const SLOTS = 2;
@@ -36,6 +38,8 @@ const NO_END = 'root ::= [a-z] root';
 async function harness(): Promise<ModelClientContractHarness> {
   const models = await writeSyntheticModels({ contract: { seed: 11, stopBias: 0, contextLength: 8192 } });
   let nextGrammar: string | undefined;
+  /** Scripted tool calls: their grammar depends on whether the next request forces a call. */
+  let scriptedCalls: { name: string; arguments: Record<string, unknown> }[] | undefined;
   const isHolder = (r: ChatRequest) => r.messages[0]?.content === HOLD;
   const client = new LlamaCppModelClient({
     models: {
@@ -44,7 +48,15 @@ async function harness(): Promise<ModelClientContractHarness> {
     },
     grammar: (r) => {
       if (isHolder(r)) return NO_END;
-      const g = nextGrammar ?? FREE_TEXT;
+      // A forced tool call (tool choice required or named) gets the call's grammar unless a reply is scripted.
+      const forced = !!r.tools?.length && r.toolChoice !== undefined && r.toolChoice !== 'auto' && r.toolChoice !== 'none';
+      if (scriptedCalls) {
+        const calls = scriptedCalls;
+        scriptedCalls = undefined;
+        const text = forced && calls.length === 1 ? JSON.stringify({ name: calls[0]!.name, arguments: calls[0]!.arguments }) : toolCallsAsText(calls);
+        return `root ::= ${gbnfLiteral(text)}`;
+      }
+      const g = nextGrammar ?? (forced ? undefined : FREE_TEXT);
       nextGrammar = undefined;
       return g;
     },
@@ -91,6 +103,18 @@ async function harness(): Promise<ModelClientContractHarness> {
         case 'text':
           nextGrammar = `root ::= ${gbnfLiteral(b.text)}`;
           return;
+        case 'toolCall':
+        case 'toolCalls': {
+          // Under a forced tool choice the model writes the call object (what the adapter's call grammar allows);
+          // otherwise, offered no tools, it writes the calls in its text, and the engine recovers them.
+          const calls = b.type === 'toolCall' ? [{ name: b.name, arguments: b.arguments }] : b.calls;
+          scriptedCalls = calls;
+          return;
+        }
+        case 'toolCallText':
+          // The model writes the call in its text, as a model the engine offers no tools to does.
+          nextGrammar = `root ::= ${gbnfLiteral(toolCallsAsText([{ name: b.name, arguments: b.arguments }]))}`;
+          return;
         case 'trickle':
           nextGrammar = NO_END;
           return;
@@ -115,6 +139,6 @@ async function harness(): Promise<ModelClientContractHarness> {
 }
 
 describeModelClientContract('LlamaCppModelClient on a synthetic GGUF model', harness, {
-  skip: ['toolCalls', 'toolChoice', 'toolLoop', 'midStream'],
+  skip: ['toolCalls', 'midStream'],
   errorKinds: ['overloaded', 'modelNotFound', 'badRequest'],
 });

@@ -13,11 +13,21 @@ import { TruncatedStreamError } from './ollama-wire.errors';
  * AbortController, wired into the transport, so unsubscribing or aborting
  * `options.signal` closes the socket and the server sees the client go away.
  */
-export function ollamaChat(http: OllamaHttp, config: ResolvedOllamaOptions, request: ChatRequest, options: ChatCallOptions = {}): Observable<ChatEvent> {
+export function ollamaChat(
+  http: OllamaHttp,
+  config: ResolvedOllamaOptions,
+  request: ChatRequest,
+  options: ChatCallOptions = {},
+  checkTools?: (model: string, signal: AbortSignal) => Promise<void>,
+): Observable<ChatEvent> {
   const ctx = { model: request.model, endpoint: config.endpoint, streaming: false };
+  // `none` sends no tools (see toOllamaChatRequest): nothing to check then.
+  const check = checkTools && request.tools?.length && request.toolChoice !== 'none' ? checkTools : undefined;
   return abortableCall<ChatEvent>(
     options.signal,
     async (signal, emit) => {
+      if (check) await check(request.model, signal);
+      if (signal.aborted) return;
       const started = performance.now();
       let firstTokenMs: number | undefined;
       const mark = () => (firstTokenMs ??= performance.now() - started);

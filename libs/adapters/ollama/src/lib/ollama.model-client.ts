@@ -1,4 +1,4 @@
-import type { ChatCallOptions, ChatEvent, ChatRequest, ContextWindowAware, EmbeddingClient, EmbeddingRequest, EmbeddingResult, ModelClient, RunnerOptions } from '@flotilla/core';
+import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ContextWindowAware, type EmbeddingClient, type EmbeddingRequest, type EmbeddingResult, FlotillaError, type ModelClient, type RunnerOptions } from '@flotilla/core';
 import type { ChatResponse, EmbedResponse, ListResponse, ShowResponse, VersionResponse } from 'ollama';
 import { Observable } from 'rxjs';
 import { ollamaChat } from './ollama-chat.stream';
@@ -56,6 +56,11 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   private readonly http: OllamaHttp;
   /** Trained context lengths the server reported; failures are not remembered. */
   private readonly contextLengths = new Map<string, number | undefined>();
+  /** Capabilities the server reported per model (/api/show); failures are not remembered. */
+  private readonly capabilityLists = new Map<string, readonly string[] | undefined>();
+  /** Capability lookups in flight: calls that start together ask the server once. */
+  private readonly capabilityLookups = new Map<string, Promise<readonly string[] | undefined>>();
+  private readonly toolCheck = (model: string, signal: AbortSignal) => this.checkTools(model, signal);
 
   constructor(options: OllamaModelClientOptions = {}) {
     this.config = resolveOllamaOptions(options);
@@ -76,7 +81,7 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   }
 
   chat(request: ChatRequest, options?: ChatCallOptions): Observable<ChatEvent> {
-    return ollamaChat(this.http, this.config, request, options);
+    return ollamaChat(this.http, this.config, request, options, this.toolCheck);
   }
 
   /** Destroys the connections this client keeps open (keep-alive); calls still running fail. */
@@ -183,6 +188,53 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
   }
 
   /**
+   * What the model can do (POST /api/show `capabilities`: "completion", "tools", "vision",
+   * "embedding", "thinking", ...); undefined when the server does not say (older Ollama).
+   * Remembered per model once the server answered; rejects (not remembered) when it could
+   * not be asked within `metadataTimeoutMs`.
+   */
+  async capabilities(model: string, options: { signal?: AbortSignal } = {}): Promise<readonly string[] | undefined> {
+    if (this.capabilityLists.has(model)) return this.capabilityLists.get(model);
+    const r = await this.metadata<ShowResponse>('POST', '/api/show', { model }, model, options.signal);
+    const list = (r as unknown as { capabilities?: unknown }).capabilities;
+    const capabilities = Array.isArray(list) ? list.filter((c): c is string => typeof c === 'string') : undefined;
+    this.capabilityLists.set(model, capabilities);
+    return capabilities;
+  }
+
+  /**
+   * Before a chat that sends tools: a model the server says lacks the "tools" capability is a
+   * `badRequest` naming the model, not a reply in text. A lookup that fails is not remembered
+   * and does not fail the call: the chat goes on and reports the server's own answer.
+   */
+  private async checkTools(model: string, signal: AbortSignal): Promise<void> {
+    let capabilities: readonly string[] | undefined;
+    if (this.capabilityLists.has(model)) capabilities = this.capabilityLists.get(model);
+    else {
+      let lookup = this.capabilityLookups.get(model);
+      if (!lookup) {
+        // Shared, so bounded by its own deadline only; each caller stops waiting when its signal aborts.
+        lookup = this.capabilities(model);
+        this.capabilityLookups.set(model, lookup);
+        const done = () => this.capabilityLookups.delete(model);
+        lookup.then(done, done);
+      }
+      try {
+        capabilities = await untilAborted(lookup, signal);
+      } catch {
+        if (signal.aborted) throw signal.reason;
+        return;
+      }
+    }
+    if (capabilities === undefined || capabilities.includes('tools')) return;
+    throw new FlotillaError(
+      'badRequest',
+      `model "${model}" at ${this.config.endpoint} does not support tools (its capabilities: ${capabilities.join(', ') || 'none'}); use a model with the "tools" capability, or an agent without tools`,
+      { retryable: false, details: { model, endpoint: this.config.endpoint, capabilities: [...capabilities], unsupported: 'tools' } },
+    );
+  }
+
+  /**
    * The window a request gets: its `numCtx`, else the server default (`defaultNumCtx`),
    * capped at the model's trained length. What Ollama would silently cut to. Rejects when
    * the server cannot be asked (`timeout`, `unavailable`) or lacks the model.
@@ -201,4 +253,17 @@ export class OllamaModelClient implements ModelClient, EmbeddingClient, ContextW
       throw toFlotillaError(e, { model, endpoint: this.config.endpoint });
     }
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }

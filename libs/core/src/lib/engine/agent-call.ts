@@ -15,6 +15,7 @@ import { retryDelay } from './retry-policy';
 import { toErrorInfo } from './error-info';
 import type { ContextGuard, FittedRequest } from './context-guard';
 import type { AgentVariant } from '../agents/agent-options';
+import { recoverToolCalls } from '../tools/recover-tool-calls';
 import { ToolLoop, finalAnswerRequest } from './tool-loop';
 
 export interface CallOutcome {
@@ -283,6 +284,11 @@ export class AgentCall implements LimiterWaiter, TimeoutListener, DeadlineTarget
     if (this.loop) this.loop.addUsage(event.usage);
     const toolCalls = event.message.toolCalls;
     if (toolCalls !== undefined && toolCalls.length > 0) return this.onToolCalls(event);
+    if (agent.tools && this.loop?.finalCall !== true && (this.loop !== undefined || agent.tools.choice !== 'none')) {
+      // Tools were offered and the server returned no call: the model may have written one in its text.
+      const recovered = recoverToolCalls(event.message.content, agent.tools.byName);
+      if (recovered) return this.onToolCalls({ ...event, finishReason: 'toolCalls', message: { ...event.message, content: recovered.content, toolCalls: recovered.calls } });
+    }
     let parsed: unknown;
     try {
       if (agent.tools && agent.output && this.loop?.finalCall !== true) {

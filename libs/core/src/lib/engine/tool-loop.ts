@@ -56,7 +56,9 @@ export class ToolLoop {
         const index = next++;
         const call = calls[index]!;
         const ids = call.id === undefined ? {} : { callId: call.id };
-        ctx.emit({ type: 'tool.call', runId: ctx.runId, key, at: ctx.now(), round, index, tool: call.name, ...ids, arguments: call.arguments });
+        const started: Parameters<RunContext['emit']>[0] = { type: 'tool.call', runId: ctx.runId, key, at: ctx.now(), round, index, tool: call.name, ...ids, arguments: call.arguments };
+        if (call.recovered) started.recovered = true;
+        ctx.emit(started);
         const outcome = await this.executor(
           { runId: ctx.runId, key, agent: this.agent.name, round, index, call, tool: tools.byName.get(call.name), known: tools.names },
           controller.signal,

@@ -124,6 +124,8 @@ export interface ToolCallRunEvent extends StepEventBase {
   /** The id the server gave the call, where it gave one. */
   callId?: string;
   arguments: Record<string, unknown>;
+  /** The model wrote the call in its text, not in the server's tool-call field; the engine recovered it. */
+  recovered?: true;
 }
 
 /** A piece of a tool call's arguments as the server streams them (traced only with `traceTokens`, like tokens). */

@@ -6,6 +6,8 @@ export interface ToolCall {
   name: string;
   /** Always an object: Ollama sends objects, OpenAI strings that adapters parse. */
   arguments: Record<string, unknown>;
+  /** The model wrote this call in its reply's text and the engine recovered it (see `recoverToolCalls`). */
+  recovered?: true;
 }
 
 export interface ChatMessage {

@@ -1,3 +1,4 @@
+import { toolCallsAsText } from '../tools/tool-call-text';
 import { sleep } from './http-io';
 import type { SimModel } from './sim-model';
 import { type SimFault, type SimReplySpec, type SimToolCall, splitChunks, tokenize } from './sim-reply';
@@ -41,6 +42,7 @@ export interface GenerationSink {
 }
 
 export function planGeneration(reply: SimReplySpec, promptTokens: number, options: Record<string, unknown>): GenerationPlan {
+  if (reply.toolCallsAs === 'text' && reply.toolCalls?.length) reply = { ...reply, text: toolCallsAsText(reply.toolCalls), toolCalls: undefined };
   let text = reply.text ?? '';
   let doneReason: 'stop' | 'length' = 'stop';
   const stops = Array.isArray(options['stop']) ? (options['stop'] as unknown[]).filter((s): s is string => typeof s === 'string' && s !== '') : [];

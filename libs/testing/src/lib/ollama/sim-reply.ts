@@ -26,6 +26,8 @@ export interface SimToolCall {
 export interface SimReplySpec {
   text?: string;
   toolCalls?: SimToolCall[];
+  /** `text`: the model writes `toolCalls` in its reply's text (Hermes / Qwen 2.5 `<tool_call>` tags) and the server returns no tool calls, as a server whose template parser misses them does. */
+  toolCallsAs?: 'text';
   /** Split the text into this many chunks instead of one per word-token. */
   chunks?: number;
   /** Real ms between chunks, overriding the latency model. */

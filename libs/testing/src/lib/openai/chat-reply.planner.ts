@@ -1,3 +1,4 @@
+import { toolCallsAsText } from '../tools/tool-call-text';
 import { valueForSchema } from '../schema/schema-value.generator';
 import type { OpenAIScriptedReply } from './openai-scripted-reply';
 import { estimateTokens, type OpenAITestModel } from './openai-server.options';
@@ -53,6 +54,7 @@ export function planReply(
   const promptTokens = promptTokenCount(body);
   const seed = String(typeof body.seed === 'number' ? body.seed : 0);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+  if (scripted.toolCallsAs === 'text' && scripted.toolCalls?.length) scripted = { ...scripted, text: toolCallsAsText(scripted.toolCalls), toolCalls: undefined };
 
   if (scripted.toolCalls && scripted.toolCalls.length > 0) {
     const toolCalls = scripted.toolCalls.map((c, i) => ({

@@ -8,6 +8,8 @@ export interface OpenAIScriptedReply {
   chunks?: number;
   /** Reply with these tool calls (arguments go out as JSON strings split across chunks). */
   toolCalls?: { name: string; arguments: Record<string, unknown> }[];
+  /** `text`: the model writes `toolCalls` in its reply's text (Hermes / Qwen 2.5 `<tool_call>` tags) and the server returns no tool calls, as a server whose template parser misses them does. */
+  toolCallsAs?: 'text';
   fault?: OpenAIFault | OpenAIFaultName;
   /** Message of an injected error (status faults and `errorMidStream`). */
   message?: string;

@@ -29,6 +29,7 @@ import type { AskHuman, HumanAnswer, HumanQuestion } from '../steps/human.step';
 import type { RunJournal } from '../store/run-journal';
 import { chainHash } from '../store/chain-hash';
 import { DEFAULT_LEASE_MS, type DurablePlan, prepareDurable } from '../store/durable-run';
+import type { RetentionSweeper } from '../store/retention';
 
 export const DEFAULT_RUN_CONCURRENCY = 8;
 
@@ -79,6 +80,8 @@ export class ChainEngine implements EngineCore {
   store: RunStore | undefined;
   /** How long a durable run's lease lasts without renewal. */
   leaseMs = DEFAULT_LEASE_MS;
+  /** Prunes the store's finished runs as runs end; undefined: no automatic retention. */
+  retention: RetentionSweeper | undefined;
   private readonly hashes = new WeakMap<object, string>();
 
   constructor(
@@ -195,6 +198,7 @@ class RunExecution<O> implements RunHandle<O> {
   private journal: RunJournal | undefined;
   /** The question a paused run waits on. */
   private waiting: HumanQuestion | undefined;
+  private readonly retention: RetentionSweeper | undefined;
 
   constructor(
     engine: ChainEngine,
@@ -207,6 +211,7 @@ class RunExecution<O> implements RunHandle<O> {
   ) {
     const runId = options.runId ?? newRunId();
     this.runId = runId;
+    this.retention = engine.retention;
     let invalid: unknown = refused;
     try {
       validateRunOptions(options);
@@ -376,7 +381,10 @@ class RunExecution<O> implements RunHandle<O> {
         this.ended = result;
         this.resolve?.(result);
       };
-      journal.end(result).then(settle, settle);
+      journal.end(result).then(() => {
+        this.retention?.ended(status);
+        settle();
+      }, settle);
       return;
     }
     this.ended = result;

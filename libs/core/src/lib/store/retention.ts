@@ -34,7 +34,7 @@ export function checkRetention(policy: RetentionPolicy, where: string): Retentio
  * `deleteRun` (so every store prunes the same way; a run a live lease holds is left). Resolves
  * with how many runs were deleted.
  */
-export async function pruneRuns(store: RunStore, policy: RetentionPolicy, now = Date.now()): Promise<number> {
+export async function pruneRuns(store: RunStore, policy: RetentionPolicy, now = Date.now(), between?: () => Promise<void>): Promise<number> {
   const { maxAgeMs, maxRuns } = policy;
   if (maxAgeMs === undefined && maxRuns === undefined) return 0;
   const finished = (await store.listRuns()).filter((r) => FINISHED.has(r.status));
@@ -42,10 +42,15 @@ export async function pruneRuns(store: RunStore, policy: RetentionPolicy, now = 
   for (const [i, r] of finished.entries()) {
     const old = maxAgeMs !== undefined && now - r.updatedAt > maxAgeMs;
     const beyond = maxRuns !== undefined && i >= maxRuns;
-    if ((old || beyond) && (await store.deleteRun(r.runId))) deleted++;
+    if (!(old || beyond)) continue;
+    // An automatic sweep lets runs in flight go on between deletes.
+    if (between) await between();
+    if (await store.deleteRun(r.runId)) deleted++;
   }
   return deleted;
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Applies a retention policy to a store without a timer: once when started, then after every
@@ -72,7 +77,7 @@ export class RetentionSweeper {
   sweep(): void {
     if (this.running) return;
     this.sinceSweep = 0;
-    this.running = pruneRuns(this.store, this.policy).then(
+    this.running = pruneRuns(this.store, this.policy, Date.now(), nextTurn).then(
       () => undefined,
       () => undefined,
     );

@@ -114,6 +114,8 @@ describe('flotilla runs', () => {
     expect(JSON.parse(cancelled.stdout)).toMatchObject({ status: 'cancelled', error: { kind: 'aborted' } });
     expect((await runCli(['runs', 'cancel', 'b', '--store', db])).code).toBe(EXIT.usage);
 
+    // Without flags: the default retention (30 days, 1,000 runs) keeps these recent runs.
+    expect((await runCli(['runs', 'prune', '--store', db])).stdout).toBe('deleted 0 finished run(s)\n');
     const kept = await runCli(['runs', 'prune', '--store', db, '--keep', '1']);
     expect(kept.stdout).toBe('deleted 1 finished run(s)\n');
     const pruned = await runCli(['runs', 'prune', '--store', db, '--older-than', '0s']);

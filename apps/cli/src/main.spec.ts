@@ -139,6 +139,16 @@ describe('recording and replaying a live backend', () => {
     expect(code).toBe(EXIT.failed);
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!).result.error.kind).toBe('budgetExceeded');
   });
+
+  it('--deadline-across run counts the deadline from the run\'s first start; a bad value or one without --deadline-ms is a usage error', async () => {
+    const chain = write('slow-across.yaml', 'name: slow\nagents:\n  writer: { model: m, prompt: "{{this}}" }\nsteps:\n  - call: writer\n');
+    const hang = () => new ScriptedModelClient(() => ({ hang: true }));
+    const { code, stdout } = await cli(['run', chain, '--input', 'x', '--deadline-ms', '50', '--deadline-across', 'run'], { client: hang() });
+    expect(code).toBe(EXIT.failed);
+    expect(JSON.parse(stdout.trim().split('\n').at(-1)!).result.error).toMatchObject({ kind: 'budgetExceeded', details: { across: 'run' } });
+    expect(await cli(['run', chain, '--input', 'x', '--deadline-ms', '50', '--deadline-across', 'forever'], { client: hang() })).toMatchObject({ code: EXIT.usage, stderr: expect.stringContaining('--deadline-across') });
+    expect(await cli(['run', chain, '--input', 'x', '--deadline-across', 'run'], { client: hang() })).toMatchObject({ code: EXIT.usage, stderr: '--deadline-across: needs --deadline-ms <ms>\n' });
+  });
 });
 
 describe('flotilla validate', () => {

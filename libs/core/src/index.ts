@@ -17,6 +17,8 @@ export { RUN_STORE_SCHEMA_VERSION } from './lib/store/run-store.interface';
 export type { RunStore, RunRecord, NewRunRecord, JournalEntry, RunEnd, RunUsage, RunLease, StoredRunOptions, StoredRunStatus } from './lib/store/run-store.interface';
 export { DEFAULT_LEASE_MS } from './lib/store/durable-run';
 export { InMemoryRunStore } from './lib/store/memory.run-store';
+export { DEFAULT_RETENTION, pruneRuns } from './lib/store/retention';
+export type { RetentionPolicy } from './lib/store/retention';
 export { StoreErrors, runStoreErrorReason } from './lib/store/store-errors';
 export type { RunStoreErrorReason } from './lib/store/store-errors';
 export { declareAgentSource } from './lib/store/chain-hash';

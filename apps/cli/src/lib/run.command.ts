@@ -33,6 +33,9 @@ Output:
   --format auto|text|jsonl  auto: progress and the output on a terminal, JSON lines when piped;
                           text: a failed or cancelled run still prints the outputs of the steps that completed
   --deadline-ms <ms>      end the run after this long (budgetExceeded)
+  --deadline-across attempt|run
+                          attempt (default): each run or resume has the whole deadline; run: wall
+                          clock from the run's first start, kept in the store across resumes
   --trace <dir>           write the run's JSON-lines trace file there (read it with flotilla report);
                           checked before the run starts
 Durable runs:
@@ -70,6 +73,7 @@ export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = 
     format: { type: 'string' },
     trace: { type: 'string' },
     'deadline-ms': { type: 'string' },
+    'deadline-across': { type: 'string' },
     store: { type: 'string' },
     'run-id': { type: 'string' },
     resume: { type: 'string' },
@@ -87,6 +91,8 @@ export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = 
   const format = oneOf('--format', values.format ?? 'auto', ['auto', 'text', 'jsonl'] as const);
   const jsonl = format === 'jsonl' || (format === 'auto' && !io.stdout.isTTY);
   const deadlineMs = values['deadline-ms'] === undefined ? undefined : positiveNumber('--deadline-ms', values['deadline-ms']);
+  const deadlineAcross = values['deadline-across'] === undefined ? undefined : oneOf('--deadline-across', values['deadline-across'], ['attempt', 'run'] as const);
+  if (deadlineAcross !== undefined && deadlineMs === undefined) throw new FlotillaError('config', '--deadline-across: needs --deadline-ms <ms>', { details: { flag: '--deadline-across' } });
   // The backend is chosen (and its flags checked) before anything else; it is opened after the chain and input are.
   const spec = backendSpec(values, io, { defaultKind: DEFAULT_KIND, defaults: { cassettes: cassettesBeside(file) } });
   const choice = io.client ? undefined : chooseBackend(spec);
@@ -127,8 +133,8 @@ export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = 
     progress?.start();
     const run =
       resume === undefined
-        ? flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs, source: path.resolve(file), ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }) })
-        : flotilla.resume(compiled.chain, resume, { signal: io.signal, deadlineMs, force: values.force, ...(extras.answer === undefined ? {} : { answer: extras.answer }) });
+        ? flotilla.run(compiled.chain, input, { signal: io.signal, deadlineMs, ...(deadlineAcross && { deadlineAcross }), source: path.resolve(file), ...(values['run-id'] === undefined ? {} : { runId: values['run-id'] }) })
+        : flotilla.resume(compiled.chain, resume, { signal: io.signal, deadlineMs, ...(deadlineAcross && { deadlineAcross }), force: values.force, ...(extras.answer === undefined ? {} : { answer: extras.answer }) });
     if (store !== undefined && !jsonl) io.stderr.write(`run ${run.runId} (store ${store}${resume === undefined ? '' : ', resumed'})\n`);
     observer?.observe(run);
     const warned = new Set<string>();

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { FlotillaError, type HumanAnswer, type RunRecord, type RunStore, type StoredRunStatus, parseFlags } from '@flotilla/core';
+import { DEFAULT_RETENTION, FlotillaError, type HumanAnswer, pruneRuns, type RunRecord, type RunStore, type StoredRunStatus, parseFlags } from '@flotilla/core';
 import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
 import { oneOf, positiveNumber } from './flags';
@@ -22,10 +22,11 @@ Durable runs in a run store: --store <file> (env FLOTILLA_STORE) names it, for e
                           against the step's schema
   runs cancel <id>        end a waiting or interrupted run as cancelled (refused while a process
                           executes it)
-  runs prune --older-than <age> | --keep <n>
+  runs prune [--older-than <age>] [--keep <n>]
                           delete finished runs (succeeded, failed, cancelled) last updated more than
                           <age> ago (30m, 12h, 7d), or all but the <n> most recent; never a running
-                          or waiting run
+                          or waiting run. Without either flag, the default retention that every
+                          store applies by itself: --older-than 30d --keep 1000
 Exit codes: list, show, cancel, prune: 0, or 2 for a bad command line, an unknown run or store;
 resume and answer: as flotilla run, 4 when the run waits for a person again.
 `;
@@ -68,9 +69,6 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
   const limit = values.limit === undefined ? undefined : Math.floor(positiveNumber('--limit', values.limit));
   const olderThan = values['older-than'] === undefined ? undefined : parseAge(values['older-than']);
   const keep = values.keep === undefined ? undefined : parseKeep(values.keep);
-  if (which === 'prune' && olderThan === undefined && keep === undefined) {
-    throw new FlotillaError('config', `${command}: say what to delete: --older-than <age> (30m, 12h, 7d) or --keep <n>`, { details: { flag: '--older-than' } });
-  }
   const store = await openStore(command, values.store, io);
   try {
     switch (which) {
@@ -121,14 +119,9 @@ export async function runsCommand(argv: string[], io: CliIo): Promise<number> {
         return EXIT.ok;
       }
       case 'prune': {
-        const finished = (await store.listRuns()).filter((r) => r.status === 'succeeded' || r.status === 'failed' || r.status === 'cancelled');
-        const now = Date.now();
-        let deleted = 0;
-        for (const [i, r] of finished.entries()) {
-          const old = olderThan !== undefined && now - r.updatedAt > olderThan;
-          const beyond = keep !== undefined && i >= keep;
-          if ((old || beyond) && (await store.deleteRun(r.runId))) deleted++;
-        }
+        // The policy the store applies by itself, or the one the flags give.
+        const policy = olderThan === undefined && keep === undefined ? DEFAULT_RETENTION : { ...(olderThan !== undefined && { maxAgeMs: olderThan }), ...(keep !== undefined && { maxRuns: keep }) };
+        const deleted = await pruneRuns(store, policy);
         io.stdout.write(`deleted ${deleted} finished run(s)\n`);
         return EXIT.ok;
       }

@@ -1,4 +1,5 @@
 import { FlotillaError } from '../lib/errors/flotilla-error';
+import { pruneRuns } from '../lib/store/retention';
 import { RUN_STORE_SCHEMA_VERSION, type JournalEntry, type NewRunRecord, type RunStore } from '../lib/store/run-store.interface';
 
 /** How the contract suite gets a fresh, empty store for each test, and disposes of it. */
@@ -177,6 +178,31 @@ export function describeRunStoreContract(name: string, harness: RunStoreContract
       expect(await store.deleteRun('l2')).toBe(true);
       expect(await store.readJournal('l2')).toEqual([]);
       expect(await store.listRuns()).toEqual([]);
+    });
+    it('prunes finished runs by count and by age (pruneRuns), never a running or waiting one', async () => {
+      const usage = { promptTokens: 0, completionTokens: 0, modelCalls: 0 };
+      const ended = ['succeeded', 'failed', 'cancelled', 'succeeded', 'failed'] as const;
+      for (const [i, status] of ended.entries()) {
+        await store.createRun(sampleRun(`p${i}`));
+        await store.finish(`p${i}`, { status, usage });
+        await new Promise((r) => setTimeout(r, 3));
+      }
+      await store.createRun(sampleRun('waits'));
+      await store.finish('waits', { status: 'waiting', waiting: { stepKey: 'check', question: 'ok?', value: 1 }, usage });
+      await store.createRun(sampleRun('runs'), { owner: 'a', ttlMs: 60_000 });
+      // A crashed run (running, lease long expired) is not finished either: it stays resumable.
+      await store.createRun(sampleRun('crashed'), { owner: 'gone', ttlMs: 1 });
+      const ids = async () => (await store.listRuns()).map((r) => r.runId).sort();
+      // By count: the two most recently updated finished runs stay.
+      expect(await pruneRuns(store, { maxRuns: 2 })).toBe(3);
+      expect(await ids()).toEqual(['crashed', 'p3', 'p4', 'runs', 'waits']);
+      expect(await store.readJournal('p0')).toEqual([]);
+      // By age: nothing is older than a day yet; a day later every finished run is.
+      expect(await pruneRuns(store, { maxAgeMs: 86_400_000 })).toBe(0);
+      expect(await pruneRuns(store, { maxAgeMs: 86_400_000 }, Date.now() + 2 * 86_400_000)).toBe(2);
+      expect(await ids()).toEqual(['crashed', 'runs', 'waits']);
+      expect(await pruneRuns(store, { maxRuns: 0, maxAgeMs: 0 }, Date.now() + 1000)).toBe(0);
+      expect(await ids()).toEqual(['crashed', 'runs', 'waits']);
     });
   });
 }

@@ -29,12 +29,20 @@ import type { AskHuman, HumanAnswer, HumanQuestion } from '../steps/human.step';
 import type { RunJournal } from '../store/run-journal';
 import { chainHash } from '../store/chain-hash';
 import { DEFAULT_LEASE_MS, type DurablePlan, prepareDurable } from '../store/durable-run';
+import type { RetentionSweeper } from '../store/retention';
 
 export const DEFAULT_RUN_CONCURRENCY = 8;
 
 export interface RunOptions extends RunBudgets {
-  /** The whole run; exceeding it ends the run with `budgetExceeded`. */
+  /** The whole run; exceeding it ends the run with `budgetExceeded`. Counted as `deadlineAcross` says. */
   deadlineMs?: number;
+  /**
+   * What `deadlineMs` counts: `attempt`, each `run` or `resume` on its own clock; `run`, wall
+   * clock from the run's first start, across resumes (a durable run keeps the deadline: a resume
+   * that gives none takes it, and one started after it passed fails at once). Without a store
+   * the two are the same. @default 'attempt'
+   */
+  deadlineAcross?: 'attempt' | 'run';
   /** Cancels the run and every in-flight model request. */
   signal?: AbortSignal;
   /** Overrides `engine.runConcurrency` for this run. */
@@ -79,6 +87,8 @@ export class ChainEngine implements EngineCore {
   store: RunStore | undefined;
   /** How long a durable run's lease lasts without renewal. */
   leaseMs = DEFAULT_LEASE_MS;
+  /** Prunes the store's finished runs as runs end; undefined: no automatic retention. */
+  retention: RetentionSweeper | undefined;
   private readonly hashes = new WeakMap<object, string>();
 
   constructor(
@@ -195,6 +205,7 @@ class RunExecution<O> implements RunHandle<O> {
   private journal: RunJournal | undefined;
   /** The question a paused run waits on. */
   private waiting: HumanQuestion | undefined;
+  private readonly retention: RetentionSweeper | undefined;
 
   constructor(
     engine: ChainEngine,
@@ -207,6 +218,7 @@ class RunExecution<O> implements RunHandle<O> {
   ) {
     const runId = options.runId ?? newRunId();
     this.runId = runId;
+    this.retention = engine.retention;
     let invalid: unknown = refused;
     try {
       validateRunOptions(options);
@@ -267,6 +279,15 @@ class RunExecution<O> implements RunHandle<O> {
               return;
             }
           }
+          // A deadline across resumes counts from the run's first start.
+          if (start.deadline) {
+            const { ms, startedAt } = start.deadline;
+            if (startedAt + ms <= Date.now()) {
+              this.stop('failed', deadlineError(ms, 'run'));
+              return;
+            }
+            this.armDeadline(ms, startedAt + ms - Date.now(), 'run');
+          }
           this.work = this.exec(engine, start.input);
         },
         (e: unknown) => this.finish('failed', undefined, e),
@@ -297,13 +318,13 @@ class RunExecution<O> implements RunHandle<O> {
       this.onAbort = () => this.stop('cancelled', Errors.aborted('run', signal.reason));
       signal.addEventListener('abort', this.onAbort, { once: true });
     }
-    if (deadlineMs !== undefined) {
-      const ms = deadlineMs;
-      this.timer = setTimeout(
-        () => this.stop('failed', new FlotillaError('budgetExceeded', `run deadline of ${ms} ms passed`, { details: { budget: 'deadlineMs', limit: ms } })),
-        ms,
-      );
-    }
+    if (deadlineMs !== undefined) this.armDeadline(deadlineMs, deadlineMs, this.options.deadlineAcross ?? 'attempt');
+  }
+
+  /** (Re)sets the run's deadline to fire in `remaining` ms. */
+  private armDeadline(limit: number, remaining: number, across: 'attempt' | 'run'): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.stop('failed', deadlineError(limit, across)), remaining);
   }
 
   get events(): Observable<RunEvent> {
@@ -376,7 +397,10 @@ class RunExecution<O> implements RunHandle<O> {
         this.ended = result;
         this.resolve?.(result);
       };
-      journal.end(result).then(settle, settle);
+      journal.end(result).then(() => {
+        this.retention?.ended(status);
+        settle();
+      }, settle);
       return;
     }
     this.ended = result;
@@ -384,12 +408,17 @@ class RunExecution<O> implements RunHandle<O> {
   }
 }
 
+function deadlineError(limit: number, across: 'attempt' | 'run'): FlotillaError {
+  if (across === 'attempt') return new FlotillaError('budgetExceeded', `run deadline of ${limit} ms passed`, { details: { budget: 'deadlineMs', limit } });
+  return new FlotillaError('budgetExceeded', `run deadline of ${limit} ms from the run's first start passed (deadlineAcross: 'run', counted across resumes)`, { details: { budget: 'deadlineMs', limit, across } });
+}
 
 function validateRunOptions(o: RunOptions): void {
   for (const key of ['deadlineMs', 'maxTokens', 'maxModelCalls', 'concurrency'] as const) {
     const v = o[key];
     if (v !== undefined && !(typeof v === 'number' && v > 0)) throw Errors.config(`run option ${key}`, 'a number > 0', v);
   }
+  if (o.deadlineAcross !== undefined && o.deadlineAcross !== 'attempt' && o.deadlineAcross !== 'run') throw Errors.config('run option deadlineAcross', "'attempt' or 'run'", o.deadlineAcross);
   if (o.runId !== undefined && !(typeof o.runId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(o.runId))) {
     throw Errors.config('run option runId', 'a string of 1 to 128 letters, digits, ".", "_", ":" or "-"', o.runId);
   }

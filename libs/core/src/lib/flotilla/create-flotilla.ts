@@ -8,6 +8,7 @@ import type { ModelClient } from '../model/model-client.interface';
 import { ChainEngine, type ResumeOptions, type RunOptions } from '../engine/chain-engine';
 import type { RunStore } from '../store/run-store.interface';
 import { openRunStore } from '../store/open-run-store';
+import { DEFAULT_RETENTION, type RetentionPolicy, RetentionSweeper, checkRetention } from '../store/retention';
 import type { RunHandle } from '../engine/run-handle';
 import { type Chain, defineChain } from '../steps/define-chain';
 import { call } from '../steps/call.step';
@@ -53,6 +54,12 @@ export interface FlotillaOptions {
    * when its holder was a process of this host that no longer exists. @default 30000
    */
   leaseMs?: number;
+  /**
+   * Which finished runs (succeeded, failed, cancelled) the store keeps; running and waiting
+   * runs are never deleted. Applied when the Flotilla is made and after every 100 finished
+   * runs (no timer). `false` keeps every run. @default { maxAgeMs: 30 days, maxRuns: 1000 }
+   */
+  retention?: RetentionPolicy | false;
 }
 
 /** An Inversify `Container` from either of the package's builds (only what Flotilla calls is typed). */
@@ -104,7 +111,14 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
     if (!(Number.isInteger(options.leaseMs) && options.leaseMs >= 30)) throw Errors.config('createFlotilla({ leaseMs })', 'a whole number of milliseconds >= 30', options.leaseMs);
     engine.leaseMs = options.leaseMs;
   }
-  if (options.store !== undefined) engine.store = openRunStore(options.store);
+  if (options.store !== undefined) {
+    const policy = options.retention === undefined ? DEFAULT_RETENTION : options.retention === false ? false : checkRetention(options.retention, 'createFlotilla({ retention })');
+    engine.store = openRunStore(options.store);
+    if (policy !== false) {
+      engine.retention = new RetentionSweeper(engine.store, policy);
+      engine.retention.sweep();
+    }
+  }
   return new FlotillaRuntime(engine, options.client, typeof options.store === 'string' ? engine.store : undefined);
 }
 
@@ -166,6 +180,7 @@ class FlotillaRuntime implements Flotilla {
     this.closing ??= (async () => {
       await Promise.all([...this.live].map((h) => h.cancel(new Error('flotilla closed'))));
       await this.client.close?.();
+      await this.engine.retention?.settled();
       await this.ownStore?.close();
     })();
     return this.closing;

@@ -52,6 +52,8 @@ export function isDeadLocalHolder(owner: string): boolean {
 export interface DurableStart {
   journal: RunJournal;
   input: unknown;
+  /** A deadline across resumes (`deadlineAcross: 'run'`): its length and the run's first start (epoch ms). */
+  deadline?: { ms: number; startedAt: number };
 }
 
 /**
@@ -96,7 +98,11 @@ export async function prepareDurable(plan: DurablePlan, ctx: RunContext, chain: 
     if (budgets[key] === undefined && run.options[key] !== undefined) (budgets as Record<string, unknown>)[key] = run.options[key];
   }
   const human = { ...(run.status === 'waiting' && run.waiting ? { waiting: run.waiting } : {}), ...(plan.answer === undefined ? {} : { answer: plan.answer }) };
-  return { journal: new RunJournal(store, runId, entries, lease, human), input: run.input };
+  // A deadline given to resume wins; else the run's own deadline across resumes, if it has one.
+  const across = options.deadlineMs !== undefined ? options.deadlineAcross : run.options.deadlineAcross;
+  const ms = options.deadlineMs ?? run.options.deadlineMs;
+  const deadline = across === 'run' && ms !== undefined ? { ms, startedAt: run.createdAt } : undefined;
+  return { journal: new RunJournal(store, runId, entries, lease, human), input: run.input, ...(deadline && { deadline }) };
 }
 
 function storedOptions(options: RunOptions): StoredRunOptions {
@@ -105,6 +111,10 @@ function storedOptions(options: RunOptions): StoredRunOptions {
   if (options.maxTokens !== undefined) out.maxTokens = options.maxTokens;
   if (options.maxModelCalls !== undefined) out.maxModelCalls = options.maxModelCalls;
   if (options.source !== undefined) out.source = options.source;
+  if (options.deadlineAcross === 'run' && options.deadlineMs !== undefined) {
+    out.deadlineMs = options.deadlineMs;
+    out.deadlineAcross = 'run';
+  }
   return out;
 }
 

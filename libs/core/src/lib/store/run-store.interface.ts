@@ -24,6 +24,9 @@ export interface StoredRunOptions {
   variants?: Record<string, string>;
   maxTokens?: number;
   maxModelCalls?: number;
+  /** A deadline across resumes (`deadlineAcross: 'run'`), counted from `RunRecord.createdAt`; per-attempt deadlines are not kept. */
+  deadlineMs?: number;
+  deadlineAcross?: 'run';
   /** Where the chain came from (a chain file's path), for tools that resume by run id (`flotilla runs`). */
   source?: string;
 }

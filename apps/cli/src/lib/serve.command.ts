@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { FlotillaError, type RunStore, createFlotilla, numberFlag, parseFlags } from '@flotilla/core';
+import { DEFAULT_RETENTION, FlotillaError, type RunStore, createFlotilla, numberFlag, parseFlags, pruneRuns } from '@flotilla/core';
 import { DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, Gateway, TenancySchema, type TenancyInput } from '@flotilla/gateway';
 import { parse as parseYaml } from 'yaml';
 import { createFleetFromConfig, loadRouterConfig } from '@flotilla/router';
@@ -10,6 +10,9 @@ import { openSqliteStore } from './sqlite-store';
 
 /** How long streams in flight may take to finish after SIGTERM, unless --drain-ms says otherwise. */
 export const DEFAULT_SERVE_DRAIN_MS = 10_000;
+
+/** How often `flotilla serve --store` prunes finished runs (DEFAULT_RETENTION). */
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 export const SERVE_USAGE = `flotilla serve --config <fleet.yaml> [--host <addr>] [--port <n>] [--tenants <tenants.yaml>] [--open]
                [--allow-host <name>]... [--allow-origin <url>]... [--drain-ms <ms>]
@@ -69,11 +72,21 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const fleet = createFleetFromConfig(routerConfig, { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
   let gateway: Gateway | undefined;
   let store: RunStore | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
   try {
     await fleet.start();
     if (values.store !== undefined) store = await openSqliteStore(values.store);
     const client = sharedClient(fleet.router);
-    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store } : {}) });
+    // Each run has its own Flotilla, so retention is the server's: the default policy when the
+    // store opens and every hour after (a Flotilla per run would sweep on every run).
+    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store, retention: false as const } : {}) });
+    if (store) {
+      const sweep = (s: RunStore) =>
+        pruneRuns(s, DEFAULT_RETENTION).catch((e: unknown) => io.stderr.write(`retention sweep of ${values.store}: ${(e as Error).message}\n`));
+      await sweep(store);
+      retentionTimer = setInterval(() => void sweep(store!), RETENTION_INTERVAL_MS);
+      retentionTimer.unref();
+    }
     gateway = await Gateway.start(fleet.router, {
       host: values.host ?? DEFAULT_GATEWAY_HOST,
       port,
@@ -96,6 +109,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     io.stderr.write(`draining ${gateway.active} request(s) for up to ${drainMs} ms\n`);
     return EXIT.ok;
   } finally {
+    clearInterval(retentionTimer);
     // Cancels the runs in flight (each closes its Flotilla) before the fleet and the store close.
     await gateway?.close();
     await store?.close();

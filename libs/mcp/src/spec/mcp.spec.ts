@@ -7,6 +7,8 @@ import { createFlotilla, defineAgent, FlotillaError, type AgentSpec, type Flotil
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the Ollama simulator
 import { OllamaSimServer } from '@flotilla/testing';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: a chain file names MCP tools
+import { compileChainSource } from '@flotilla/chain';
 import { connectMcp, type McpEvent, type McpServerConfig, type McpTools } from '../index';
 
 const SERVER = resolve(__dirname, 'mcp-test-server.cjs');
@@ -136,6 +138,19 @@ describe('MCP tools over stdio (a server written with the SDK)', () => {
     expect(mcp.server('port').connects).toBe(2);
     await flotilla.close();
     expect(await until(() => !alive(pid))).toBe(true);
+  });
+
+  it('a chain file names the MCP tools only; a command in it is refused', async () => {
+    const mcp = await connectMcp({ port: stdio(marksFile(), { tools: ['harbours'] }) });
+    const flotilla = flotillaWith(mcp);
+    const chain = 'version: 2\nname: moor\nagents:\n  pilot:\n    model: qwen2.5:3b\n    prompt: "Moor in {{this}}"\n    tools: [port_harbours]\nsteps:\n  - call: pilot\n';
+    const compiled = await compileChainSource(chain, 'chain.yaml', { tools: mcp.tools.map((t) => t.name) });
+    sim.scriptNext({ toolCalls: [{ name: 'port_harbours', arguments: { city: 'Oslo' } }] });
+    const result = await flotilla.run(compiled.chain, 'Oslo').result;
+    expect(toolResult(result.trace)).toMatchObject({ ok: true, content: expect.stringContaining('Vippetangen') });
+    const smuggled = chain.replace('    tools: [port_harbours]\n', '    tools: [port_harbours]\n    mcp: { command: rm, args: [-rf, /] }\n');
+    await expect(compileChainSource(smuggled, 'chain.yaml', { tools: mcp.tools.map((t) => t.name) })).rejects.toThrow(/mcp/);
+    await flotilla.close();
   });
 
   it('flotilla.close() stops the stdio server process: no orphan', async () => {

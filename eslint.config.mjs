@@ -28,6 +28,7 @@ export default [
             { sourceTag: 'scope:chain', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:observability', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:mcp', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:authoring', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain', 'scope:adapter', 'scope:transport'] },
             { sourceTag: 'scope:app', onlyDependOnLibsWithTags: ['*'] },
             { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },

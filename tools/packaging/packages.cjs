@@ -4,6 +4,7 @@
 module.exports.PACKAGE_ROOTS = [
   'libs/core',
   'libs/store-sqlite',
+  'libs/mcp',
   'libs/http',
   'libs/chain',
   'libs/agents',

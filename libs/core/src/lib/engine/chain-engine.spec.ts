@@ -190,6 +190,17 @@ describe('the run handle', () => {
     expect(client.closed).toBe(1);
     expect(() => flotilla.run(doer, 'y')).toThrow(/not closed/);
   });
+
+  it('close() closes the closeables it was given, after cancelling runs and before the client, once', async () => {
+    const order: string[] = [];
+    const client = Object.assign(new ScriptedModelClient(() => ({ text: 'x', hang: true })), { close: async () => void order.push('client') });
+    const flotilla = createFlotilla({ client, closeables: [{ close: async () => void order.push('mcp') }] });
+    const run = flotilla.run(doer, 'x');
+    run.result.then(() => order.push('run ended'), () => undefined);
+    await Promise.all([flotilla.close(), flotilla.close()]);
+    expect(order).toEqual(['run ended', 'mcp', 'client']);
+    expect(() => createFlotilla({ client, closeables: [{} as never] })).toThrow(/closeables/);
+  });
 });
 
 describe('the engine: calls, retries, deadlines, budgets', () => {

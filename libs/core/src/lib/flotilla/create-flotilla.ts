@@ -31,6 +31,11 @@ export interface FlotillaOptions {
    * must not run a completed call again) or to run tools elsewhere.
    */
   toolExecutor?: ToolExecutor;
+  /**
+   * What else this Flotilla owns and closes with `close()`, after its runs are cancelled and
+   * before its client: the MCP servers whose tools it was given (stdio processes stop then).
+   */
+  closeables?: readonly { close(): unknown }[];
   /** Per-agent overrides, model defaults, engine settings (docs/architecture.md). */
   config?: FlotillaConfig;
   /**
@@ -95,6 +100,7 @@ export interface Flotilla extends AsyncDisposable {
  */
 export function createFlotilla(options: FlotillaOptions): Flotilla {
   if (!options?.client || typeof options.client.chat !== 'function') throw Errors.config('createFlotilla({ client })', 'a ModelClient (an adapter, a fleet router or a fixture client)');
+  for (const c of options.closeables ?? []) if (typeof c?.close !== 'function') throw Errors.config('createFlotilla({ closeables })', 'objects with a close() method', c);
   const container = new Container({ autobind: true });
   const agents = options.container ? childContainer(options.container) : container;
   for (const c of new Set([container, agents])) {
@@ -119,7 +125,7 @@ export function createFlotilla(options: FlotillaOptions): Flotilla {
       engine.retention.sweep();
     }
   }
-  return new FlotillaRuntime(engine, options.client, typeof options.store === 'string' ? engine.store : undefined);
+  return new FlotillaRuntime(engine, options.client, typeof options.store === 'string' ? engine.store : undefined, options.closeables ?? []);
 }
 
 /**
@@ -148,6 +154,7 @@ class FlotillaRuntime implements Flotilla {
     private readonly client: ModelClient,
     /** A store this Flotilla opened (from a path), closed with it. */
     private readonly ownStore: RunStore | undefined,
+    private readonly closeables: readonly { close(): unknown }[],
   ) {}
 
   get agents(): readonly string[] {
@@ -179,6 +186,7 @@ class FlotillaRuntime implements Flotilla {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.all([...this.live].map((h) => h.cancel(new Error('flotilla closed'))));
+      await Promise.all(this.closeables.map((c) => c.close()));
       await this.client.close?.();
       await this.engine.retention?.settled();
       await this.ownStore?.close();

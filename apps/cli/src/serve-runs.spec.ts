@@ -2,12 +2,11 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { HttpAgent } from '@ag-ui/client';
 import { type BaseEvent, EventType, type RunAgentInput } from '@ag-ui/core';
 import { OllamaSimServer } from '@flotilla/testing';
-import { main } from './main';
 import { runCli } from './testing/run-cli';
+import { serveInProcess as serve } from './testing/serve-in-process';
 
 const ECHO = `version: 2
 name: echo
@@ -40,31 +39,6 @@ steps:
     input: "\${check.value}"
 `;
 
-/** `flotilla serve` in this process; `stop()` is what SIGTERM does. */
-function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const controller = new AbortController();
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = main(['serve', ...args], { stdout, stderr, stdin: Readable.from(['']), env, signal: controller.signal });
-  const url = new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /flotilla gateway on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 10);
-    void code.then(() => {
-      clearInterval(t);
-      reject(new Error(`serve ended: ${err}`));
-    });
-  });
-  return { code, url, stop: () => controller.abort(new Error('interrupted (SIGTERM)')), stderr: () => err };
-}
 
 const agUiInput = (runId: string, text: string): RunAgentInput => ({ threadId: `thread-${runId}`, runId, messages: [{ id: `${runId}-m1`, role: 'user', content: text }], tools: [], context: [], state: {} });
 

@@ -2,37 +2,10 @@ import 'reflect-metadata';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
 import { Ollama } from 'ollama';
 import { OllamaSimServer } from '@flotilla/testing';
-import { main } from '../main';
+import { serveInProcess as serve } from '../testing/serve-in-process';
 
-/** `flotilla serve` in this process, its output readable while it runs; `stop()` is SIGTERM's abort. */
-function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const controller = new AbortController();
-  const stdout = Object.assign(new PassThrough(), { isTTY: false });
-  const stderr = Object.assign(new PassThrough(), { isTTY: false });
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => (out += String(d)));
-  stderr.on('data', (d) => (err += String(d)));
-  const code = main(['serve', ...args], { stdout, stderr, stdin: Readable.from(['']), env, signal: controller.signal });
-  const url = new Promise<string>((resolve, reject) => {
-    const t = setInterval(() => {
-      const m = /flotilla gateway on (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearInterval(t);
-        resolve(m[1]!);
-      }
-    }, 10);
-    void code.then(() => {
-      clearInterval(t);
-      reject(new Error(`serve ended: ${err}`));
-    });
-  });
-  url.catch(() => undefined); // a run that ends before listening is checked through its code
-  return { code, url, stop: () => controller.abort(new Error('interrupted (SIGTERM)')), output: () => ({ out, err }) };
-}
 
 describe('flotilla serve', () => {
   let sim: OllamaSimServer;

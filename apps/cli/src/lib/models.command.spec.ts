@@ -12,7 +12,7 @@ const cli = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(['models', .
 describe('flotilla models', () => {
   let sim: OllamaSimServer;
   beforeAll(async () => {
-    sim = new OllamaSimServer({ models: [{ name: 'qwen2.5:3b', parameterSize: '3B', contextLength: 32768 }, 'llama3.2:1b'], timeScale: 0.001 });
+    sim = new OllamaSimServer({ models: [{ name: 'qwen2.5:3b', parameterSize: '3B', contextLength: 32768 }, 'llama3.2:1b'], timeScale: 0.001, keepAlive: '24h' }); // 86 s of real time: the warmed model stays loaded for every test
     await sim.start();
     // Load one model so /api/ps has something to say.
     await new OllamaModelClient({ host: sim.url }).warm('qwen2.5:3b');

@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createFlotilla, defineAgent } from '@flotilla/core';
-import { CHAT_MODEL, GatewayFixture, raw, spawnOllamaSim } from '../../spec/gateway-fixture';
-import type { OllamaSimProcess } from '@flotilla/testing';
+import { CHAT_MODEL, GatewayFixture, type OllamaSimProcess, raw, spawnOllamaSim } from '../../spec/gateway-fixture';
 import type { ChainRunner } from '../runs/chain-runner';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';

@@ -54,7 +54,12 @@ export class Gateway {
   ) {
     this.settings = { ...DEFAULT_GATEWAY_SETTINGS, ...definedOnly(options) };
     this.guard = new RequestGuard(options.host ?? DEFAULT_GATEWAY_HOST, options.allowedHosts ?? [], options.allowedOrigins ?? []);
-    this.log = options.log ?? noLog;
+    const log = options.log ?? noLog;
+    // The gateway's warnings (a chat that failed, a client cut off) are the dashboard's recent errors.
+    this.log = (level, message, fields) => {
+      if (level === 'warn') this.dashboard.error(fields?.['path'] === undefined ? 'gateway' : `${String(fields['method'])} ${String(fields['path'])}`, 'warning', message);
+      log(level, message, fields);
+    };
     this.tenancy = new TenantRegistry(options.tenancy ?? {}, options.env ?? process.env);
     this.services = { http: createNodeHttpFetch(), metrics: new GatewayMetrics(router, this.tenancy.tenants), tenants: this.tenancy.tenants };
     this.runs = options.runs ? new RunRegistry(options.runs) : undefined;
@@ -176,7 +181,7 @@ export class Gateway {
       if (res.headersSent) return void res.destroy();
       const status = statusOf(error);
       if (status === 401 && challenge) res.setHeader('www-authenticate', challenge);
-      if (status >= 500) this.dashboard.error(`${req.method} ${path}`, error.kind, error.message);
+      if (status >= 500 && FlotillaError.is(e)) this.dashboard.error(`${req.method} ${path}`, error.kind, error.message);
       x.fail(dialect, error);
     } finally {
       if (res.writableFinished || res.destroyed) this.log('info', `${req.method} ${path} ${res.statusCode}`, { requestId });

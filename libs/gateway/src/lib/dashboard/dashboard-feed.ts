@@ -18,7 +18,7 @@ export interface DashboardError {
 
 /** What the page shows; sent whole on every change (`GET /events`). Tenant names only: keys never. */
 export interface DashboardSnapshot {
-  endpoints: { name: string; up: boolean; running: boolean; circuit: string; slotsInUse: number; loaded: string[] }[];
+  endpoints: { name: string; up: boolean; running: boolean; circuit: string; slotsInUse: number; slots: number | undefined; loaded: string[] }[];
   queued: number;
   queues: unknown;
   tenants: { name: string; inFlight: number; queued: number }[];
@@ -56,7 +56,8 @@ export class DashboardFeed {
 
   snapshot(): DashboardSnapshot {
     const report = this.router.report();
-    const endpoints = report.endpoints.map((e) => ({ name: e.name, up: e.running && e.circuit !== 'open', running: e.running, circuit: e.circuit, slotsInUse: e.inFlight, loaded: [...e.loaded] }));
+    const slots = new Map(this.router.endpoints.map((e) => [e.name, e.config.slots]));
+    const endpoints = report.endpoints.map((e) => ({ name: e.name, up: e.running && e.circuit !== 'open', running: e.running, circuit: e.circuit, slotsInUse: e.inFlight, slots: slots.get(e.name), loaded: [...e.loaded] }));
     for (const e of endpoints) {
       if (!e.up && !this.down.has(e.name)) {
         this.down.add(e.name);

@@ -70,7 +70,7 @@ describe('the live dashboard in Chromium', () => {
 
   it('shows an endpoint go down when its server is killed and come back when it restarts; no third-party request, no CSP violation', async () => {
     const port = await freePort();
-    const first = await spawnOllamaSim(port, ['--time-scale', '0']);
+    const first = await spawnOllamaSim(port, ['--time-scale', '0', '--models', CHAT_MODEL]);
     sim = first;
     await fx.start({ endpoints: [{ name: 'gpu-a', kind: 'ollama', url: first.url, slots: 2 }], routing: { healthIntervalMs: 100, probeTimeoutMs: 300 } }, { dashboardIntervalMs: 100 });
     const { page, problems, requests } = await open(`${fx.url}/`);
@@ -82,8 +82,12 @@ describe('the live dashboard in Chromium', () => {
     await page.waitForSelector('.card[data-endpoint="gpu-a"][data-up="false"]', { timeout: 10_000 });
     expect(await page.textContent('.card[data-endpoint="gpu-a"] .state')).toBe('down');
     expect(await page.textContent('#errors')).toContain('endpoint gpu-a');
+    // A request the fleet cannot serve now is a recent error too.
+    const refused = await raw(fx.url, 'POST', '/api/chat', JSON.stringify({ model: CHAT_MODEL, messages: [{ role: 'user', content: 'hi' }], stream: false }));
+    expect(refused.status).toBeGreaterThanOrEqual(500);
+    await page.waitForSelector('#errors tr.error:has-text("POST /api/chat")', { timeout: 5_000 });
 
-    sim = await spawnOllamaSim(port, ['--time-scale', '0']);
+    sim = await spawnOllamaSim(port, ['--time-scale', '0', '--models', CHAT_MODEL]);
     await page.waitForSelector('.card[data-endpoint="gpu-a"][data-up="true"]', { timeout: 10_000 });
     expect(await endpointUp(page, 'gpu-a')).toBe('true');
 
@@ -107,6 +111,9 @@ describe('the live dashboard in Chromium', () => {
     const bar = '#runs .run .bar[data-agent="writer"]';
     await page.waitForSelector(bar, { timeout: 10_000 });
     const first = Number(await page.getAttribute(bar, 'data-end-ms'));
+    // The call holds one of the endpoint's two slots while it runs.
+    await page.waitForSelector('.card[data-endpoint="sim0"][data-slots-in-use="1"]', { timeout: 5_000 });
+    expect(await page.textContent('.card[data-endpoint="sim0"]')).toContain('1 / 2 slots in use');
     // The page's own CSP forbids string evaluation: poll the attribute from here.
     let later = first;
     for (const end = Date.now() + 10_000; later <= first + 300 && Date.now() < end; ) {

@@ -22,10 +22,10 @@ const JS = `
     var eps = $('endpoints'); eps.replaceChildren();
     s.endpoints.forEach(function (e) {
       var c = el('div', 'card ' + (e.up ? 'up' : 'down'));
-      c.setAttribute('data-endpoint', e.name); c.setAttribute('data-up', String(e.up));
+      c.setAttribute('data-endpoint', e.name); c.setAttribute('data-up', String(e.up)); c.setAttribute('data-slots-in-use', String(e.slotsInUse));
       c.appendChild(el('div', 'name', e.name));
       c.appendChild(el('div', 'state', e.up ? 'up' : 'down'));
-      c.appendChild(el('div', 'muted', 'circuit ' + e.circuit + ' · ' + e.slotsInUse + ' slots in use'));
+      c.appendChild(el('div', 'muted', 'circuit ' + e.circuit + ' · ' + e.slotsInUse + (e.slots ? ' / ' + e.slots : '') + ' slots in use'));
       c.appendChild(el('div', 'muted', 'loaded: ' + (e.loaded.length ? e.loaded.join(', ') : 'none')));
       eps.appendChild(c);
     });

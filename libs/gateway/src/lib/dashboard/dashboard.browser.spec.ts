@@ -98,8 +98,8 @@ describe('the live dashboard in Chromium', () => {
   });
 
   it('draws a run over /v1/runs/:chain as a timeline whose bars grow while the call runs', async () => {
-    // A slow simulator: the one call streams for about 2.4 s, so the page sees it more than once.
-    await fx.sim({ timeScale: 0, script: () => ({ text: 'word '.repeat(30).trim(), chunks: 30, intervalMs: 80 }) });
+    // A slow simulator: the one call streams for about 4 s, so the page sees it more than once.
+    await fx.sim({ timeScale: 0, script: () => ({ text: 'word '.repeat(40).trim(), chunks: 40, intervalMs: 100 }) });
     let flotilla: ReturnType<typeof createFlotilla> | undefined;
     const writer = defineAgent({ name: 'writer', model: CHAT_MODEL, retries: 0, prompt: (q: string) => q });
     const runner: ChainRunner = { start: async (_chain, input, options) => (flotilla ??= createFlotilla({ client: fx.fleet!.router })).run(writer, String(input), options) };

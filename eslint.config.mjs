@@ -22,7 +22,7 @@ export default [
             { sourceTag: 'scope:adapter', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:testing'] },
             { sourceTag: 'scope:transport', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:router', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:adapter'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:router'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:transport', 'scope:router', 'scope:observability'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:core'] },
             { sourceTag: 'scope:agents', onlyDependOnLibsWithTags: ['scope:core', 'scope:chain'] },
             { sourceTag: 'scope:chain', onlyDependOnLibsWithTags: ['scope:core'] },

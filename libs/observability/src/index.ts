@@ -27,7 +27,8 @@ export { median } from './lib/stats';
 
 export { reportCommand, REPORT_USAGE } from './lib/report.command';
 export type { ReportIO } from './lib/report.command';
-export { renderHtmlReport, DEFAULT_MAX_TIMELINES } from './lib/html-report';
+export { renderHtmlReport, DEFAULT_MAX_TIMELINES, REPORT_CSS } from './lib/html-report';
+export { renderTimeline } from './lib/html-timeline';
 export type { HtmlReportOptions } from './lib/html-report';
 
 export { FlotillaObserver } from './lib/flotilla.observer';

@@ -29,6 +29,11 @@ describe('flotilla serve', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const reply = await new Ollama({ host: url }).chat({ model: 'qwen3:4b', messages: [{ role: 'user', content: 'ahoy' }] });
     expect(reply.message.content).toContain('ahoy');
+    // The dashboard it prints serves its page under a CSP.
+    expect(first.output().out).toContain(`dashboard: ${url}/`);
+    const page = await fetch(`${url}/`, { signal: AbortSignal.timeout(5_000) });
+    expect([page.status, page.headers.get('content-security-policy')?.startsWith("default-src 'none'")]).toEqual([200, true]);
+    expect(await page.text()).toContain('<h2>Endpoints</h2>');
 
     const port = new URL(url).port;
     const second = serve(['--config', config, '--port', port]);

@@ -101,7 +101,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
         if (level === 'warn') io.stderr.write(`${message}${fields?.['requestId'] ? ` (request ${String(fields['requestId'])})` : ''}\n`);
       },
     });
-    io.stdout.write(`flotilla gateway on ${gateway.url} over ${fleet.describe()}\n`);
+    io.stdout.write(`flotilla gateway on ${gateway.url} over ${fleet.describe()}\ndashboard: ${gateway.url}/\n`);
     await new Promise<void>((resolve) => {
       if (io.signal?.aborted) return resolve();
       io.signal?.addEventListener('abort', () => resolve(), { once: true });

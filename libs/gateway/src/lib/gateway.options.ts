@@ -68,6 +68,8 @@ export interface GatewayOptions extends Partial<GatewaySettings> {
   drainMs?: number;
   /** Chains served at `/v1/runs/:chain` (AG-UI over SSE); `flotilla serve --chains <folder>` gives one. @default none: no run routes */
   runs?: ChainRunner;
+  /** How often the dashboard (`GET /`) samples the fleet while a page is open. @default 500 */
+  dashboardIntervalMs?: number;
   /** One line per request and per failure; never bodies or keys. @default none */
   log?: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }

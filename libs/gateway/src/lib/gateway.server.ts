@@ -3,7 +3,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import { FlotillaError } from '@flotilla/core';
 import { createNodeHttpFetch } from '@flotilla/http';
 import type { FleetRouter } from '@flotilla/router';
-import { type ApiDialect, requestError } from './http/api-error';
+import { type ApiDialect, requestError, statusOf } from './http/api-error';
 import { Exchange, type GatewayLog } from './http/exchange';
 import { readJsonBody } from './http/read-json-body';
 import { RequestGuard } from './http/request-guard';
@@ -17,6 +17,8 @@ import { GatewayMetrics } from './visibility/gateway-metrics';
 import { addVisibilityRoutes } from './visibility/visibility.routes';
 import { RunRegistry } from './runs/run-registry';
 import { addRunRoutes } from './runs/runs.routes';
+import { DashboardFeed } from './dashboard/dashboard-feed';
+import { addDashboardRoutes } from './dashboard/dashboard.routes';
 
 /** Default bound on draining streams at close. */
 const DEFAULT_DRAIN_MS = 10_000;
@@ -42,6 +44,7 @@ export class Gateway {
   private readonly inFlight = new Set<ServerResponse>();
   private readonly server: Server;
   private readonly runs: RunRegistry | undefined;
+  private readonly dashboard: DashboardFeed;
   private closing: Promise<void> | undefined;
   private address = { host: DEFAULT_GATEWAY_HOST, port: 0 };
 
@@ -51,11 +54,18 @@ export class Gateway {
   ) {
     this.settings = { ...DEFAULT_GATEWAY_SETTINGS, ...definedOnly(options) };
     this.guard = new RequestGuard(options.host ?? DEFAULT_GATEWAY_HOST, options.allowedHosts ?? [], options.allowedOrigins ?? []);
-    this.log = options.log ?? noLog;
+    const log = options.log ?? noLog;
+    // The gateway's warnings (a chat that failed, a client cut off) are the dashboard's recent errors.
+    this.log = (level, message, fields) => {
+      if (level === 'warn') this.dashboard.error(fields?.['path'] === undefined ? 'gateway' : `${String(fields['method'])} ${String(fields['path'])}`, 'warning', message);
+      log(level, message, fields);
+    };
     this.tenancy = new TenantRegistry(options.tenancy ?? {}, options.env ?? process.env);
     this.services = { http: createNodeHttpFetch(), metrics: new GatewayMetrics(router, this.tenancy.tenants), tenants: this.tenancy.tenants };
     this.runs = options.runs ? new RunRegistry(options.runs) : undefined;
     if (this.runs) addRunRoutes(this.table, this.runs);
+    this.dashboard = new DashboardFeed(router, this.tenancy.tenants, this.runs, options.dashboardIntervalMs ?? 500);
+    addDashboardRoutes(this.table, this.dashboard);
     this.server = createServer({ requestTimeout: 0, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => void this.serve(req, res));
   }
 
@@ -103,6 +113,7 @@ export class Gateway {
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       this.server.closeIdleConnections();
+      this.dashboard.close();
       // Runs in flight are cancelled: their streams end (a cancelled outcome) within the drain.
       await this.runs?.cancelAll('the gateway is shutting down');
       const drainMs = this.options.drainMs ?? DEFAULT_DRAIN_MS;
@@ -122,6 +133,7 @@ export class Gateway {
     const dialect: ApiDialect = path.startsWith('/v1/') ? 'openai' : 'ollama';
     const x = new Exchange(req, res, this.router, this.settings, requestId, this.log);
     let routeName = 'other';
+    let challenge: string | undefined;
     this.inFlight.add(res);
     res.once('close', () => {
       this.inFlight.delete(res);
@@ -146,6 +158,7 @@ export class Gateway {
       const management = OLLAMA_MANAGEMENT_ROUTES.find((r) => path === r || path.startsWith(`${r}/`));
       if (management) throw requestError(501, `${management} is not available through the Flotilla gateway: manage models on each server directly`);
       const route = this.table.find(req.method ?? 'GET', path);
+      challenge = route?.challenge;
       if (route?.access !== 'open') x.caller = this.tenancy.identify(req);
       if (!route) {
         if (this.table.knows(path)) throw requestError(405, `${req.method} is not allowed on ${path}`);
@@ -166,6 +179,9 @@ export class Gateway {
       if (!FlotillaError.is(e)) this.log('warn', `unexpected failure: ${(e as Error).stack ?? String(e)}`, { requestId });
       const error = FlotillaError.is(e) ? e : new FlotillaError('unavailable', `the gateway failed to answer: ${(e as Error).message}`, { retryable: false, details: { status: 500 } });
       if (res.headersSent) return void res.destroy();
+      const status = statusOf(error);
+      if (status === 401 && challenge) res.setHeader('www-authenticate', challenge);
+      if (status >= 500 && FlotillaError.is(e)) this.dashboard.error(`${req.method} ${path}`, error.kind, error.message);
       x.fail(dialect, error);
     } finally {
       if (res.writableFinished || res.destroyed) this.log('info', `${req.method} ${path} ${res.statusCode}`, { requestId });

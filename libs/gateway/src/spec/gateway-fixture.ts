@@ -6,7 +6,7 @@ import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, OpenAITe
 import { Gateway } from '../lib/gateway.server';
 import type { GatewayOptions } from '../lib/gateway.options';
 
-export { OllamaSimServer, OpenAITestServer };
+export { OllamaSimServer, OpenAITestServer, spawnOllamaSim, type OllamaSimProcess };
 
 export const CHAT_MODEL = 'qwen3:4b';
 export const EMBED_MODEL = 'nomic-embed-text:latest';

@@ -13,7 +13,8 @@ export interface HtmlReportOptions {
   maxTimelines?: number;
 }
 
-const CSS = `
+/** The report's stylesheet (timelines, tables, charts), for pages that draw its timelines (the gateway's dashboard). */
+export const REPORT_CSS = `
 body{font:14px/1.4 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#1d2330;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 6px}h3{font-size:14px;margin:16px 0 6px}
 .muted,.method{color:#5b6475}.method{font-size:12px;max-width:900px}
@@ -94,7 +95,7 @@ export function renderHtmlReport(runs: readonly RunSummary[], variants: VariantR
   const shown = [...runs].sort((a, b) => (b.startedAt ?? 0) - (a.startedAt ?? 0)).slice(0, max);
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">` +
-    `<title>${esc(title)}</title><style>${CSS}</style></head><body>` +
+    `<title>${esc(title)}</title><style>${REPORT_CSS}</style></head><body>` +
     `<h1>${esc(title)}</h1><p class="muted">${runs.length} run${runs.length === 1 ? '' : 's'}` +
     (shown.length < runs.length ? `; timelines of the newest ${shown.length}` : '') +
     `</p><h2>A/B variants</h2>${renderVariantCharts(variants)}<h2>Timelines</h2>${LEGEND}${shown.map(runSection).join('')}` +

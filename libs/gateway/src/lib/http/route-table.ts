@@ -19,6 +19,8 @@ export interface Route {
   body: boolean;
   /** Who may call it when keys are configured: anyone (`open`), admins, or any known key (default). */
   access?: 'open' | 'admin';
+  /** `WWW-Authenticate` sent with a 401, for routes a browser opens (the dashboard). */
+  challenge?: string;
   handle(x: Exchange, body: Record<string, unknown>, services: GatewayServices): Promise<void> | void;
 }
 

@@ -1,4 +1,4 @@
-import type { RunHandle, RunResult } from '@flotilla/core';
+import type { RunEvent, RunHandle, RunResult } from '@flotilla/core';
 import { requestError } from '../http/api-error';
 import type { ChainRunner } from './chain-runner';
 
@@ -17,6 +17,10 @@ export function viewOf(result: RunResult): RunResultView {
 export class RunRegistry {
   private readonly live = new Map<string, RunHandle>();
   private readonly ended = new Map<string, RunResultView>();
+  /** The events of each run in flight so far, and when it started here (the dashboard's timelines). */
+  private readonly traces = new Map<string, { startedAt: number; events: RunEvent[] }>();
+  /** Called once per run that ends (the dashboard's recent errors). */
+  onEnd: ((result: RunResultView) => void) | undefined;
 
   constructor(readonly runner: ChainRunner) {}
 
@@ -28,8 +32,13 @@ export class RunRegistry {
   track(handle: RunHandle): void {
     this.checkFree(handle.runId);
     this.live.set(handle.runId, handle);
+    const trace = { startedAt: Date.now(), events: [] as RunEvent[] };
+    this.traces.set(handle.runId, trace);
+    handle.events.subscribe({ next: (e) => void trace.events.push(e), error: () => undefined });
     void handle.result.then((r) => {
       this.live.delete(handle.runId);
+      this.traces.delete(handle.runId);
+      this.onEnd?.(viewOf(r));
       this.ended.delete(handle.runId);
       this.ended.set(handle.runId, viewOf(r));
       if (this.ended.size > KEEP_ENDED) this.ended.delete(this.ended.keys().next().value!);
@@ -42,6 +51,11 @@ export class RunRegistry {
 
   endedRun(runId: string): RunResultView | undefined {
     return this.ended.get(runId);
+  }
+
+  /** Runs in flight with their events so far, oldest first. */
+  liveTraces(): { runId: string; startedAt: number; events: readonly RunEvent[] }[] {
+    return [...this.traces].map(([runId, t]) => ({ runId, ...t }));
   }
 
   get size(): number {

@@ -95,8 +95,11 @@ export class TenantRegistry {
     if (!this.keyed) return { admin: true };
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw requestError(401, 'an API key is required: send Authorization: Bearer <key>');
-    const digest = sha256(m[1]!);
+    // A browser (the dashboard) sends the key as Basic auth's password, any user name.
+    const basic = m ? undefined : /^Basic\s+(\S+)\s*$/i.exec(header);
+    const key = m?.[1] ?? (basic ? /:(.+)$/s.exec(Buffer.from(basic[1]!, 'base64').toString('utf8'))?.[1] : undefined);
+    if (!key) throw requestError(401, 'an API key is required: send Authorization: Bearer <key>');
+    const digest = sha256(key);
     if (digest === this.adminDigest) return { admin: true };
     const tenant = this.byDigest.get(digest);
     if (!tenant) throw requestError(401, 'the API key is not known to this gateway');

@@ -9,6 +9,10 @@ export interface LlamaExtras {
   ignore_eos?: boolean;
   /** Tokens to generate; wins over `max_tokens`. */
   n_predict?: number;
+  /** Overrides the request's tool choice (the OpenAI field): `required` forces a grammar-valid call. */
+  tool_choice?: 'required';
+  /** Added to the logits of these token ids (llama.cpp's array form: `[[id, bias], ...]`). */
+  logit_bias?: [number, number][];
 }
 
 /**

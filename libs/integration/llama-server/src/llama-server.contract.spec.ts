@@ -11,9 +11,8 @@ import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-l
 //   (common/json-schema.cpp), so CONTRACT_SCHEMA's `ratio` (0..1) holds only if the model
 //   wants it; random weights write numbers such as -8e21. The rest of the schema, and the
 //   agents' PLAN and VERDICT, are checked in llama-server.checks.spec.ts.
-// - toolCalls: the synthetic model's ChatML template has no tool-call syntax, so the server
-//   parses no calls, and a model, not a script, picks the arguments (llama-server refuses a
-//   custom grammar alongside tools).
+// - toolCalls and the other tool cases: the synthetic model's ChatML template has no tool-call
+//   syntax, so the server parses no calls. They run in llama-server-jinja.contract.spec.ts.
 // - midStream: the server reports errors inside a stream only on internal failures that no
 //   request can trigger. A dropped connection (the server killed mid-stream) is checked in
 //   llama-server.checks.spec.ts.
@@ -40,10 +39,8 @@ describeModelClientContract(
     return new LlamaServerContractHarness({ server, model: SYNTHETIC_MODEL_ID, slots: SLOTS, dispose });
   },
   {
-    // Tool cases need a chat template the server recognises as tool-capable (`--jinja` with a
-    // Hermes / Qwen 2.5 style template on the synthetic model), which comes with the
-    // small-model robustness work; until then the server answers tool requests in text.
-    // A call written as text (toolRecovery): the harness scripts text with a grammar, and the
+    // Tool cases need a chat template the server recognises as tool-capable: they run in
+    // llama-server-jinja.contract.spec.ts (`--jinja`, QWEN_TOOLS_TEMPLATE). A call written as text (toolRecovery): the harness scripts text with a grammar, and the
     // server refuses a grammar together with tools ("Cannot use custom grammar constraints with
     // tools"); random weights cannot be steered into writing one. Recovery itself is in core and
     // runs on this client's replies in the OpenAI-compatible simulator's contract.

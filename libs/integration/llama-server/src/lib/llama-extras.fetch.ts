@@ -9,6 +9,12 @@ export interface LlamaExtras {
   ignore_eos?: boolean;
   /** Tokens to generate; wins over `max_tokens`. */
   n_predict?: number;
+  /** Overrides the request's tool choice (the OpenAI field): `required` forces a grammar-valid call. */
+  tool_choice?: 'required';
+  /** Overrides the request's parallel calls (the OpenAI field): false allows one call a reply. */
+  parallel_tool_calls?: boolean;
+  /** Added to the logits of these token ids (llama.cpp's array form: `[[id, bias], ...]`). */
+  logit_bias?: [number, number][];
 }
 
 /**

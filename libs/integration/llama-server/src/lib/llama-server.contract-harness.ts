@@ -5,6 +5,7 @@ import { decodedOf, pollUntil, readMetrics, readSlots } from './llama-server.pro
 import type { LlamaServerProcess } from './llama-server.process';
 import { QUIET_POLL_MS, SlotBlockers } from './slot-blockers';
 import { createNodeHttpFetch } from '@flotilla/http';
+import { SYNTHETIC_TOKEN_IDS } from '@flotilla/testing';
 
 /** `n_predict` of a long generation (a "trickle"): seconds of work on the default synthetic model. */
 export const LONG_GENERATION_TOKENS = 6000;
@@ -27,6 +28,8 @@ export interface LlamaServerHarnessOptions {
   model: string;
   /** The server's `-np`. */
   slots: number;
+  /** The model's `<tool_call>` token (`toolCallTokens`), raised in a scripted tool call. */
+  toolCallToken?: number;
   /** Stops the server and removes its files; runs on close. */
   dispose: () => Promise<void>;
 }
@@ -41,7 +44,8 @@ export interface LlamaServerHarnessOptions {
  * - hang: no field; every slot is first occupied by a long generation, so the request waits
  *   in the server's queue and the server sends nothing, not even headers;
  * - error badRequest: a grammar that does not parse (the server answers 400);
- * - structured: only a larger `n_predict`, so that the default length cap cannot cut the JSON.
+ * - structured: only a larger `n_predict`, so that the default length cap cannot cut the JSON;
+ * - toolCall: `tool_choice: "required"` (served with `--jinja` and a tool-capable template).
  * Cancellation is what the server reports: the slot stopped before its `n_predict`
  * (`/slots`), or the queued request left the queue while the blockers still held every slot
  * (`/metrics` `requests_deferred`). Requests are counted from the server's log.
@@ -137,6 +141,19 @@ export class LlamaServerContractHarness implements ModelClientContractHarness {
       }
       case 'structured':
         return { n_predict: 4096 };
+      case 'toolCall':
+        // Needs a tool-capable template (`--jinja`, QWEN_TOOLS_TEMPLATE): the server then forces a
+        // call that its grammar allows. The model, not the script, picks the tool's arguments.
+        // With the `<tool_call>` token raised (SERVED_TOOLS_MODEL), the model opens the call at once
+        // instead of writing the text that the grammar allows before it; the end of turn, raised
+        // higher, ends the reply once the call is closed. One call: the grammar then has no comma
+        // after the arguments that random weights would take about half the time.
+        return {
+          tool_choice: 'required',
+          parallel_tool_calls: false,
+          n_predict: 1024,
+          ...(this.options.toolCallToken !== undefined ? { logit_bias: [[this.options.toolCallToken, 38], [SYNTHETIC_TOKEN_IDS.imEnd, 20]] } : {}),
+        };
       case 'hang': {
         const blockers = await this.#blockers!;
         await blockers.ready;

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeSyntheticGguf, type SyntheticGgufInfo, type SyntheticGgufOptions } from '@flotilla/testing';
+import { QWEN_TOOLS_TEMPLATE, writeSyntheticGguf, type SyntheticGgufInfo, type SyntheticGgufOptions } from '@flotilla/testing';
 import { LlamaServerProcess, type LlamaServerOptions } from './llama-server.process';
 
 /** The id the server serves its model under (`--alias`). */
@@ -13,6 +13,13 @@ export const SYNTHETIC_MODEL_ID = 'synthetic-llama';
  * server's `-n` default), and no reply comes back empty by chance.
  */
 export const SERVED_MODEL: SyntheticGgufOptions = { stopBias: -4, contextLength: 32768 };
+
+/**
+ * SERVED_MODEL with a chat template that renders tools, calls and results natively (Hermes /
+ * Qwen 2.5), for a server run with `--jinja`, and `<tool_call>` as one token that a scripted
+ * tool call raises.
+ */
+export const SERVED_TOOLS_MODEL: SyntheticGgufOptions = { ...SERVED_MODEL, chatTemplate: QWEN_TOOLS_TEMPLATE, toolCallTokens: true };
 
 export interface SyntheticLlamaServer {
   server: LlamaServerProcess;

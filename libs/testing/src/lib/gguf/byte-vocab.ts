@@ -10,7 +10,10 @@ export const SYNTHETIC_TOKEN_IDS = {
 } as const;
 
 /** GGUF token types (llama.cpp's llama_token_type). */
-export const TOKEN_TYPE = { normal: 1, control: 3 } as const;
+export const TOKEN_TYPE = { normal: 1, control: 3, userDefined: 4 } as const;
+
+/** The opening of a Hermes / Qwen 2.5 tool call as one user-defined token after the specials (as Qwen 2.5 has it), when asked for. */
+export const TOOL_CALL_TOKENS = ['<tool_call>'] as const;
 
 /**
  * GPT-2's byte-to-unicode table: printable bytes stand for themselves, the rest map to

@@ -29,6 +29,16 @@ export interface SyntheticGgufOptions {
    * sooner under a grammar. Added to the printable rule's bias. @default {}
    */
   biases?: Readonly<Record<string, number>>;
+  /** `tokenizer.chat_template` (Jinja), e.g. `QWEN_TOOLS_TEMPLATE` for native tool calls. @default CHATML_TEMPLATE */
+  chatTemplate?: string;
+  /**
+   * Append `<tool_call>`, the opening of a Hermes / Qwen 2.5 call, as one user-defined token
+   * (id 259, as Qwen 2.5 has it). Its bias is "never", so a model writes it only when a request raises it
+   * (llama-server's `logit_bias`): random weights then open the call at once under a tool-call
+   * grammar, instead of text that (as the grammar allows) goes on until the length cap.
+   * @default false
+   */
+  toolCallTokens?: boolean;
 }
 
 export const SYNTHETIC_GGUF_DEFAULTS = {
@@ -49,6 +59,6 @@ export interface SyntheticGgufInfo {
   bytes: number;
   vocabSize: number;
   /** Token ids of the specials (byte b is token b). */
-  tokens: { endOfText: number; imStart: number; imEnd: number };
+  tokens: { endOfText: number; imStart: number; imEnd: number; toolCall?: number };
   contextLength: number;
 }

@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import * as vm from 'node:vm';
 import { gpt2ByteToUnicode, SYNTHETIC_TOKEN_IDS } from './byte-vocab';
 import { readGgufHeader } from './gguf.reader';
-import { CHATML_TEMPLATE, syntheticGguf, writeSyntheticGguf } from './synthetic-gguf';
+import { CHATML_TEMPLATE, QWEN_TOOLS_TEMPLATE, syntheticGguf, writeSyntheticGguf } from './synthetic-gguf';
 
 // node-llama-cpp is ESM with top-level await; jest runs CommonJS. Import it through Node's
 // own loader in the main context (no --experimental-vm-modules needed).
@@ -62,6 +62,17 @@ describe('synthetic GGUF', () => {
     const last = h.tensors[h.tensors.length - 1]!;
     const lastBytes = Math.ceil((last.dims.reduce((a, b) => a * b, 1) * 4) / 32) * 32;
     expect(h.dataOffset + last.offset + lastBytes).toBe(buf.length);
+  });
+
+  it('takes a chat template, and appends <tool_call> as one user-defined token when asked', async () => {
+    const info = await writeSyntheticGguf(join(dir, 'tools.gguf'), { width: 32, heads: 2, chatTemplate: QWEN_TOOLS_TEMPLATE, toolCallTokens: true });
+    const h = readGgufHeader(await readFile(info.path));
+    expect(h.metadata['tokenizer.chat_template']).toBe(QWEN_TOOLS_TEMPLATE);
+    expect(h.metadata['llama.vocab_size']).toBe(260);
+    expect((h.metadata['tokenizer.ggml.tokens'] as string[]).slice(256)).toEqual(['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<tool_call>']);
+    expect((h.metadata['tokenizer.ggml.token_type'] as number[]).slice(256)).toEqual([3, 3, 3, 4]);
+    expect(h.tensors.find((t) => t.name === 'output.weight')?.dims).toEqual([32, 260]);
+    expect(info).toMatchObject({ vocabSize: 260, tokens: { toolCall: 259 } });
   });
 
   it('holds residual dimension 0: constant in embeddings, never written by the blocks', () => {

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { SPECIAL_TOKENS, SYNTHETIC_TOKEN_IDS, TOKEN_TYPE, gpt2ByteToUnicode, isPrintableByte } from './byte-vocab';
+import { SPECIAL_TOKENS, SYNTHETIC_TOKEN_IDS, TOKEN_TYPE, TOOL_CALL_TOKENS, gpt2ByteToUnicode, isPrintableByte } from './byte-vocab';
 import type { GgufValue } from './gguf.format';
 import { encodeGguf, type GgufTensor } from './gguf.writer';
 import { SeededRandom } from './seeded-random';
@@ -10,16 +10,64 @@ export const CHATML_TEMPLATE =
   "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
   "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+/**
+ * ChatML with native tools in the Hermes 2 Pro / Qwen 2.5 style: the tools listed in the system
+ * turn inside `<tools>`, each call as `<tool_call>{"name": ..., "arguments": ...}</tool_call>`, tool
+ * results as `<tool_response>` in a user turn. llama.cpp's server with `--jinja` recognises it as
+ * tool-capable and parses the calls (and forces one with `tool_choice: "required"`). Unlike Qwen's,
+ * no newlines inside the call tags: the tag alone is then llama.cpp's call trigger, which with
+ * `toolCallTokens` is one token that a request can raise.
+ */
+export const QWEN_TOOLS_TEMPLATE = [
+  '{%- if tools %}',
+  "{{- '<|im_start|>system\n' }}",
+  "{%- if messages[0]['role'] == 'system' %}{{- messages[0]['content'] }}{%- else %}{{- 'You are a helpful assistant.' }}{%- endif %}",
+  '{{- "\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>" }}',
+  '{%- for tool in tools %}{{- "\n" }}{{- tool | tojson }}{%- endfor %}',
+  '{{- \'\\n</tools>\\n\\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\\n<tool_call>\\n{"name": <function-name>, "arguments": <args-json-object>}\\n</tool_call><|im_end|>\\n\' }}',
+  '{%- else %}',
+  "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\n' + messages[0]['content'] + '<|im_end|>\n' }}{%- endif %}",
+  '{%- endif %}',
+  '{%- for message in messages %}',
+  '{%- if (message.role == "user") or (message.role == "system" and not loop.first) or (message.role == "assistant" and not message.tool_calls) %}',
+  "{{- '<|im_start|>' + message.role + '\n' + message.content + '<|im_end|>' + '\n' }}",
+  '{%- elif message.role == "assistant" %}',
+  "{{- '<|im_start|>' + message.role }}",
+  "{%- if message.content %}{{- '\n' + message.content }}{%- endif %}",
+  '{%- for tool_call in message.tool_calls %}',
+  '{%- if tool_call.function is defined %}{%- set tool_call = tool_call.function %}{%- endif %}',
+  '{{- \'\\n<tool_call>{"name": "\' }}{{- tool_call.name }}{{- \'", "arguments": \' }}{{- tool_call.arguments | tojson }}{{- \'}</tool_call>\' }}',
+  '{%- endfor %}',
+  "{{- '<|im_end|>\n' }}",
+  '{%- elif message.role == "tool" %}',
+  '{%- if (loop.index0 == 0) or (messages[loop.index0 - 1].role != "tool") %}{{- \'<|im_start|>user\' }}{%- endif %}',
+  "{{- '\n<tool_response>\n' }}{{- message.content }}{{- '\n</tool_response>' }}",
+  '{%- if loop.last or (messages[loop.index0 + 1].role != "tool") %}{{- \'<|im_end|>\n\' }}{%- endif %}',
+  '{%- endif %}',
+  '{%- endfor %}',
+  "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}",
+].join('\n');
+
 /** Bias that no sampler setting brings back: the token is never produced. */
 const NEVER = -30;
 /** Standard deviation of the random part of each logit. */
 const LOGIT_SPREAD = 1;
 
-type Resolved = Required<Omit<SyntheticGgufOptions, 'kvHeads' | 'ff' | 'biases'>> & { kvHeads: number; ff: number; biases: Readonly<Record<string, number>> };
+type Resolved = Required<Omit<SyntheticGgufOptions, 'kvHeads' | 'ff' | 'biases' | 'chatTemplate' | 'toolCallTokens'>> & {
+  kvHeads: number;
+  ff: number;
+  biases: Readonly<Record<string, number>>;
+  chatTemplate: string;
+  /** Tokens after the bytes and the ChatML specials. */
+  extraTokens: readonly string[];
+  vocab: number;
+};
 
 function resolve(options: SyntheticGgufOptions): Resolved {
   const o = { ...SYNTHETIC_GGUF_DEFAULTS, ...options };
-  const r: Resolved = { ...o, kvHeads: options.kvHeads ?? o.heads, ff: options.ff ?? 3 * o.width };
+  const r: Resolved = { ...o, kvHeads: options.kvHeads ?? o.heads, ff: options.ff ?? 3 * o.width, chatTemplate: options.chatTemplate ?? CHATML_TEMPLATE, extraTokens: [], vocab: 0 };
+  r.extraTokens = options.toolCallTokens ? TOOL_CALL_TOKENS : [];
+  r.vocab = SYNTHETIC_TOKEN_IDS.vocabSize + r.extraTokens.length;
   const positive = ['layers', 'width', 'heads', 'kvHeads', 'ff', 'contextLength'] as const;
   for (const k of positive) {
     if (!Number.isInteger(r[k]) || r[k] <= 0) throw new RangeError(`synthetic GGUF: ${k} must be a positive integer, got ${r[k]}`);
@@ -35,8 +83,8 @@ function resolve(options: SyntheticGgufOptions): Resolved {
 
 function metadataOf(r: Resolved): Map<string, GgufValue> {
   const bytes = gpt2ByteToUnicode();
-  const tokens = [...bytes, ...SPECIAL_TOKENS];
-  const types = [...bytes.map(() => TOKEN_TYPE.normal), ...SPECIAL_TOKENS.map(() => TOKEN_TYPE.control)];
+  const tokens = [...bytes, ...SPECIAL_TOKENS, ...r.extraTokens];
+  const types = [...bytes.map(() => TOKEN_TYPE.normal), ...SPECIAL_TOKENS.map(() => TOKEN_TYPE.control), ...r.extraTokens.map(() => TOKEN_TYPE.userDefined)];
   const u32 = (value: number): GgufValue => ({ type: 'uint32', value });
   const f32 = (value: number): GgufValue => ({ type: 'float32', value });
   const str = (value: string): GgufValue => ({ type: 'string', value });
@@ -63,7 +111,7 @@ function metadataOf(r: Resolved): Map<string, GgufValue> {
     ['tokenizer.ggml.eos_token_id', u32(SYNTHETIC_TOKEN_IDS.imEnd)],
     ['tokenizer.ggml.padding_token_id', u32(SYNTHETIC_TOKEN_IDS.endOfText)],
     ['tokenizer.ggml.add_bos_token', { type: 'bool', value: false }],
-    ['tokenizer.chat_template', str(CHATML_TEMPLATE)],
+    ['tokenizer.chat_template', str(r.chatTemplate)],
   ]);
 }
 
@@ -82,7 +130,7 @@ function tokenBias(r: Resolved, token: number): number {
 function tensorsOf(r: Resolved): GgufTensor[] {
   const rand = new SeededRandom(r.seed);
   const d = r.width;
-  const vocab = SYNTHETIC_TOKEN_IDS.vocabSize;
+  const vocab = r.vocab;
   const kvDim = (d / r.heads) * r.kvHeads;
   const sqrt3 = Math.sqrt(3);
   const filled = (n: number, std: number) => Float32Array.from({ length: n }, () => rand.symmetric(std * sqrt3));
@@ -136,6 +184,8 @@ export async function writeSyntheticGguf(path: string, options: SyntheticGgufOpt
   const r = resolve(options);
   const bytes = encodeGguf(metadataOf(r), tensorsOf(r));
   await writeFile(path, bytes);
-  const { vocabSize, ...tokens } = SYNTHETIC_TOKEN_IDS;
-  return { path, bytes: bytes.length, vocabSize, tokens, contextLength: r.contextLength };
+  const { endOfText, imStart, imEnd } = SYNTHETIC_TOKEN_IDS;
+  const specials = { endOfText, imStart, imEnd };
+  const tokens = r.extraTokens.length ? { ...specials, toolCall: SYNTHETIC_TOKEN_IDS.vocabSize } : specials;
+  return { path, bytes: bytes.length, vocabSize: r.vocab, tokens, contextLength: r.contextLength };
 }

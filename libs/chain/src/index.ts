@@ -1,5 +1,6 @@
 // @flotilla/chain: chain files (YAML / JSON) and Dotprompt .prompt agents, compiled into
-// core's step tree and agent specs; template agents for code.
+// core's step tree and agent specs; template agents for code; tool modules (user code named
+// in configuration, never by a chain file).
 export { loadChain, compileChainSource } from './lib/load-chain';
 export type { LoadChainOptions, CompiledChain } from './lib/load-chain';
 export { formatDiagnostic, chainInvalid, diagnosticsOf } from './lib/parse/chain-diagnostic';
@@ -21,3 +22,5 @@ export { resolveFileReference } from './lib/parse/file-reference';
 export { parseDataText } from './lib/parse/parse-data';
 
 export type { StaticType } from './lib/validate/static-type';
+export { loadToolModules } from './lib/tools/load-tool-modules';
+export type { LoadToolModulesOptions } from './lib/tools/load-tool-modules';

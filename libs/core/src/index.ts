@@ -79,6 +79,7 @@ export type { FlotillaErrorOptions } from './lib/errors/flotilla-error';
 export { Errors } from './lib/errors/errors';
 export { resolveOptionalPeer, requireOptionalPeer } from './lib/errors/optional-peer';
 export type { OptionalPeer } from './lib/errors/optional-peer';
+export { importModule } from './lib/modules/import-module';
 
 // The model-client contract (for adapters)
 export type { ChatRole, ChatMessage, ToolCall, ToolDefinition } from './lib/model/chat-message';

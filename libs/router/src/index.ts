@@ -3,7 +3,7 @@
 
 // The fleet configuration file.
 export { RouterConfigSchema, routerConfigJsonSchema } from './lib/config/router-config.schema';
-export type { RouterConfig, RouterConfigInput, EndpointConfig, EndpointInput, AgentRoute, RoutingConfig, OnDemandConfig, RoutingPolicy } from './lib/config/router-config.schema';
+export type { RouterConfig, RouterConfigInput, EndpointConfig, EndpointInput, AgentRoute, RoutingConfig, OnDemandConfig, RoutingPolicy, McpServerEntry } from './lib/config/router-config.schema';
 export { loadRouterConfig, parseRouterConfig, validateRouterConfig } from './lib/config/load-router-config';
 export type { ConfigProblem } from './lib/config/load-router-config';
 export { flotillaConfigOf } from './lib/config/flotilla-config-of';

@@ -137,6 +137,58 @@ describe('router configuration', () => {
     expect(configError(() => single({ FLOTILLA_BACKEND: 'ollama', OLLAMA_HOST: 'not a url' })).message).toBe('OLLAMA_HOST: expected a server URL such as http://127.0.0.1:11434, got "not a url"');
   });
 
+  it('names MCP servers (stdio or HTTP) with their settings; a stdio server starts in the file\'s folder', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-router-'));
+    try {
+      const file = path.join(dir, 'fleet.yaml');
+      fs.writeFileSync(
+        file,
+        [
+          'endpoints:\n  - { name: f, kind: fixture, cassettes: [c.json] }',
+          'mcp:',
+          '  files: { command: node, args: [server.mjs], passEnv: [FILES_TOKEN], env: { LOG: quiet }, tools: [read_file], timeoutMs: 5000 }',
+          '  tools-sub: { command: node, cwd: sub }',
+          '  docs: { url: "http://127.0.0.1:8931/mcp", bearerTokenEnv: DOCS_TOKEN, connectTimeoutMs: 2000 }',
+          '',
+        ].join('\n'),
+      );
+      const c = loadRouterConfig(file);
+      expect(c.mcp['files']).toEqual({ command: 'node', args: ['server.mjs'], cwd: dir, env: { LOG: 'quiet' }, passEnv: ['FILES_TOKEN'], headers: {}, tools: ['read_file'], timeoutMs: 5000 });
+      expect(c.mcp['tools-sub']!.cwd).toBe(path.join(dir, 'sub'));
+      expect(c.mcp['docs']).toEqual({ url: 'http://127.0.0.1:8931/mcp', bearerTokenEnv: 'DOCS_TOKEN', connectTimeoutMs: 2000, args: [], env: {}, passEnv: [], headers: {} });
+      expect(parseRouterConfig('endpoints: [{ name: f, kind: fixture, cassettes: [c] }]\n').mcp).toEqual({});
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an MCP server that is both or neither, settings of the other transport, bad names and typos, where they are', () => {
+    const e = configError(() =>
+      parseRouterConfig(
+        [
+          'endpoints: [{ name: f, kind: fixture, cassettes: [c] }]',
+          'mcp:',
+          '  both: { command: node, url: "http://127.0.0.1:1/mcp" }',
+          '  neither: { args: [x] }',
+          '  web: { url: "http://127.0.0.1:1/mcp", passEnv: [TOKEN] }',
+          '  cmd: { command: node, headers: { a: b } }',
+          '  "has space": { command: node }',
+          '  typo: { command: node, timeout: 5 }',
+          '  secret: { url: "http://127.0.0.1:1/mcp", bearerTokenEnv: "my token" }',
+          '',
+        ].join('\n'),
+        'fleet.yaml',
+      ),
+    );
+    expect(e.message).toContain('fleet.yaml:3:9: mcp.both: expected exactly one of command (stdio) or url (streamable HTTP)');
+    expect(e.message).toContain('mcp.neither: expected exactly one of command (stdio) or url (streamable HTTP)');
+    expect(e.message).toContain('mcp.web.passEnv: expected no passEnv for a server reached by url');
+    expect(e.message).toContain('mcp.cmd.headers: expected no headers for a server started by command');
+    expect(e.message).toContain('fleet.yaml:7:16: mcp["has space"]: expected a server name of 1-32 letters, digits or "-" (it prefixes its tools\' names), got "has space"');
+    expect(e.message).toContain('fleet.yaml:8:26: mcp.typo: expected no key "timeout" (unknown; did you mean "timeoutMs"?)');
+    expect(e.message).toMatch(/mcp\.secret\.bearerTokenEnv: expected an environment variable name/);
+  });
+
   it('publishes a JSON Schema generated from the zod declaration, kept up to date', () => {
     expect(fs.readFileSync(JSON_SCHEMA_FILE, 'utf8')).toBe(renderJsonSchema());
     const ajv = new Ajv2020({ strict: false, validateFormats: false });

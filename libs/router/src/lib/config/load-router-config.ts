@@ -5,7 +5,7 @@ import { LineCounter, isMap, isNode, isScalar, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { optionKeys } from '../kinds/endpoint-kind-registry';
 import { endpointKinds } from '../kinds/endpoint-kinds';
-import { AgentRouteSchema, EndpointSchema, OnDemandSchema, type RouterConfig, RouterConfigSchema, RoutingSchema } from './router-config.schema';
+import { AgentRouteSchema, EndpointSchema, McpServerSchema, OnDemandSchema, type RouterConfig, RouterConfigSchema, RoutingSchema } from './router-config.schema';
 
 /** One problem in a configuration file: where, and what was expected. */
 export interface ConfigProblem {
@@ -152,6 +152,7 @@ function knownKeys(at: readonly PropertyKey[], root: unknown): string[] {
   if (last === 'onDemand') return Object.keys(OnDemandSchema.shape);
   if (last === 'routing') return Object.keys(RoutingSchema.shape);
   if (parent === 'agents') return Object.keys(AgentRouteSchema.shape);
+  if (parent === 'mcp') return Object.keys(McpServerSchema.shape);
   return [];
 }
 
@@ -170,5 +171,7 @@ function resolveRelativePaths(config: RouterConfig, dir: string): RouterConfig {
       ...(e.modelPaths ? { modelPaths: Object.fromEntries(Object.entries(e.modelPaths).map(([k, v]) => [k, abs(v)])) } : {}),
       ...(e.onDemand?.cwd ? { onDemand: { ...e.onDemand, cwd: abs(e.onDemand.cwd) } } : {}),
     })),
+    // A stdio server starts in this file's folder unless told otherwise, so its relative arguments are the file's.
+    mcp: Object.fromEntries(Object.entries(config.mcp).map(([name, s]) => [name, s.command === undefined ? s : { ...s, cwd: s.cwd === undefined ? dir : abs(s.cwd) }])),
   };
 }

@@ -96,12 +96,53 @@ export const RoutingSchema = z
   })
   .strict();
 
+/**
+ * An MCP server whose tools agents may name (`<server>_<tool>`): how to start it (stdio) or
+ * reach it (streamable HTTP). Only here, in configuration: a chain file names tools, never a
+ * command or a URL. Secrets are never written here: `passEnv` and `bearerTokenEnv` name
+ * environment variables.
+ */
+export const McpServerSchema = z
+  .object({
+    command: z.string().min(1).optional().describe('stdio: the program that serves the tools (started without a shell).'),
+    args: z.array(z.string()).default([]).describe('stdio: its arguments.'),
+    cwd: z.string().min(1).optional().describe("stdio: its working directory, relative to this file. Default: this file's folder."),
+    env: z.record(z.string().regex(ENV_NAME, 'an environment variable name'), z.string()).default({}).describe('stdio: environment values for it, besides PATH, HOME and the like (no secrets: use passEnv).'),
+    passEnv: z.array(z.string().regex(ENV_NAME, 'an environment variable name')).default([]).describe("stdio: variables copied from flotilla's own environment (API keys)."),
+    url: z.url().optional().describe('Streamable HTTP: the server\'s endpoint (http://127.0.0.1:8931/mcp).'),
+    headers: z.record(z.string(), z.string()).default({}).describe('Streamable HTTP: request headers (no secrets: use bearerTokenEnv).'),
+    bearerTokenEnv: z.string().regex(ENV_NAME, 'an environment variable name').optional().describe('Streamable HTTP: the variable holding a token sent as "Authorization: Bearer ...".'),
+    timeoutMs: positiveInt().optional().describe('Deadline of each tool call, cancelled on the server then. Default 30000.'),
+    connectTimeoutMs: positiveInt().optional().describe('Deadline of starting or reaching the server and listing its tools. Default 10000.'),
+    tools: z.array(z.string().min(1)).min(1).optional().describe("Only these of the server's tools (their MCP names). Default: all."),
+    maxResultChars: z.number().int().min(64).optional().describe("Characters of a tool's result sent to the model at most. Default 16000."),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if ((s.command === undefined) === (s.url === undefined)) ctx.addIssue({ code: 'custom', path: [], input: undefined, message: 'exactly one of command (stdio) or url (streamable HTTP)' });
+    const stdio = ['cwd', 'passEnv', 'env', 'args'] as const;
+    const http = ['headers', 'bearerTokenEnv'] as const;
+    const given = (k: string) => {
+      const v = (s as Record<string, unknown>)[k];
+      return v !== undefined && !(Array.isArray(v) && v.length === 0) && !(typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
+    };
+    if (s.url !== undefined) for (const k of stdio) if (given(k)) ctx.addIssue({ code: 'custom', path: [k], input: undefined, message: `no ${k} for a server reached by url (${k} is for a command started over stdio)` });
+    if (s.command !== undefined) for (const k of http) if (given(k)) ctx.addIssue({ code: 'custom', path: [k], input: undefined, message: `no ${k} for a server started by command (${k} is for a url)` });
+  });
+
+/** An MCP server's name: it prefixes its tools' names. */
+export const MCP_SERVER_NAME = /^[A-Za-z0-9-]{1,32}$/;
+
 export const RouterConfigSchema = z
   .object({
     $schema: z.string().optional(),
     endpoints: z.array(EndpointSchema).min(1),
     agents: z.record(z.string(), AgentRouteSchema).default({}),
     routing: RoutingSchema.default(RoutingSchema.parse({})),
+    mcp: z
+      .record(z.string(), McpServerSchema)
+      .default({})
+      .describe('MCP servers whose tools agents name as <server>_<tool>: started or reached only when a chain names one of their tools.'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -110,6 +151,9 @@ export const RouterConfigSchema = z
       if (seen.has(e.name)) ctx.addIssue({ code: 'custom', path: ['endpoints', i, 'name'], message: `a name not used by another endpoint ("${e.name}" is)` });
       seen.add(e.name);
     });
+    for (const name of Object.keys(c.mcp)) {
+      if (!MCP_SERVER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: ['mcp', name], input: undefined, message: `a server name of 1-32 letters, digits or "-" (it prefixes its tools' names), got ${JSON.stringify(name)}` });
+    }
   });
 
 /** A validated configuration, defaults applied. */
@@ -122,6 +166,7 @@ export type EndpointInput = RouterConfigInput['endpoints'][number];
 export type AgentRoute = RouterConfig['agents'][string];
 export type RoutingConfig = RouterConfig['routing'];
 export type OnDemandConfig = NonNullable<EndpointConfig['onDemand']>;
+export type McpServerEntry = RouterConfig['mcp'][string];
 export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
 
 /**

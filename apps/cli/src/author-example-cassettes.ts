@@ -12,7 +12,7 @@ async function run(folders: string[]): Promise<void> {
   const cases = folders.length ? folders.flatMap((f) => chainCases(path.resolve(f))) : exampleCases(EXAMPLES_DIR);
   if (cases.length === 0) throw new Error(`no hand-written replies (cassettes/src/*.yaml) in ${folders.join(', ')}`);
   for (const c of cases) {
-    const result = await authorCassette(c.chain, c.source, c.cassette, { by: 'apps/cli/src/author-example-cassettes.ts' });
+    const result = await authorCassette(c.chain, c.source, c.cassette, { by: 'apps/cli/src/author-example-cassettes.ts', ...(c.tools ? { tools: [c.tools] } : {}) });
     console.log(`${path.relative(process.cwd(), c.cassette)}: ${result.modelCalls} calls, ${(result.durationMs / 1000).toFixed(1)} s recorded`);
   }
 }

@@ -10,6 +10,8 @@ const EXAMPLES = path.resolve(__dirname, '../../../examples');
 const cases = exampleCases(EXAMPLES);
 
 const cli = (args: string[]) => runCli(args);
+/** An example's tools module, given as `flotilla run --tools` gives it (a chain folder's code is never loaded because it is there). */
+const toolsOf = (c: (typeof cases)[number]) => (c.tools ? ['--tools', c.tools] : []);
 
 /** Runs an example through `flotilla run` on its shipped cassettes; returns the run result. */
 async function runExample(c: (typeof cases)[number]) {
@@ -17,7 +19,7 @@ async function runExample(c: (typeof cases)[number]) {
   try {
     const inputFile = path.join(dir, 'input.json');
     fs.writeFileSync(inputFile, JSON.stringify(loadReplySource(c.source).input));
-    const { code, stdout, stderr } = await cli(['run', c.chain, '--input-file', inputFile, '--format', 'jsonl']);
+    const { code, stdout, stderr } = await cli(['run', c.chain, '--input-file', inputFile, '--format', 'jsonl', ...toolsOf(c)]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     return JSON.parse(stdout.trim().split('\n').at(-1)!).result;
@@ -26,7 +28,7 @@ async function runExample(c: (typeof cases)[number]) {
   }
 }
 
-const reply = (e: CassetteEntry) => e.events.map((x) => (x.type === 'delta' ? x.text : '')).join('');
+const reply = (e: CassetteEntry) => e.events.map((x) => (x.type === 'delta' ? x.text : x.type === 'toolCall' ? JSON.stringify(x.call) : '')).join('');
 
 describe('examples/', () => {
   // Every folder here is checked below, so a chain made by `nx g @flotilla/nx-plugin:chain` is tested as soon as it exists.
@@ -36,7 +38,7 @@ describe('examples/', () => {
   });
 
   it.each(cases.map((c) => [c.example, c]))('%s validates without warnings', async (_name, c) => {
-    const { code, stdout } = await cli(['validate', c.chain, '--format', 'json']);
+    const { code, stdout } = await cli(['validate', c.chain, '--format', 'json', ...toolsOf(c)]);
     expect(code).toBe(0);
     expect(JSON.parse(stdout).diagnostics).toEqual([]);
   });
@@ -45,7 +47,7 @@ describe('examples/', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flotilla-author-'));
     try {
       const fresh = path.join(dir, 'fresh.json');
-      await authorCassette(c.chain, c.source, fresh, { timeScale: 0 });
+      await authorCassette(c.chain, c.source, fresh, { timeScale: 0, ...(c.tools ? { tools: [c.tools] } : {}) });
       const a = loadCassette(fresh).entries;
       const b = loadCassette(c.cassette).entries;
       expect(Object.keys(b).sort()).toEqual(Object.keys(a).sort());
@@ -95,5 +97,14 @@ describe('examples/', () => {
     expect(result.output.tickets.map((t: { triage: string | null }) => t.triage !== null)).toEqual([false, true, true, false]);
     expect(result.output.report).toMatch(/^1\. T-1041 \[billing, urgency 2\]/);
     expect(result.modelCalls).toBe(6);
+  });
+
+  it('dependency-audit: the auditor looks every package up with its tool (three calls in one reply), then the writer writes the note', async () => {
+    const result = await runExample(cases.find((c) => c.example === 'dependency-audit')!);
+    const audit = result.steps.find((s: { key: string }) => s.key === 'audit');
+    expect(audit.call).toMatchObject({ toolRounds: 1, toolCalls: 3 });
+    expect(audit.output).toContain('request@2.88.2: deprecated');
+    expect(result.output).toContain('String.prototype.padStart()');
+    expect(result.modelCalls).toBe(3);
   });
 });

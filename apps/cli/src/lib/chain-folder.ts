@@ -22,8 +22,9 @@ function refused(status: number, message: string): FlotillaError {
  * every check `flotilla run` makes, and runs on a Flotilla of its own (`flotilla()`, closed
  * when the run ends: agent names of different chains, or of a chain file edited between
  * runs, never meet); with a run store, runs are journaled and can be resumed and answered by id.
+ * `tools` are the names the server's Flotillas are given (`flotilla serve --tools`, MCP servers).
  */
-export function chainFolderRunner(folder: string, flotilla: () => Flotilla, fleet: RouterConfig, store?: RunStore): ChainRunner {
+export function chainFolderRunner(folder: string, flotilla: () => Flotilla, fleet: RouterConfig, store?: RunStore, tools: readonly string[] = []): ChainRunner {
   const root = path.resolve(folder);
 
   function closedAtEnd(f: Flotilla, handle: RunHandle): RunHandle {
@@ -42,7 +43,7 @@ export function chainFolderRunner(folder: string, flotilla: () => Flotilla, flee
 
   async function load(file: string, name: string) {
     try {
-      return await prepareChain(file, { fleet });
+      return await prepareChain(file, { fleet, tools });
     } catch (e) {
       if (!FlotillaError.is(e)) throw e;
       // The chain file is the server's, not the caller's: a server error naming the chain.

@@ -18,6 +18,13 @@ export interface PrepareChainOptions {
   allowDirs?: readonly string[];
   /** The fleet the run would use (its agents section gives models); none for a single backend. */
   fleet?: RouterConfig;
+  /**
+   * The tool names agents may use, or a function asked with the names the chain's agents use
+   * (it opens what provides them: tool modules, the MCP servers those names need) that returns
+   * the known ones. Every name is then checked where the file writes it, with the closest
+   * known name. @default none known: an agent with tools is refused
+   */
+  tools?: readonly string[] | ((named: readonly string[]) => Promise<readonly string[]>);
 }
 
 /**
@@ -27,7 +34,12 @@ export interface PrepareChainOptions {
  * calls exactly this, so it refuses what `run` with the same options refuses.
  */
 export async function prepareChain(file: string, options: PrepareChainOptions): Promise<CompiledChain> {
-  const compiled = await loadChain(file, { modelAliases: options.modelAliases, allowDirs: options.allowDirs });
+  const load = { modelAliases: options.modelAliases, allowDirs: options.allowDirs };
+  let compiled = await loadChain(file, load);
+  const named = [...new Set(compiled.agents.flatMap((a) => (a.tools ?? []).filter((t): t is string => typeof t === 'string')))];
+  const known = typeof options.tools === 'function' ? await options.tools(named) : (options.tools ?? []);
+  // Loaded again only to say where an unknown name is written (and the closest known one).
+  if (named.some((n) => !known.includes(n))) compiled = await loadChain(file, { ...load, tools: known });
   const problems = checkAgentModels(compiled, options.fleet ? flotillaConfigOf(options.fleet) : undefined);
   if (problems.length > 0) throw chainInvalid([...problems, ...compiled.warnings]);
   return compiled;

@@ -9,6 +9,7 @@ import { EXIT, exitCodeOf } from './exit-codes';
 import { readInput } from './read-input';
 import { checkTraceDir, oneOf, parseAliases, parseAllowDirs, positiveNumber } from './flags';
 import { CHAIN_FLAGS, CHAIN_FLAGS_USAGE, prepareChain } from './prepare-chain';
+import { type CommandTools, TOOLS_FLAGS, TOOLS_FLAGS_USAGE, openTools } from './cli-tools';
 import { describeSchemaShape } from './schema-shape';
 import { openSqliteStore } from './sqlite-store';
 
@@ -29,6 +30,7 @@ Backend:
   --pace instant|recorded fixture replay speed (default instant)
 Chain:
 ${CHAIN_FLAGS_USAGE}
+${TOOLS_FLAGS_USAGE}
 Output:
   --format auto|text|jsonl  auto: progress and the output on a terminal, JSON lines when piped;
                           text: a failed or cancelled run still prints the outputs of the steps that completed
@@ -62,6 +64,7 @@ export interface RunExtras {
 export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = {}): Promise<number> {
   const { values, positionals } = parseFlags('flotilla run', argv, {
     ...CHAIN_FLAGS,
+    ...TOOLS_FLAGS,
     input: { type: 'string' },
     'input-file': { type: 'string' },
     set: { type: 'string', multiple: true },
@@ -108,24 +111,36 @@ export async function runCommand(argv: string[], io: CliIo, extras: RunExtras = 
   if (values.force && resume === undefined) throw new FlotillaError('config', 'flotilla run --force: only with --resume <id>', { details: { flag: '--force' } });
 
   const fleet = choice?.source === 'fleet' ? choice.fleet : undefined;
-  const compiled = await prepareChain(file, { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet });
-  for (const w of compiled.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
-  let input: unknown;
-  if (resume === undefined) {
-    input = await readInput({ input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' }, io.stdin);
-    checkInput(compiled, input, file, inputSource(values));
-  }
-  const backend: Backend = io.client ? { client: io.client, description: io.client.name ?? 'injected client' } : await openBackend(spec, choice);
-  // The one close: the Flotilla closes its client, and with it everything the backend holds.
+  // Tools are opened while the chain is checked: its modules, and the MCP servers its agents name tools of.
+  let tools: CommandTools | undefined;
+  const sources = { modules: values.tools, mcp: fleet?.mcp, fleetFile: choice?.source === 'fleet' ? choice.file : undefined, env: io.env, signal: io.signal };
+  const openedTools = async (named: readonly string[]) => (tools = await openTools(sources, { named })).names;
+  let backend: Backend | undefined;
   let runStore: RunStore | undefined;
+  let compiled: CompiledChain;
+  let input: unknown;
   try {
+    compiled = await prepareChain(file, { modelAliases: parseAliases(values['model-alias']), allowDirs: parseAllowDirs(values['allow-dir']), fleet, tools: openedTools });
+    for (const w of compiled.warnings) io.stderr.write(`${formatDiagnostic(w)}\n`);
+    if (resume === undefined) {
+      input = await readInput({ input: values.input, inputFile: values['input-file'], set: values.set, wantsString: compiled.input?.jsonSchema['type'] === 'string' }, io.stdin);
+      checkInput(compiled, input, file, inputSource(values));
+    }
+    backend = io.client ? { client: io.client, description: io.client.name ?? 'injected client' } : await openBackend(spec, choice);
     // Loaded only for --store: a run without one loads no SQLite.
     if (store !== undefined) runStore = await openSqliteStore(store);
   } catch (e) {
-    await backend.client.close?.();
+    await backend?.client.close?.();
+    await tools?.close();
     throw e;
   }
-  const flotilla = createFlotilla({ client: backend.client, config: backend.config, ...(runStore === undefined ? {} : { store: runStore }) });
+  // The one close: the Flotilla closes the tools' servers, then its client and with it everything the backend holds.
+  const flotilla = createFlotilla({
+    client: backend.client,
+    config: backend.config,
+    ...(runStore === undefined ? {} : { store: runStore }),
+    ...(tools ? { tools: tools.tools, closeables: [tools] } : {}),
+  });
   try {
     if (!jsonl) io.stderr.write(`flotilla run ${compiled.chain.name} — ${backend.description}\n`);
     const progress = jsonl ? undefined : new ProgressRenderer(io.stderr);
@@ -180,7 +195,7 @@ function inputSource(values: { input?: string; 'input-file'?: string; set?: stri
 }
 
 function report(result: RunResult, io: CliIo): void {
-  const calls = result.steps.filter((s) => s.call).length;
+  const calls = result.modelCalls;
   if (result.status === 'waiting' && result.waiting) {
     const q = result.waiting;
     io.stdout.write(`waiting for a person at step ${q.stepKey}: ${q.question}\n${show(q.value)}\n`);

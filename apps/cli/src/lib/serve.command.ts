@@ -7,6 +7,7 @@ import type { CliIo } from './cli-io';
 import { EXIT } from './exit-codes';
 import { chainFolderRunner, sharedClient } from './chain-folder';
 import { openSqliteStore } from './sqlite-store';
+import { type CommandTools, TOOLS_FLAGS, openTools } from './cli-tools';
 
 /** How long streams in flight may take to finish after SIGTERM, unless --drain-ms says otherwise. */
 export const DEFAULT_SERVE_DRAIN_MS = 10_000;
@@ -16,7 +17,7 @@ const RETENTION_INTERVAL_MS = 3_600_000;
 
 export const SERVE_USAGE = `flotilla serve --config <fleet.yaml> [--host <addr>] [--port <n>] [--tenants <tenants.yaml>] [--open]
                [--allow-host <name>]... [--allow-origin <url>]... [--drain-ms <ms>]
-               [--chains <folder> [--store <file>]]
+               [--chains <folder> [--store <file>] [--tools <module>]...]
 
 Serves the fleet of <fleet.yaml> (or FLOTILLA_CONFIG) over HTTP to any OpenAI or Ollama
 client: /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models; /api/chat,
@@ -30,6 +31,8 @@ loopback only; --open insists on another --host without them.
 (streamed as AG-UI events over SSE; a plain {"input": ...} body with Accept: application/json
 gets the result), GET /v1/runs/<id>, POST /v1/runs/<id>/cancel; with --store (a SQLite run
 store) runs are journaled and POST /v1/runs/<id>/resume and /answer continue them. Admin keys only.
+Their agents may name the tools of --tools modules and of the fleet file's mcp: servers (every
+server is started with the gateway, and stopped with it).
 SIGTERM or Ctrl-C cancels runs in flight, stops accepting and drains streams for up to --drain-ms (default ${DEFAULT_SERVE_DRAIN_MS}).
 Exit codes: 0 stopped, 2 bad usage or configuration (a port in use).
 `;
@@ -48,6 +51,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       tenants: { type: 'string' },
       chains: { type: 'string' },
       store: { type: 'string' },
+      ...TOOLS_FLAGS,
       open: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,18 +72,22 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
   const chains = values.chains;
   if (values.store !== undefined && chains === undefined) throw new FlotillaError('config', 'flotilla serve --store: only with --chains <folder> (the store journals the runs it serves)', { details: { flag: '--store' } });
   if (chains !== undefined && !isFolder(chains)) throw new FlotillaError('config', `flotilla serve --chains ${chains}: not a folder`, { details: { flag: '--chains' } });
+  if (values.tools?.length && chains === undefined) throw new FlotillaError('config', 'flotilla serve --tools: only with --chains <folder> (tools are for the chains it serves)', { details: { flag: '--tools' } });
   const routerConfig = loadRouterConfig(file);
   const fleet = createFleetFromConfig(routerConfig, { env: io.env, log: (line) => io.stderr.write(`${line}\n`) });
   let gateway: Gateway | undefined;
   let store: RunStore | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
+  let tools: CommandTools | undefined;
   try {
+    // The chains' tools, shared by every run (each run's Flotilla gets them; the gateway closes them).
+    if (chains !== undefined) tools = await openTools({ modules: values.tools, mcp: routerConfig.mcp, fleetFile: file, env: io.env, signal: io.signal }, 'all');
     await fleet.start();
     if (values.store !== undefined) store = await openSqliteStore(values.store);
     const client = sharedClient(fleet.router);
     // Each run has its own Flotilla, so retention is the server's: the default policy when the
     // store opens and every hour after (a Flotilla per run would sweep on every run).
-    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store, retention: false as const } : {}) });
+    const flotilla = () => createFlotilla({ client, config: fleet.flotillaConfig, ...(store ? { store, retention: false as const } : {}), ...(tools ? { tools: tools.tools } : {}) });
     if (store) {
       const sweep = (s: RunStore) =>
         pruneRuns(s, DEFAULT_RETENTION).catch((e: unknown) => io.stderr.write(`retention sweep of ${values.store}: ${(e as Error).message}\n`));
@@ -96,7 +104,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
       open: values.open,
       env: io.env,
       ...(tenancy ? { tenancy } : {}),
-      ...(chains !== undefined ? { runs: chainFolderRunner(chains, flotilla, routerConfig, store) } : {}),
+      ...(chains !== undefined ? { runs: chainFolderRunner(chains, flotilla, routerConfig, store, tools?.names) } : {}),
       log: (level, message, fields) => {
         if (level === 'warn') io.stderr.write(`${message}${fields?.['requestId'] ? ` (request ${String(fields['requestId'])})` : ''}\n`);
       },
@@ -113,6 +121,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     // Cancels the runs in flight (each closes its Flotilla) before the fleet and the store close.
     await gateway?.close();
     await store?.close();
+    await tools?.close();
     await fleet.close();
   }
 }

@@ -5,7 +5,7 @@ import { type ChatCallOptions, type ChatEvent, type ChatRequest, type ModelClien
 import { ScriptedModelClient } from '@flotilla/core/testing';
 import { SMALL_MODEL_PACE, pacedReply } from './paced-reply';
 import { FixtureModelClient } from '@flotilla/adapter-fixture';
-import { loadChain } from '@flotilla/chain';
+import { loadChain, loadToolModules } from '@flotilla/chain';
 import { HAND_WRITTEN_NOTE, loadReplySource } from './reply-source';
 
 /** Pace of the simulated small models (per 1000 prompt/completion chars), so recorded pace looks real. */
@@ -15,6 +15,8 @@ export interface AuthorCassetteOptions {
   timeScale?: number;
   /** What ran the authoring, named in the cassette's `source` line. @default DEFAULT_AUTHORED_BY */
   by?: string;
+  /** Tool modules the chain's agents name tools of (what `flotilla run --tools` would be given). @default [] */
+  tools?: readonly string[];
 }
 
 export const DEFAULT_AUTHORED_BY = '@flotilla/authoring';
@@ -35,8 +37,9 @@ export async function authorCassette(chainFile: string, sourceFile: string, outF
     const at = unused.findIndex((r) => r.agent === agent && (r.match === undefined || last.includes(r.match)));
     if (at < 0) throw new Error(`${sourceFile}: no reply written for agent "${agent}" asked:\n${last.slice(0, 400)}`);
     const [r] = unused.splice(at, 1);
-    const text = typeof r!.reply === 'string' ? r!.reply.trim() : JSON.stringify(r!.reply);
-    return pacedReply(text, request, SMALL_MODEL_PACE, scale);
+    const text = r!.reply === undefined ? '' : typeof r!.reply === 'string' ? r!.reply.trim() : JSON.stringify(r!.reply);
+    const paced = pacedReply(text || JSON.stringify(r!.toolCalls), request, SMALL_MODEL_PACE, scale);
+    return r!.toolCalls ? { ...paced, text, toolCalls: r!.toolCalls } : paced;
   });
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.rmSync(outFile, { force: true });
@@ -47,8 +50,9 @@ export async function authorCassette(chainFile: string, sourceFile: string, outF
     note: HAND_WRITTEN_NOTE,
     source: `replies written in ${path.relative(path.dirname(outFile), sourceFile)}, run through the chain by ${options.by ?? DEFAULT_AUTHORED_BY}`,
   });
-  const compiled = await loadChain(chainFile);
-  const result = await createFlotilla({ client: recorder }).run(compiled.chain, source.input).result;
+  const tools = await loadToolModules(options.tools ?? []);
+  const compiled = await loadChain(chainFile, { tools: tools.map((t) => t.name) });
+  const result = await createFlotilla({ client: recorder, tools }).run(compiled.chain, source.input).result;
   if (result.status !== 'succeeded') throw new Error(`${sourceFile}: authoring run ${result.status}: ${result.error?.message}`);
   if (unused.length > 0) throw new Error(`${sourceFile}: replies written but never asked for: ${unused.map((r) => `#${r.i + 1} (${r.agent})`).join(', ')}`);
   return result;

@@ -10,17 +10,20 @@ export interface ChainCase {
   source: string;
   /** `<folder>/cassettes/<case>.json` */
   cassette: string;
+  /** `<folder>/tools.mjs`, when the chain's agents have tools: passed as `flotilla run --tools` (never loaded because it is there). */
+  tools?: string;
 }
 
 /** The cases of one chain folder: `<folder>/chain.yaml` with `<folder>/cassettes/src/<case>.yaml`. */
 export function chainCases(chainDir: string): ChainCase[] {
   const src = path.join(chainDir, 'cassettes', 'src');
   if (!fs.existsSync(src)) return [];
+  const tools = path.join(chainDir, 'tools.mjs');
   return fs
     .readdirSync(src)
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => ({ example: path.basename(chainDir), chain: path.join(chainDir, 'chain.yaml'), source: path.join(src, f), cassette: path.join(chainDir, 'cassettes', f.replace(/\.yaml$/, '.json')) }));
+    .map((f) => ({ example: path.basename(chainDir), chain: path.join(chainDir, 'chain.yaml'), source: path.join(src, f), cassette: path.join(chainDir, 'cassettes', f.replace(/\.yaml$/, '.json')), ...(fs.existsSync(tools) ? { tools } : {}) }));
 }
 
 /** Every example with hand-written replies: `examples/<name>/cassettes/src/<case>.yaml`. */

@@ -134,7 +134,7 @@ function unknownTools(agents: ReadonlyMap<string, ResolvedAgent>, known: readonl
         severity: 'error',
         code: 'unknownTool',
         message: `agent "${name}": unknown tool "${tool}"; known tools: ${known.join(', ') || 'none'}`,
-        hint: guess ? `did you mean "${guess}"?` : 'give the tool to createFlotilla({ tools: [...] })',
+        hint: guess ? `did you mean "${guess}"?` : 'give it to createFlotilla({ tools }); on the command line, export it from a --tools module, or name an MCP server in the fleet file',
       });
     });
   }

@@ -14,7 +14,7 @@ export { OpenAITestServer, OPENAI_FAULTS, faultMarker, embeddingVector } from '.
 export type { OpenAITestServerOptions, OpenAITestModel, OpenAILatencyModel, OpenAIFault, OpenAIFaultName, OpenAIFaultRule, RecordedRequest, OpenAIErrorBody, OpenAIScriptedReply } from './lib/openai/index';
 
 // Synthetic GGUF models (random weights) for the embedded llama.cpp engine.
-export { writeSyntheticGguf, syntheticGguf, CHATML_TEMPLATE, QWEN_TOOLS_TEMPLATE } from './lib/gguf/synthetic-gguf';
+export { writeSyntheticGguf, syntheticGguf, CHATML_TEMPLATE, QWEN_TOOLS_TEMPLATE, ONE_TOKEN_CALL_TEMPLATE } from './lib/gguf/synthetic-gguf';
 export { SYNTHETIC_GGUF_DEFAULTS } from './lib/gguf/synthetic-gguf.options';
 export type { SyntheticGgufOptions, SyntheticGgufInfo } from './lib/gguf/synthetic-gguf.options';
 export { SYNTHETIC_TOKEN_IDS } from './lib/gguf/byte-vocab';

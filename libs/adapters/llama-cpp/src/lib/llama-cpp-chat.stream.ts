@@ -10,9 +10,10 @@ import {
   type ToolCall,
   unsupportedOption,
 } from '@flotilla/core';
-import type { LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
+import type { ChatModelFunctions, LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { Observable, type Subject } from 'rxjs';
 import { promptTokenCount, toChatHistory } from './chat-history.mapper';
+import { offeredTools, toolsOffered } from './offered-tools';
 import { DEFAULT_TEMPERATURE, type ResolvedLlamaCppOptions } from './llama-cpp-client.options';
 import { toFlotillaError } from './llama-cpp-error.mapper';
 import type { LlamaCppEvent, RequestOutcome } from './llama-cpp.events';
@@ -104,6 +105,15 @@ export function llamaCppChat(ctx: ChatRunContext, request: ChatRequest, options:
   );
 }
 
+/** A call's arguments as the model wrote them (the grammar's stop trigger trimmed). */
+function parseWritten(call: { name: string; args: string }): unknown {
+  try {
+    return JSON.parse(call.args.trim());
+  } catch (cause) {
+    throw new FlotillaError('badOutput', `the model's call of tool "${call.name}" has arguments that are not JSON`, { cause, details: { raw: call.args } });
+  }
+}
+
 /**
  * Returns a sequence to its model. After a cancelled or failed generation its state is
  * cleared first (which also waits for an evaluation still in flight); after a completed
@@ -135,33 +145,45 @@ async function generate(
   const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: loaded.chatWrapper, autoDisposeSequence: false });
   try {
     const history = toChatHistory(request.messages);
-    const promptTokens = promptTokenCount(loaded, history);
-    const room = loaded.contextSize - promptTokens;
-    if (room < 1) {
-      throw new FlotillaError('contextOverflow', `prompt of ${promptTokens} tokens does not fit the ${loaded.contextSize}-token context of '${request.model}'`, {
-        details: { promptTokens, contextSize: loaded.contextSize, model: request.model },
-      });
-    }
     // providerOptions.llamaCpp: `grammar` (GBNF text) as a grammar, the rest as node-llama-cpp generation options.
     const { grammar: gbnf, ...extra } = (request.providerOptions?.[LLAMA_CPP_PROVIDER] ?? {}) as { grammar?: unknown } & Record<string, unknown>;
     // A call that must be a tool call (tool choice `required` or a named tool) is written under a grammar of the call object.
     const forced = forcedToolCall(request);
     // A grammar of the caller's own replaces the call's; what it makes the model write must still be a valid call.
     const custom = request.format ? undefined : typeof gbnf === 'string' ? gbnf : ctx.config.grammar?.(request);
+    // With `auto`, the tools are offered through the model's chat template (node-llama-cpp's function calling):
+    // the model may answer or start a call, and a call it starts is finished under a grammar of that tool's parameters.
+    // A grammar of the caller's own (or an output format) leaves no room for that: the tools are then not offered.
+    const offered = request.tools?.length && !forced && request.toolChoice !== 'none' ? request.tools : undefined;
+    const asFunctions = offered && toolsOffered(request, custom !== undefined) ? offeredTools(offered) : undefined;
+    const functions = asFunctions?.functions;
+    const promptTokens = promptTokenCount(loaded, history, functions);
+    const room = loaded.contextSize - promptTokens;
+    if (room < 1) {
+      throw new FlotillaError('contextOverflow', `prompt of ${promptTokens} tokens does not fit the ${loaded.contextSize}-token context of '${request.model}'`, {
+        details: { promptTokens, contextSize: loaded.contextSize, model: request.model },
+      });
+    }
     let grammar: LlamaGrammar | undefined;
     if (request.format) grammar = await ctx.grammars(loaded).forSchema(request.format);
     else if (custom !== undefined) grammar = await ctx.grammars(loaded).forGbnf(custom);
     else if (forced) grammar = await ctx.grammars(loaded).forSchema(forced.schema);
     const o = request.options ?? {};
     const warnings = RUNNER_OPTIONS.filter((k) => o[k] !== undefined).map((k) => unsupportedOption(LLAMA_CPP_PROVIDER, k, "it is set per model, in the client's options (models.<name>)"));
-    // With `auto`, tools are not offered to the model on the embedded engine yet (node-llama-cpp `functions`):
-    // say so rather than answer as if they had been. A forced call is written under the call's grammar.
-    if (request.tools?.length && !forced && request.toolChoice !== 'none') warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', 'the embedded engine does not offer tools to the model yet'));
+    if (asFunctions?.unenforced.length) {
+      warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', `the call grammar does not enforce ${asFunctions.unenforced.join('; ')} (every call is checked against its tool's schema; an invalid one goes back to the model)`));
+    }
+    if (offered && !functions) warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', `not offered to the model: ${request.format ? 'the output format' : 'a grammar of your own'} constrains the whole reply`));
     let text = '';
     let completionTokens = 0;
     let firstTokenAt: number | undefined;
     const genStart = performance.now();
-    const response = await chat.generateResponse(history, {
+    // Tokens of a function call do not pass through onToken: the sequence's meter counts every one.
+    const outputBefore = sequence.tokenMeter.usedOutputTokens;
+    /** The calls the model writes (with `auto`), as their arguments stream. */
+    const written = new Map<number, { name: string; args: string }>();
+    const response = await chat
+      .generateResponse<ChatModelFunctions | undefined>(history, {
       signal,
       stopOnAbortSignal: false,
       // Never past the window: a reply that does not fit is cut (finishReason "length"), not shifted.
@@ -173,7 +195,23 @@ async function generate(
       ...(o.seed === undefined ? {} : { seed: o.seed }),
       ...(o.repeatPenalty === undefined ? {} : { repeatPenalty: { penalty: o.repeatPenalty } }),
       ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
-      ...(grammar ? { grammar } : {}),
+      // One or the other (node-llama-cpp takes a grammar or functions on one call, never both).
+      ...((grammar
+        ? { grammar }
+        : functions
+          ? {
+              functions,
+              maxParallelFunctionCalls: Math.max(1, offered!.length),
+              // The arguments of a call the model writes stream as they are generated.
+              onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
+                firstTokenAt ??= performance.now();
+                const call = written.get(c.callIndex);
+                if (call) call.args += c.paramsChunk;
+                else written.set(c.callIndex, { name: c.functionName, args: c.paramsChunk });
+                io.emit({ type: 'toolCallDelta', index: c.callIndex, ...(call ? {} : { name: c.functionName }), argumentsDelta: c.paramsChunk });
+              },
+            }
+          : {}) as { grammar?: LlamaGrammar }),
       ...extra,
       onToken: (tokens) => {
         completionTokens += tokens.length;
@@ -184,7 +222,16 @@ async function generate(
         text += piece;
         if (!forced) io.emit({ type: 'delta', text: piece });
       },
-    });
+    })
+      .catch((e: unknown) => {
+        // node-llama-cpp checks a call's arguments against the bits of the schema its grammar knows, and throws
+        // when they miss (an integer written as 1.5e0): the model's mistake, so the call goes to the engine
+        // as written, whose check of the tool's own schema sends it back to the model as a tool error.
+        // Duck-typed (node-llama-cpp may be of another realm): LlamaJsonSchemaValidationError carries the object and the schema.
+        const invalid = typeof e === 'object' && e !== null && e.constructor?.name === 'LlamaJsonSchemaValidationError' && 'schema' in e;
+        if (!invalid || written.size === 0 || signal.aborted) throw e;
+        return { response: '', functionCalls: [...written.values()].map((c) => ({ functionName: c.name, params: parseWritten(c) })), metadata: { stopReason: 'functionCalls' as const } };
+      });
     if (signal.aborted) throw Errors.aborted('model call', signal.reason);
     const finishReason = FINISH[response.metadata.stopReason];
     // Count the end-of-turn token too, as llama.cpp's server and Ollama do: it was sampled.
@@ -198,6 +245,12 @@ async function generate(
       if (problem) throw problem;
       toolCalls = [parseForcedCall(text)];
       io.emit({ type: 'toolCall', call: toolCalls[0]! });
+    } else if (response.functionCalls?.length) {
+      // Written under the grammar of each tool's parameters; the engine checks them again against the tool's own schema.
+      const calls: ToolCall[] = response.functionCalls.map((c) => ({ name: c.functionName, arguments: (c.params ?? {}) as Record<string, unknown> }));
+      for (const call of calls) io.emit({ type: 'toolCall', call });
+      toolCalls = calls;
+      completionTokens = Math.max(completionTokens, sequence.tokenMeter.usedOutputTokens - outputBefore);
     } else if (request.format && finishReason === 'stop') {
       const problem = checkStructuredOutput(request.format, text);
       if (problem) throw problem;
@@ -205,7 +258,7 @@ async function generate(
     const ended = performance.now();
     io.emit({
       type: 'final',
-      message: toolCalls ? { role: 'assistant', content: '', toolCalls } : { role: 'assistant', content: text },
+      message: toolCalls ? { role: 'assistant', content: forced ? '' : response.response, toolCalls } : { role: 'assistant', content: text },
       finishReason: toolCalls ? 'toolCalls' : finishReason,
       usage: { promptTokens, completionTokens },
       timings: {

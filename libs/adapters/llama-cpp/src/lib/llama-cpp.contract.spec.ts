@@ -25,7 +25,10 @@ import { LlamaCppModelClient } from './llama-cpp.model-client';
  *   literal grammar of that call object. Without a forced choice a scripted call is written as
  *   text (Hermes `<tool_call>` tags), which the engine recovers.
  * Not possible on an embedded engine, hence skipped: the client-level tool-call case (`toolCalls`:
- * with `auto` the embedded engine does not offer tools to the model, and says so in `warnings`),
+ * with `auto` the tools are offered through the model's template and a call the model starts is
+ * finished under a grammar of any offered tool's parameters, so which call random weights make
+ * cannot be scripted; the harness's literal grammars replace the functions; offered-tools.spec
+ * covers `auto` with a model that opens a call),
  * mid-stream errors and dropped connections (there is no connection and no server-side stream),
  * and `unavailable` (nothing between the client and the engine can fail on demand).
  */

@@ -81,10 +81,15 @@ describe('LlamaCppModelClient on synthetic models', () => {
       expect(client.status().find((s) => s.name === 'chat')).toMatchObject({ loaded: true, loads: 1, contextSize: 2048, freeSequences: 2 });
     });
 
-    it('with tool choice auto, says in warnings that it does not offer tools to the model yet, instead of answering as if it had', async () => {
-      const tools = [{ name: 'lookup', parameters: { type: 'object', properties: {} } }];
+    it('with tool choice auto, offers the tools through the chat template: the prompt holds their documentation, no warning', async () => {
+      const tools = [{ name: 'lookup', description: 'Find a harbour by its city', parameters: { type: 'object', properties: { city: { type: 'string' } } } }];
       const c = await collectChat(client.chat({ model: 'chat', messages: user('hello'), tools, options: { maxTokens: 4 } }));
-      expect(finalOf(c).warnings).toEqual([expect.objectContaining({ type: 'unsupported-option', provider: 'llamaCpp', option: 'tools' })]);
+      expect(finalOf(c).warnings ?? []).toEqual([]);
+      const bare = await client.countPromptTokens({ model: 'chat', messages: user('hello') });
+      const offered = await client.countPromptTokens({ model: 'chat', messages: user('hello'), tools });
+      expect(finalOf(c).usage.promptTokens).toBe(offered);
+      expect(offered).toBeGreaterThan(bare + 'Find a harbour by its city'.length);
+      expect(await client.countPromptTokens({ model: 'chat', messages: user('hello'), tools, toolChoice: 'none' })).toBe(bare);
     });
 
     it('counts prompt tokens with the model tokenizer and chat template, as usage reports them', async () => {

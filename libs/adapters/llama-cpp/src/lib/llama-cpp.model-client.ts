@@ -3,6 +3,7 @@ import { FlotillaError } from '@flotilla/core';
 import type { Llama } from 'node-llama-cpp';
 import { type Observable, Subject } from 'rxjs';
 import { promptTokenCount, toChatHistory } from './chat-history.mapper';
+import { offeredTools, toolsOffered } from './offered-tools';
 import { DEFAULT_MAX_CONTEXT, type LlamaCppModelClientOptions, type ResolvedLlamaCppOptions, resolveLlamaCppOptions } from './llama-cpp-client.options';
 import { llamaCppChat } from './llama-cpp-chat.stream';
 import type { LlamaCppEvent } from './llama-cpp.events';
@@ -127,10 +128,11 @@ export class LlamaCppModelClient implements ModelClient {
     return trained === undefined ? undefined : Math.min(trained, DEFAULT_MAX_CONTEXT);
   }
 
-  /** Exact prompt tokens of a request under the model's tokenizer and chat template (loads the model). */
-  async countPromptTokens(request: Pick<ChatRequest, 'model' | 'messages'>): Promise<number> {
+  /** Exact prompt tokens of a request under the model's tokenizer and chat template, with the tools it offers (loads the model). */
+  async countPromptTokens(request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'format'>): Promise<number> {
     const { loaded } = await this.host(request.model).use();
-    return promptTokenCount(loaded, toChatHistory(request.messages));
+    const offered = toolsOffered(request, false);
+    return promptTokenCount(loaded, toChatHistory(request.messages), offered ? offeredTools(offered).functions : undefined);
   }
 
   /** Loads `model` now (it still unloads when idle). Resolves with the load time, 0 if it was loaded. */

@@ -26,16 +26,17 @@ export interface SyntheticGgufOptions {
   name?: string;
   /**
    * Extra logit bias per single-byte character, e.g. `{ '"': 3 }` to end JSON strings
-   * sooner under a grammar. Added to the printable rule's bias. @default {}
+   * sooner under a grammar. Added to the printable rule's bias. An extra token (`'<tool_call>'`
+   * with `toolCallTokens`) named here gets this bias instead of "never". @default {}
    */
   biases?: Readonly<Record<string, number>>;
   /** `tokenizer.chat_template` (Jinja), e.g. `QWEN_TOOLS_TEMPLATE` for native tool calls. @default CHATML_TEMPLATE */
   chatTemplate?: string;
   /**
    * Append `<tool_call>`, the opening of a Hermes / Qwen 2.5 call, as one user-defined token
-   * (id 259, as Qwen 2.5 has it). Its bias is "never", so a model writes it only when a request raises it
-   * (llama-server's `logit_bias`): random weights then open the call at once under a tool-call
-   * grammar, instead of text that (as the grammar allows) goes on until the length cap.
+   * (id 259, as Qwen 2.5 has it). Its bias is "never" (unless `biases` names it), so a model writes it
+   * only when a request raises it (llama-server's `logit_bias`): random weights then open the call at
+   * once under a tool-call grammar, instead of text that (as the grammar allows) goes on until the length cap.
    * @default false
    */
   toolCallTokens?: boolean;

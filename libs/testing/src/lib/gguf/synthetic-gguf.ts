@@ -48,6 +48,19 @@ export const QWEN_TOOLS_TEMPLATE = [
   "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\n' }}{%- endif %}",
 ].join('\n');
 
+/**
+ * `QWEN_TOOLS_TEMPLATE` with each call written `<tool_call>name({...})</tool_call>`: the call's
+ * opening is the `<tool_call>` token alone, with nothing fixed between it and the tool's name.
+ * node-llama-cpp reads the call syntax off the template, so a random-weight model that writes
+ * that token (`toolCallTokens`, raised by `biases: { '<tool_call>': n }`) has started a call,
+ * which the engine finishes under a grammar of the offered tools: what a trained model does
+ * when it decides to call a tool, on demand.
+ */
+export const ONE_TOKEN_CALL_TEMPLATE = QWEN_TOOLS_TEMPLATE.replace(
+  `{{- '\\n<tool_call>{"name": "' }}{{- tool_call.name }}{{- '", "arguments": ' }}{{- tool_call.arguments | tojson }}{{- '}</tool_call>' }}`,
+  `{{- '\\n<tool_call>' }}{{- tool_call.name }}{{- '(' }}{{- tool_call.arguments | tojson }}{{- ')</tool_call>' }}`,
+);
+
 /** Bias that no sampler setting brings back: the token is never produced. */
 const NEVER = -30;
 /** Standard deviation of the random part of each logit. */
@@ -76,7 +89,8 @@ function resolve(options: SyntheticGgufOptions): Resolved {
   if (r.heads % r.kvHeads !== 0) throw new RangeError(`synthetic GGUF: kvHeads (${r.kvHeads}) must divide heads (${r.heads})`);
   if ((r.width / r.heads) % 2 !== 0) throw new RangeError('synthetic GGUF: the head dimension must be even (RoPE)');
   for (const [ch, bias] of Object.entries(r.biases)) {
-    if (ch.length !== 1 || ch.charCodeAt(0) > 0xff || !Number.isFinite(bias)) throw new RangeError(`synthetic GGUF: biases keys are single bytes with finite values, got ${JSON.stringify(ch)}: ${bias}`);
+    const known = (ch.length === 1 && ch.charCodeAt(0) <= 0xff) || r.extraTokens.includes(ch);
+    if (!known || !Number.isFinite(bias)) throw new RangeError(`synthetic GGUF: biases keys are single bytes (or an extra token the model has) with finite values, got ${JSON.stringify(ch)}: ${bias}`);
   }
   return r;
 }
@@ -118,7 +132,10 @@ function metadataOf(r: Resolved): Map<string, GgufValue> {
 /** The bias each token gets through column 0 of `output.weight`. */
 function tokenBias(r: Resolved, token: number): number {
   if (token < 256) return (r.printable && !isPrintableByte(token) ? NEVER : 0) + (r.biases[String.fromCharCode(token)] ?? 0);
-  return token === SYNTHETIC_TOKEN_IDS.imEnd ? r.stopBias : NEVER;
+  if (token === SYNTHETIC_TOKEN_IDS.imEnd) return r.stopBias;
+  // An extra token (`<tool_call>`) is never written unless `biases` names it.
+  const extra = r.extraTokens[token - SYNTHETIC_TOKEN_IDS.vocabSize];
+  return extra !== undefined && r.biases[extra] !== undefined ? r.biases[extra] : NEVER;
 }
 
 /**

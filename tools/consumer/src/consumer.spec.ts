@@ -26,7 +26,9 @@ const ROOT_PACKAGE = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.js
 const TSC = path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 const NX = path.join(REPO_ROOT, 'node_modules/nx', (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'node_modules/nx/package.json'), 'utf8')) as { bin: { nx: string } }).bin.nx);
 const README_EXAMPLES = path.join(REPO_ROOT, 'examples/readme');
-const EXAMPLE_CHAINS = ['coding-pipeline', 'classify-tickets', 'summarise-critique-rewrite'];
+const EXAMPLE_CHAINS = ['coding-pipeline', 'classify-tickets', 'summarise-critique-rewrite', 'dependency-audit'];
+/** The tool module of examples/dependency-audit, given as a user gives it. */
+const AUDIT_TOOLS = 'examples/dependency-audit/tools.mjs';
 const PALINDROME = 'Write a function that checks whether a string is a palindrome, ignoring case and punctuation, with tests';
 
 /** What a lean install of the engine and the Ollama adapter must not pull in. */
@@ -185,7 +187,7 @@ describe('Flotilla installed from its packages, outside the repository', () => {
       expect(sim.requests.length).toBeGreaterThan(before);
     }, 500_000);
 
-    it('npx flotilla validate and run the example chains copied with their cassettes; a run on cassettes loads neither node-llama-cpp nor another adapter', async () => {
+    it('npx flotilla validate and run the example chains copied with their cassettes (one with a --tools module); a run on cassettes loads neither node-llama-cpp, another adapter nor the MCP SDK', async () => {
       expect(project).not.toBe('');
       for (const name of EXAMPLE_CHAINS) {
         const from = path.join(REPO_ROOT, 'examples', name);
@@ -194,7 +196,7 @@ describe('Flotilla installed from its packages, outside the repository', () => {
         for (const f of fs.readdirSync(from)) if (fs.statSync(path.join(from, f)).isFile()) fs.copyFileSync(path.join(from, f), path.join(to, f));
         for (const f of fs.readdirSync(path.join(from, 'cassettes'))) if (f.endsWith('.json')) fs.copyFileSync(path.join(from, 'cassettes', f), path.join(to, 'cassettes', f));
       }
-      const validated = await run('npx', ['--no', 'flotilla', 'validate', ...EXAMPLE_CHAINS.map((n) => `examples/${n}/chain.yaml`)], project);
+      const validated = await run('npx', ['--no', 'flotilla', 'validate', ...EXAMPLE_CHAINS.map((n) => `examples/${n}/chain.yaml`), '--tools', AUDIT_TOOLS], project);
       expect(outcome(validated)).toEqual({ code: 0, output: '' });
 
       // Every CommonJS module each process loaded, written when it exits.
@@ -207,11 +209,19 @@ describe('Flotilla installed from its packages, outside the repository', () => {
       expect(ran.stdout).toContain('isPalindrome');
       const tickets = await run('npx', ['--no', 'flotilla', 'run', 'examples/classify-tickets/chain.yaml', '--input-file', 'examples/classify-tickets/input.yaml'], project);
       expect(outcome(tickets)).toEqual({ code: 0, output: '' });
+      const audit = await run('npx', ['--no', 'flotilla', 'run', 'examples/dependency-audit/chain.yaml', '--tools', AUDIT_TOOLS, '--input-file', 'examples/dependency-audit/input.yaml', '--format', 'jsonl'], project, { env: { NODE_OPTIONS: `--require ${hook}` } });
+      expect(outcome(audit)).toEqual({ code: 0, output: '' });
+      const events = audit.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; tool?: string; ok?: boolean });
+      expect(events.filter((e) => e.type === 'tool.result').map((e) => [e.tool, e.ok])).toEqual([
+        ['package_info', true],
+        ['package_info', true],
+        ['package_info', true],
+      ]);
 
       const loaded = fs.readdirSync(loads).flatMap((f) => fs.readFileSync(path.join(loads, f), 'utf8').split('\n'));
       expect(loaded.filter((m) => m.includes('/node_modules/@flotilla/cli/')).length).toBeGreaterThan(0);
       expect(loaded.filter((m) => m.includes('/node_modules/@flotilla/adapter-fixture/')).length).toBeGreaterThan(0);
-      expect(loaded.filter((m) => /\/node_modules\/(node-llama-cpp|@flotilla\/adapter-(llama-cpp|ollama|openai)|openai|ollama)\//.test(m))).toEqual([]);
+      expect(loaded.filter((m) => /\/node_modules\/(node-llama-cpp|@flotilla\/adapter-(llama-cpp|ollama|openai)|openai|ollama|@modelcontextprotocol)\//.test(m))).toEqual([]);
     }, 300_000);
 
     it('the embedded engine without node-llama-cpp, or tracing without the OpenTelemetry SDK, is a config error naming the package and its install line, not a stack trace', async () => {
@@ -223,6 +233,14 @@ describe('Flotilla installed from its packages, outside the repository', () => {
       expect(ran.code).toBe(2);
       expect(`${ran.stdout}${ran.stderr}`).toContain('needs node-llama-cpp, an optional peer dependency that is not installed; install it with: npm install node-llama-cpp');
       expect(`${ran.stdout}${ran.stderr}`).not.toMatch(/^\s+at /m);
+
+      // The fleet file's MCP servers likewise: @flotilla/mcp (and the MCP SDK) is an optional peer of the CLI.
+      fs.writeFileSync(path.join(project, 'mcp-fleet.yaml'), 'endpoints:\n  - { name: f, kind: fixture, cassettes: [examples/dependency-audit/cassettes/three-dependencies.json] }\nmcp:\n  files: { command: node, args: [server.mjs] }\n');
+      fs.writeFileSync(path.join(project, 'mcp-chain.yaml'), 'version: 2\nname: read\nagents:\n  reader: { model: "m:1b", tools: [files_read_file], prompt: "Read {{this}}" }\nsteps:\n  - call: reader\n');
+      const mcp = await run('npx', ['--no', 'flotilla', 'validate', 'mcp-chain.yaml', '--config', 'mcp-fleet.yaml'], project);
+      expect(mcp.code).toBe(2);
+      expect(mcp.stderr).toContain('mcp: servers need @flotilla/mcp, an optional peer dependency that is not installed; install it with: npm install @flotilla/mcp');
+      expect(mcp.stderr).not.toMatch(/^\s+at /m);
 
       // The OpenTelemetry SDK likewise (observability itself loads without it: the CLI above used it).
       const otel = await run(process.execPath, ['-e', "try { require('@flotilla/observability').createOtlpTracerProvider() } catch (e) { console.log(e.kind + ': ' + e.message) }"], project);

@@ -39,8 +39,7 @@ export async function openTools(sources: ToolSources, servers: 'all' | { named: 
   let mcp: McpTools | undefined;
   if (wanted.length > 0) {
     const configs = Object.fromEntries(wanted.map(([name, entry]) => [name, mcpServerConfig(name, entry, sources)]));
-    // Loaded only when a server is used: a run without MCP loads none of the SDK.
-    const { connectMcp } = await import('@flotilla/mcp');
+    const { connectMcp } = await importMcp(sources.fleetFile);
     mcp = await connectMcp(configs, { ...(sources.signal ? { signal: sources.signal } : {}) });
     for (const t of mcp.tools) {
       const clash = tools.find((m) => m.name === t.name);
@@ -52,6 +51,24 @@ export async function openTools(sources: ToolSources, servers: 'all' | { named: 
     tools.push(...mcp.tools);
   }
   return { tools, names: tools.map((t) => t.name), close: async () => void (await mcp?.close()) };
+}
+
+/** The package behind the fleet file's `mcp:` servers: an optional peer of the CLI (the MCP SDK is large, and most runs use none). */
+export const MCP_PACKAGE = '@flotilla/mcp';
+
+/** Loaded only when a server is used: a run without MCP loads none of the SDK. Not installed: a `config` error with the install line. */
+async function importMcp(fleetFile: string | undefined): Promise<typeof import('@flotilla/mcp')> {
+  try {
+    return await import('@flotilla/mcp');
+  } catch (cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (code !== 'MODULE_NOT_FOUND' && code !== 'ERR_MODULE_NOT_FOUND') throw cause;
+    const install = `npm install ${MCP_PACKAGE}`;
+    throw new FlotillaError('config', `${fleetFile ?? 'the fleet file'}: mcp: servers need ${MCP_PACKAGE}, an optional peer dependency that is not installed; install it with: ${install}`, {
+      cause,
+      details: { package: MCP_PACKAGE, install },
+    });
+  }
 }
 
 /** A fleet file's server entry as `connectMcp` takes it: secrets read from the environment now. */

@@ -69,6 +69,13 @@ describe('generators, end to end in a copy of the workspace', () => {
     expect(results.numPassedTests).toBeGreaterThanOrEqual(15);
     tsc('libs/adapters/tgi/tsconfig.json');
     expect(nx(['run', 'adapter-tgi:lint', '--output-style=static', '--skip-nx-cache'])).toContain('Successfully ran target lint');
+    // A package like the others: it builds (after core and http), and its package.json names exactly what the built code imports.
+    expect(nx(['run', 'adapter-tgi:build', '--output-style=static'])).toContain('Successfully ran target build');
+    const problems = run(copy, '-e', [
+      "const { checkPackage } = require('./tools/packaging/check-packages.cjs'); console.log(JSON.stringify(checkPackage(require('node:path').resolve('dist/libs/adapters/tgi'), 'libs/adapters/tgi')))",
+    ]);
+    expect(JSON.parse(problems)).toEqual([]);
+    expect(fs.readFileSync(path.join(copy, 'tools/packaging/packages.cjs'), 'utf8')).toContain("'libs/adapters/tgi',");
   });
 
   it('chain: the generated example runs through `flotilla run` on its cassette, and the examples spec covers it', () => {

@@ -29,3 +29,6 @@ export { ensureLlamaServerBinary, BUILD_SCRIPT as LLAMA_SERVER_BUILD_SCRIPT, SET
 export { HostileServer } from './lib/hostile/hostile.server';
 export { HOSTILE_MODES, DEFAULT_TRICKLE_INTERVAL_MS, DEFAULT_RESET_AFTER_BYTES } from './lib/hostile/hostile-server.options';
 export type { HostileMode, HostileFormat, HostileServerOptions } from './lib/hostile/hostile-server.options';
+
+// Headless system Chromium for browser specs (playwright-core loaded on launch); a missing browser fails with the setup line.
+export { launchHeadlessChromium, openWatchedPage, CHROMIUM_PATH, CHROMIUM_ARGS, type HeadlessChromium, type WatchedPage } from './lib/browser/headless-chromium';

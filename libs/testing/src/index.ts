@@ -32,3 +32,6 @@ export type { HostileMode, HostileFormat, HostileServerOptions } from './lib/hos
 
 // Headless system Chromium for browser specs (playwright-core loaded on launch); a missing browser fails with the setup line.
 export { launchHeadlessChromium, openWatchedPage, CHROMIUM_PATH, CHROMIUM_ARGS, type HeadlessChromium, type WatchedPage } from './lib/browser/headless-chromium';
+
+// The shared ModelClient contract (@flotilla/core/testing) over the simulators: behaviours scripted as replies, cancellations and requests observed.
+export { ollamaSimContractScripting, openAITestServerContractScripting, ollamaSimReplyFor, openAITestServerReplyFor, type ContractScripting } from './lib/contract/contract-scripting';

@@ -5,11 +5,10 @@
  * A missing Chromium fails (never skips).
  */
 import 'reflect-metadata';
-import { createServer } from 'node:net';
 import { chromium, type Page } from 'playwright-core';
 import { createFlotilla, defineAgent } from '@flotilla/core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the shared headless Chromium launcher
-import { CHROMIUM_ARGS, CHROMIUM_PATH, type HeadlessChromium, launchHeadlessChromium, openWatchedPage } from '@flotilla/testing';
+import { CHROMIUM_ARGS, CHROMIUM_PATH, freePort, type HeadlessChromium, launchHeadlessChromium, openWatchedPage } from '@flotilla/testing';
 import { CHAT_MODEL, GatewayFixture, type OllamaSimProcess, raw, spawnOllamaSim } from '../../spec/gateway-fixture';
 import type { ChainRunner } from '../runs/chain-runner';
 
@@ -24,17 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await chrome?.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 const open = (url: string) => openWatchedPage(chrome!.browser, url);
 

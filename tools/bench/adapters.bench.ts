@@ -20,13 +20,8 @@ import type { ChatEvent, ChatRequest, ModelClient } from '@flotilla/core';
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 import { OpenAICompatibleModelClient } from '@flotilla/adapter-openai';
 import { OllamaSimServer, OpenAITestServer } from '@flotilla/testing';
+import { type Variant, flag, measureRounds, stats } from './latency-rounds';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer`);
-  return n;
-}
 const REQUESTS = flag('requests', 500);
 const WARMUP = flag('warmup', 100);
 
@@ -38,7 +33,6 @@ interface Sample {
   firstTokenMs: number;
   totalMs: number;
 }
-type Variant = { name: string; run(): Promise<Sample> };
 
 /** Subscribes to an adapter's stream and times the first delta and the end. */
 function viaAdapter(client: ModelClient, request: ChatRequest): Promise<Sample> {
@@ -68,31 +62,7 @@ async function timeStream<T>(start: () => Promise<AsyncIterable<T>>, hasText: (c
   return { firstTokenMs: (first ?? end) - t0, totalMs: end - t0 };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
-
-interface Stats {
-  p50: number;
-  p99: number;
-}
-function stats(values: readonly number[]): Stats {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99) };
-}
-
-async function measure(variants: readonly Variant[]): Promise<Map<string, Sample[]>> {
-  const out = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
-  for (let round = 0; round < WARMUP + REQUESTS; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const v = variants[(round + k) % variants.length]!;
-      const sample = await v.run();
-      if (round >= WARMUP) out.get(v.name)!.push(sample);
-    }
-  }
-  return out;
-}
+const measure = (variants: readonly Variant<Sample>[]) => measureRounds(variants, WARMUP, REQUESTS);
 
 /** Median over rounds of (variant - raw) first-token time: each pair ran back to back. */
 function pairedMedian(variant: readonly Sample[], raw: readonly Sample[]): number {

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PIPELINE, RUNS, SERVERS, arrivals } from '../../router/bench/router-workload';
 import { startServe } from './serve-process';
-import { benchRouterConfig, lowerBoundMs, runPolicy, startBenchServers, type PolicyResult } from '../../router/bench/router.bench';
+import { benchRouterConfig, policyResult, runPolicy, startBenchServers, type PolicyResult } from '../../router/bench/router.bench';
 
 const arg = (k: string) => {
   const i = process.argv.indexOf(`--${k}`);
@@ -126,23 +126,10 @@ async function viaGateway(runs: number): Promise<Result> {
         return { begun, ended: performance.now() };
       }),
     );
-    const end = Math.max(...latencies.map((l) => l.ended));
-    const runMs = latencies.map((l) => (l.ended - l.begun) / TIME_SCALE).sort((a, b) => a - b);
-    const stats = sims.map((s) => s.stats);
-    const makespanMs = (end - t0) / TIME_SCALE;
-    const lb = lowerBoundMs(starts);
+    const callsPerServer = Object.fromEntries(SERVERS.map((s) => [s.name, perEndpoint[s.name] ?? 0]));
     return {
       via: 'gateway',
-      policy: 'scored',
-      makespanMs,
-      p50RunMs: runMs[Math.floor(runMs.length * 0.5)]!,
-      p95RunMs: runMs[Math.min(runMs.length - 1, Math.floor(runMs.length * 0.95))]!,
-      loads: stats.reduce((n, s) => n + s.loads, 0),
-      evictions: stats.reduce((n, s) => n + s.evictions, 0),
-      failedCalls,
-      lowerBoundMs: lb,
-      efficiency: lb / makespanMs,
-      callsPerServer: Object.fromEntries(SERVERS.map((s) => [s.name, perEndpoint[s.name] ?? 0])),
+      ...policyResult('scored', { t0, starts, latencies, timeScale: TIME_SCALE, sims, failedCalls, callsPerServer }),
       misses,
       loadBefore,
       loadAfter: loadavg()[0]!,

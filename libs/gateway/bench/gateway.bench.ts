@@ -29,13 +29,8 @@ import OpenAI from 'openai';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- a benchmark: the simulators stand in for servers
 import { OllamaSimServer, OpenAITestServer } from '@flotilla/testing';
 import { startServe } from './serve-process';
+import { type Variant, flag, measureRounds, stats } from '../../../tools/bench/latency-rounds';
 
-function flag(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: expected a positive integer`);
-  return n;
-}
 const REQUESTS = flag('requests', 500);
 const WARMUP = flag('warmup', 100);
 const CLIENTS = flag('clients', 32);
@@ -56,7 +51,6 @@ interface Sample {
   firstMs: number;
   lastMs: number;
 }
-type Variant = { name: string; run(): Promise<Sample> };
 
 async function timeStream<T>(start: () => Promise<AsyncIterable<T>>, hasText: (chunk: T) => boolean): Promise<Sample> {
   const t0 = performance.now();
@@ -66,25 +60,7 @@ async function timeStream<T>(start: () => Promise<AsyncIterable<T>>, hasText: (c
   return { firstMs: (first ?? end) - t0, lastMs: end - t0 };
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-const stats = (values: readonly number[]) => {
-  const s = [...values].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99) };
-};
-
-async function measure(variants: readonly Variant[]): Promise<Map<string, Sample[]>> {
-  const out = new Map<string, Sample[]>(variants.map((v) => [v.name, []]));
-  for (let round = 0; round < WARMUP + REQUESTS; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const v = variants[(round + k) % variants.length]!;
-      const sample = await v.run();
-      if (round >= WARMUP) out.get(v.name)!.push(sample);
-    }
-  }
-  return out;
-}
+const measure = (variants: readonly Variant<Sample>[]) => measureRounds(variants, WARMUP, REQUESTS);
 
 /** A pass-through proxy in its own process: request and response piped, nothing parsed. */
 const BARE_PROXY = `

@@ -39,6 +39,42 @@ export function lowerBoundMs(starts: readonly number[]): number {
   return Math.max(byArrival, byCapacity);
 }
 
+/** What one pass of the workload measured, in real ms (`performance.now()`), and what it counted. */
+export interface WorkloadPass {
+  /** When the first run could start. */
+  t0: number;
+  /** Each run's arrival offset, simulated ms (`arrivals`). */
+  starts: readonly number[];
+  /** When each run began and ended. */
+  latencies: readonly { begun: number; ended: number }[];
+  timeScale: number;
+  /** The workload's servers, read for their loads and evictions. */
+  sims: readonly OllamaSimServer[];
+  failedCalls: number;
+  callsPerServer: Record<string, number>;
+}
+
+/** A pass's figures in simulated ms: makespan, p50 and p95 run time, model loads and evictions over the servers, against the lower bound. */
+export function policyResult(policy: RoutingPolicy, pass: WorkloadPass): PolicyResult {
+  const end = Math.max(...pass.latencies.map((l) => l.ended));
+  const runMs = pass.latencies.map((l) => (l.ended - l.begun) / pass.timeScale).sort((a, b) => a - b);
+  const stats = pass.sims.map((s) => s.stats);
+  const makespanMs = (end - pass.t0) / pass.timeScale;
+  const lb = lowerBoundMs(pass.starts);
+  return {
+    policy,
+    makespanMs,
+    p50RunMs: runMs[Math.floor(runMs.length * 0.5)]!,
+    p95RunMs: runMs[Math.min(runMs.length - 1, Math.floor(runMs.length * 0.95))]!,
+    loads: stats.reduce((n, s) => n + s.loads, 0),
+    evictions: stats.reduce((n, s) => n + s.evictions, 0),
+    failedCalls: pass.failedCalls,
+    lowerBoundMs: lb,
+    efficiency: lb / makespanMs,
+    callsPerServer: pass.callsPerServer,
+  };
+}
+
 /** The three simulated Ollama servers of the workload, started at `timeScale`; their URLs in SERVERS' order. */
 export async function startBenchServers(timeScale = TIME_SCALE): Promise<{ sims: OllamaSimServer[]; urls: string[] }> {
   const sims = SERVERS.map(
@@ -97,26 +133,11 @@ export async function runPolicy(policy: RoutingPolicy, runs: number, timeScale =
       return { begun, ended: performance.now() };
     }),
   );
-  const end = Math.max(...latencies.map((l) => l.ended));
-  const runMs = latencies.map((l) => (l.ended - l.begun) / timeScale).sort((a, b) => a - b);
   const report = fleet.router.report();
   await fleet.close();
-  const stats = sims.map((s) => s.stats);
+  const result = policyResult(policy, { t0, starts, latencies, timeScale, sims, failedCalls, callsPerServer: Object.fromEntries(report.endpoints.map((e) => [e.name, e.dispatched])) });
   await Promise.all(sims.map((s) => s.close()));
-  const makespanMs = (end - t0) / timeScale;
-  const lb = lowerBoundMs(starts);
-  return {
-    policy,
-    makespanMs,
-    p50RunMs: runMs[Math.floor(runMs.length * 0.5)]!,
-    p95RunMs: runMs[Math.min(runMs.length - 1, Math.floor(runMs.length * 0.95))]!,
-    loads: stats.reduce((n, s) => n + s.loads, 0),
-    evictions: stats.reduce((n, s) => n + s.evictions, 0),
-    failedCalls,
-    lowerBoundMs: lb,
-    efficiency: lb / makespanMs,
-    callsPerServer: Object.fromEntries(report.endpoints.map((e) => [e.name, e.dispatched])),
-  };
+  return result;
 }
 
 /**

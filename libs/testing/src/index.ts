@@ -29,3 +29,13 @@ export { ensureLlamaServerBinary, BUILD_SCRIPT as LLAMA_SERVER_BUILD_SCRIPT, SET
 export { HostileServer } from './lib/hostile/hostile.server';
 export { HOSTILE_MODES, DEFAULT_TRICKLE_INTERVAL_MS, DEFAULT_RESET_AFTER_BYTES } from './lib/hostile/hostile-server.options';
 export type { HostileMode, HostileFormat, HostileServerOptions } from './lib/hostile/hostile-server.options';
+// Deadline specs against hostile servers: the servers a suite starts, the silent ones, a timed call, the timeout it must end in.
+export { timed, hostileServersForSuite, SILENT_HOSTILE_SERVERS, expectDeadlineTimeout, type TimedCall } from './lib/hostile/deadline-checks';
+export { freePort } from './lib/net/free-port';
+export { ConnectionCountingProxy } from './lib/net/connection-counting.proxy';
+
+// Headless system Chromium for browser specs (playwright-core loaded on launch); a missing browser fails with the setup line.
+export { launchHeadlessChromium, openWatchedPage, CHROMIUM_PATH, CHROMIUM_ARGS, type HeadlessChromium, type WatchedPage } from './lib/browser/headless-chromium';
+
+// The shared ModelClient contract (@flotilla/core/testing) over the simulators: behaviours scripted as replies, cancellations and requests observed.
+export { ollamaSimContractScripting, openAITestServerContractScripting, ollamaSimReplyFor, openAITestServerReplyFor, type ContractScripting } from './lib/contract/contract-scripting';

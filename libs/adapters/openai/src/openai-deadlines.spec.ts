@@ -1,37 +1,12 @@
 import { FlotillaError } from '@flotilla/core';
-import { HostileServer, OpenAITestServer } from '@flotilla/testing';
-import { createServer, connect, type Socket } from 'node:net';
+import { ConnectionCountingProxy, expectDeadlineTimeout, freePort, hostileServersForSuite, OpenAITestServer, SILENT_HOSTILE_SERVERS, timed } from '@flotilla/testing';
 import { lastValueFrom } from 'rxjs';
 import { OpenAICompatibleModelClient } from './index';
 
 const DEADLINE_MS = 400;
 
-async function timed(call: () => Promise<unknown>): Promise<{ error: unknown; value: unknown; ms: number }> {
-  const started = performance.now();
-  let value: unknown;
-  const error = await call().then(
-    (v) => void (value = v),
-    (e: unknown) => e,
-  );
-  return { error, value, ms: performance.now() - started };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
 describe('OpenAICompatibleModelClient: every call but chat has a wall-clock deadline', () => {
-  const servers: HostileServer[] = [];
-  const hostile = async (options: Parameters<typeof HostileServer.start>[0]) => {
-    const s = await HostileServer.start(options);
-    servers.push(s);
-    return s;
-  };
-  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  const hostile = hostileServersForSuite();
 
   const calls: [string, string, (c: OpenAICompatibleModelClient) => Promise<unknown>][] = [
     ['listModels', '/v1/models', (c) => c.listModels()],
@@ -39,20 +14,11 @@ describe('OpenAICompatibleModelClient: every call but chat has a wall-clock dead
     ['embed', '/v1/embeddings', (c) => lastValueFrom(c.embed({ model: 'm', input: 'x' }))],
   ];
 
-  describe.each([
-    ['a black hole', { mode: 'blackHole' as const }],
-    ['headers, then silence', { mode: 'headersThenSilence' as const, format: 'json' as const }],
-    ['a body trickled one byte every 50 ms', { mode: 'trickle' as const, format: 'json' as const, intervalMs: 50 }],
-  ])('against %s', (_what, mode) => {
+  describe.each(SILENT_HOSTILE_SERVERS)('against %s', (_what, mode) => {
     it.each(calls)('%s (%s) fails with a retryable timeout naming the endpoint and path, within 2x its deadline', async (_name, path, call) => {
       const server = await hostile(mode);
       const client = new OpenAICompatibleModelClient({ baseURL: `${server.url}/v1`, env: {}, metadataTimeoutMs: DEADLINE_MS, embedTimeoutMs: DEADLINE_MS });
-      const { error, ms } = await timed(() => call(client));
-      expect(FlotillaError.is(error, 'timeout')).toBe(true);
-      expect(error).toMatchObject({ retryable: true, details: { endpoint: client.endpoint, path, limitMs: DEADLINE_MS } });
-      expect((error as Error).message).toContain(client.endpoint);
-      expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
-      expect(ms).toBeLessThan(2 * DEADLINE_MS);
+      expectDeadlineTimeout(await timed(() => call(client)), { endpoint: client.endpoint, path, limitMs: DEADLINE_MS });
       await client.close();
     });
 
@@ -122,30 +88,15 @@ describe('OpenAICompatibleModelClient: errors that say what to fix', () => {
   });
 
   it('close() destroys its kept-alive connections at once', async () => {
-    const open = new Set<Socket>();
-    const upstream = new URL(server.baseURL);
-    const proxy = createServer((client) => {
-      open.add(client);
-      const up = connect(Number(upstream.port), upstream.hostname);
-      client.pipe(up).pipe(client);
-      client.on('error', () => up.destroy());
-      up.on('error', () => client.destroy());
-      client.on('close', () => {
-        open.delete(client);
-        up.destroy();
-      });
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const proxy = await ConnectionCountingProxy.start(server.baseURL);
     try {
-      const client = new OpenAICompatibleModelClient({ baseURL: `http://127.0.0.1:${(proxy.address() as { port: number }).port}/v1`, env: { K: 'right-key' }, apiKeyEnv: 'K' });
+      const client = new OpenAICompatibleModelClient({ baseURL: `${proxy.url}/v1`, env: { K: 'right-key' }, apiKeyEnv: 'K' });
       await Promise.all([client.listModels(), client.listModels()]);
-      expect(open.size).toBeGreaterThan(0);
+      expect(proxy.open.size).toBeGreaterThan(0);
       await client.close();
-      const until = Date.now() + 1_000;
-      while (open.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-      expect(open.size).toBe(0);
+      expect(await proxy.drained(1_000)).toBe(0);
     } finally {
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
     }
   });
 });

@@ -1,7 +1,5 @@
-import { describeModelClientContract } from '@flotilla/core/testing';
-import { ensureLlamaServerBinary } from '@flotilla/testing';
-import { LlamaServerContractHarness } from './lib/llama-server.contract-harness';
-import { SERVED_TOOLS_MODEL, startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-llama-server';
+import { describeLlamaServerContract } from './lib/llama-server.contract-suite';
+import { SERVED_TOOLS_MODEL } from './lib/synthetic-llama-server';
 
 // The shared contract's tool cases, with OpenAICompatibleModelClient against llama.cpp's server
 // run with `--jinja` on a synthetic model whose chat template renders tools, calls and results
@@ -17,27 +15,10 @@ import { SERVED_TOOLS_MODEL, startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } fro
 // - toolChoice: llama-server accepts only "auto", "none" and "required" (a named tool is refused).
 // - structured (and structured output with tools): see llama-server.contract.spec.ts.
 
-const SLOTS = 2;
-jest.setTimeout(60_000);
-const BUILD_TIMEOUT_MS = 15 * 60_000;
-
-beforeAll(async () => {
-  await ensureLlamaServerBinary();
-}, BUILD_TIMEOUT_MS);
-
-describeModelClientContract(
+describeLlamaServerContract(
   'OpenAICompatibleModelClient against llama.cpp llama-server --jinja (tool cases)',
-  async () => {
-    const binary = await ensureLlamaServerBinary();
-    const { server, model, dispose } = await startSyntheticLlamaServer(
-      { binary, slots: SLOTS, ctx: 2 * 8192, defaultMaxTokens: 64, extraArgs: ['--jinja'] },
-      SERVED_TOOLS_MODEL,
-    );
-    return new LlamaServerContractHarness({ server, model: SYNTHETIC_MODEL_ID, slots: SLOTS, dispose, toolCallToken: model.tokens.toolCall });
-  },
+  { ctx: 2 * 8192, extraArgs: ['--jinja'], model: SERVED_TOOLS_MODEL },
   {
     skip: ['structured', 'toolCalls', 'toolChoice', 'toolArguments', 'parallelToolCalls', 'toolRecovery', 'midStream', 'cancellation', 'signal', 'timeouts', 'errors', 'concurrency'],
-    errorKinds: ['badRequest'],
-    cancellationWaitMs: 5000,
   },
 );

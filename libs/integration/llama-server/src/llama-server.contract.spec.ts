@@ -1,12 +1,11 @@
-import { describeModelClientContract } from '@flotilla/core/testing';
-import { ensureLlamaServerBinary } from '@flotilla/testing';
-import { LlamaServerContractHarness } from './lib/llama-server.contract-harness';
-import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-llama-server';
+import { describeLlamaServerContract } from './lib/llama-server.contract-suite';
 
 // The shared ModelClient contract, with OpenAICompatibleModelClient against llama.cpp's own
 // server (built from the source node-llama-cpp ships, see docs/llama-server.md) serving a
 // synthetic random-weights model. What the harness scripts, and how, is in
-// LlamaServerContractHarness. Cases a real server cannot be made to show:
+// LlamaServerContractHarness; the server each suite starts (and the errorKinds and
+// cancellationWaitMs every llama-server suite runs with), in describeLlamaServerContract.
+// Cases a real server cannot be made to show:
 // - structured: llama.cpp turns `type: number` into a grammar without minimum/maximum
 //   (common/json-schema.cpp), so CONTRACT_SCHEMA's `ratio` (0..1) holds only if the model
 //   wants it; random weights write numbers such as -8e21. The rest of the schema, and the
@@ -20,24 +19,10 @@ import { startSyntheticLlamaServer, SYNTHETIC_MODEL_ID } from './lib/synthetic-l
 //   one model under any name (no 404), answers 503 only while loading, and 500 only on
 //   internal failures.
 
-const SLOTS = 2;
-// jest.config.cjs sets 60 s too, but a root multi-project run ignores per-project testTimeout.
-jest.setTimeout(60_000);
-const BUILD_TIMEOUT_MS = 15 * 60_000;
-
-// Before the suite's own beforeAll (which has the 60 s default): a first run builds the server.
-beforeAll(async () => {
-  await ensureLlamaServerBinary();
-}, BUILD_TIMEOUT_MS);
-
-describeModelClientContract(
+describeLlamaServerContract(
   'OpenAICompatibleModelClient against llama.cpp llama-server',
-  async () => {
-    const binary = await ensureLlamaServerBinary();
-    // 16384 tokens a slot: room for the long generations that stand for slow replies.
-    const { server, dispose } = await startSyntheticLlamaServer({ binary, slots: SLOTS, ctx: 2 * 16384, defaultMaxTokens: 64 });
-    return new LlamaServerContractHarness({ server, model: SYNTHETIC_MODEL_ID, slots: SLOTS, dispose });
-  },
+  // 16384 tokens a slot: room for the long generations that stand for slow replies.
+  { ctx: 2 * 16384 },
   {
     // Tool cases need a chat template the server recognises as tool-capable: they run in
     // llama-server-jinja.contract.spec.ts (`--jinja`, QWEN_TOOLS_TEMPLATE). A call written as text (toolRecovery): the harness scripts text with a grammar, and the
@@ -45,8 +30,5 @@ describeModelClientContract(
     // tools"); random weights cannot be steered into writing one. Recovery itself is in core and
     // runs on this client's replies in the OpenAI-compatible simulator's contract.
     skip: ['structured', 'toolCalls', 'toolChoice', 'toolLoop', 'toolRecovery', 'midStream'],
-    errorKinds: ['badRequest'],
-    // llama-server checks for a closed connection once a second while a request waits.
-    cancellationWaitMs: 5000,
   },
 );

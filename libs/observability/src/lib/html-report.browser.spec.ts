@@ -3,11 +3,10 @@
  * lanes and bars through the DOM, no console errors, nothing fetched, a drawn screenshot.
  * A missing Chromium fails (never skips) with the setup line from the README.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the shared headless Chromium launcher
+import { type HeadlessChromium, launchHeadlessChromium, openWatchedPage } from '@flotilla/testing';
 import { renderHtmlReport } from './html-report';
 import { laneKey } from './html-timeline';
 import { summarizeRun, type RunSummary } from './run-summary';
@@ -16,39 +15,24 @@ import { sampleRun } from './testing/run-events.builder';
 import { abRuns } from './testing/ab-runs';
 import { distinctPngColours } from './testing/png';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 jest.setTimeout(120_000);
 
-let dir: string;
-let browser: BrowserContext;
+let chrome: HeadlessChromium | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`bash tools/setup-system.sh\` (see README)`);
-  dir = await mkdtemp(join(tmpdir(), 'flotilla-html-'));
-  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+  chrome = await launchHeadlessChromium('flotilla-html-');
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await chrome?.close();
 });
 
 async function open(runs: RunSummary[]) {
   const html = renderHtmlReport(runs, variantReport(runs));
-  const path = join(dir, `report-${Math.random().toString(36).slice(2)}.html`);
+  const path = join(chrome!.dir, `report-${Math.random().toString(36).slice(2)}.html`);
   await writeFile(path, html);
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(`file://${path}`, { waitUntil: 'load' });
-  return { page, problems, requests, url: `file://${path}`, html };
+  const url = `file://${path}`;
+  return { ...(await openWatchedPage(chrome!.browser, url)), url, html };
 }
 
 describe('HTML report in Chromium', () => {

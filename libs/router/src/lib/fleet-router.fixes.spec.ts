@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { Agent, type ChatEvent, type FlotillaAgent, FlotillaError, createFlotilla, defineChain, step } from '@flotilla/core';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the OpenAI-compatible test server
-import { HostileServer, OpenAITestServer } from '@flotilla/testing';
-import { createServer, connect, type Socket } from 'node:net';
+import { ConnectionCountingProxy, HostileServer, OpenAITestServer } from '@flotilla/testing';
+import type { Socket } from 'node:net';
 import type { Subscription } from 'rxjs';
 import { ManualModelClient } from '../spec/manual.model-client';
 import { type OllamaSimServer, events, finalOf, fleet, freePort, startSim, userMessage, waitUntil } from '../spec/sim-fleet';
@@ -313,21 +313,10 @@ describe('FleetRouter fixes', () => {
     await server.start();
     closers.push(() => server.close());
     const open = new Set<Socket>();
-    const proxy = (target: string) => {
-      const up = new URL(target);
-      const p = createServer((client) => {
-        open.add(client);
-        const s = connect(Number(up.port), up.hostname);
-        client.pipe(s).pipe(client);
-        client.on('error', () => s.destroy());
-        s.on('error', () => client.destroy());
-        client.on('close', () => {
-          open.delete(client);
-          s.destroy();
-        });
-      });
-      closers.push(() => new Promise<void>((r) => p.close(() => r())));
-      return new Promise<string>((r) => p.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(p.address() as { port: number }).port}`)));
+    const proxy = async (target: string) => {
+      const p = await ConnectionCountingProxy.start(target, open);
+      closers.push(() => p.close());
+      return p.url;
     };
     const f = fleet({
       endpoints: [

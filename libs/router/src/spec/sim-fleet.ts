@@ -2,11 +2,12 @@
 import type { ChatEvent, FinalEvent } from '@flotilla/core';
 import { type Observable, lastValueFrom, toArray } from 'rxjs';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the router's specs talk to the simulators over HTTP
-import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, type SimRequestRecord, WORKSPACE_ROOT as ROOT, ollamaSimCommand, spawnOllamaSim } from '@flotilla/testing';
+import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, type SimRequestRecord, WORKSPACE_ROOT as ROOT, freePort, ollamaSimCommand, spawnOllamaSim } from '@flotilla/testing';
 import { RouterConfigSchema, type RouterConfigInput } from '../lib/config/router-config.schema';
 import { type Fleet, createFleetFromConfig } from '../lib/create-fleet';
 
-export { OllamaSimServer };
+/** freePort: a free TCP port on 127.0.0.1 (for servers started as child processes). */
+export { OllamaSimServer, freePort };
 
 export async function startSim(options: OllamaSimOptions): Promise<OllamaSimServer> {
   const sim = new OllamaSimServer({ timeScale: 0.02, ...options });
@@ -46,18 +47,6 @@ export function peakConcurrency(records: readonly SimRequestRecord[]): number {
   return peak;
 }
 
-/** A free TCP port on 127.0.0.1 (for servers started as child processes). */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Polls until `predicate` holds; bounded. */
 export async function waitUntil(predicate: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {

@@ -1,29 +1,12 @@
 import { FlotillaError } from '@flotilla/core';
-import { HostileServer, OllamaSimServer } from '@flotilla/testing';
+import { ConnectionCountingProxy, expectDeadlineTimeout, hostileServersForSuite, OllamaSimServer, SILENT_HOSTILE_SERVERS, timed } from '@flotilla/testing';
 import { lastValueFrom } from 'rxjs';
-import { createServer, type Socket } from 'node:net';
 import { OllamaModelClient } from './ollama.model-client';
 
 const DEADLINE_MS = 400;
 
-/** Runs `call`, returning its error and how long it took. */
-async function timed(call: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> {
-  const started = performance.now();
-  const error = await call().then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  return { error, ms: performance.now() - started };
-}
-
 describe('OllamaModelClient: every call but chat has a wall-clock deadline', () => {
-  const servers: HostileServer[] = [];
-  const hostile = async (options: Parameters<typeof HostileServer.start>[0]) => {
-    const s = await HostileServer.start(options);
-    servers.push(s);
-    return s;
-  };
-  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  const hostile = hostileServersForSuite();
 
   const calls: [string, string, (c: OllamaModelClient) => Promise<unknown>][] = [
     ['listModels', '/api/tags', (c) => c.listModels()],
@@ -34,20 +17,11 @@ describe('OllamaModelClient: every call but chat has a wall-clock deadline', () 
     ['embed', '/api/embed', (c) => lastValueFrom(c.embed({ model: 'm', input: 'x' }))],
   ];
 
-  describe.each([
-    ['a black hole', { mode: 'blackHole' as const }],
-    ['headers, then silence', { mode: 'headersThenSilence' as const, format: 'json' as const }],
-    ['a body trickled one byte every 50 ms', { mode: 'trickle' as const, format: 'json' as const, intervalMs: 50 }],
-  ])('against %s', (_what, mode) => {
+  describe.each(SILENT_HOSTILE_SERVERS)('against %s', (_what, mode) => {
     it.each(calls)('%s (%s) fails with a retryable timeout naming the endpoint and path, within 2x its deadline', async (_name, path, call) => {
       const server = await hostile(mode);
       const client = new OllamaModelClient({ host: server.url, metadataTimeoutMs: DEADLINE_MS, embedTimeoutMs: DEADLINE_MS });
-      const { error, ms } = await timed(() => call(client));
-      expect(FlotillaError.is(error, 'timeout')).toBe(true);
-      expect(error).toMatchObject({ retryable: true, details: { endpoint: client.endpoint, path, limitMs: DEADLINE_MS } });
-      expect((error as Error).message).toContain(client.endpoint);
-      expect(ms).toBeGreaterThanOrEqual(DEADLINE_MS - 5);
-      expect(ms).toBeLessThan(2 * DEADLINE_MS);
+      expectDeadlineTimeout(await timed(() => call(client)), { endpoint: client.endpoint, path, limitMs: DEADLINE_MS });
       await client.close();
     });
   });
@@ -98,30 +72,17 @@ describe('OllamaModelClient configuration and lifetime', () => {
 
   it('close() destroys its kept-alive connections at once', async () => {
     const sim = new OllamaSimServer({ models: ['m'], timeScale: 0.01 });
-    const open = new Set<Socket>();
     const url = await sim.start();
     // A proxy in front of the simulator, to see the client's sockets.
-    const proxy = createServer((client) => {
-      open.add(client);
-      client.on('close', () => open.delete(client));
-      const upstream = new URL(url);
-      const server = require('node:net').connect(Number(upstream.port), upstream.hostname) as Socket;
-      client.pipe(server).pipe(client);
-      client.on('error', () => server.destroy());
-      server.on('error', () => client.destroy());
-      client.on('close', () => server.destroy());
-    });
-    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const proxy = await ConnectionCountingProxy.start(url);
     try {
-      const client = new OllamaModelClient({ host: `http://127.0.0.1:${(proxy.address() as { port: number }).port}` });
+      const client = new OllamaModelClient({ host: proxy.url });
       await Promise.all([client.listModels(), client.version(), client.loadedModels()]);
-      expect(open.size).toBeGreaterThan(0);
+      expect(proxy.open.size).toBeGreaterThan(0);
       await client.close();
-      const until = Date.now() + 1_000;
-      while (open.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
-      expect(open.size).toBe(0);
+      expect(await proxy.drained(1_000)).toBe(0);
     } finally {
-      await new Promise<void>((r) => proxy.close(() => r()));
+      await proxy.close();
       await sim.close();
     }
   });

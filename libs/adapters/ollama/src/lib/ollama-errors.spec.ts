@@ -1,16 +1,7 @@
 import { FlotillaError } from '@flotilla/core';
 import { collectChat } from '@flotilla/core/testing';
-import { OllamaSimServer, type SimFault } from '@flotilla/testing';
-import { createServer } from 'node:net';
+import { freePort, OllamaSimServer, type SimFault } from '@flotilla/testing';
 import { OllamaModelClient } from './ollama.model-client';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('OllamaModelClient error mapping (real client, real simulator)', () => {
   const sim = new OllamaSimServer({ models: ['qwen3:4b'], timeScale: 0.01 });

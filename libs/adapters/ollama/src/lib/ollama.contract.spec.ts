@@ -1,33 +1,6 @@
-import { type ContractBehaviour, type ModelClientContractHarness, describeModelClientContract } from '@flotilla/core/testing';
-import { OllamaSimServer, type SimReplySpec } from '@flotilla/testing';
+import { type ModelClientContractHarness, describeModelClientContract } from '@flotilla/core/testing';
+import { OllamaSimServer, ollamaSimContractScripting } from '@flotilla/testing';
 import { OllamaModelClient } from './ollama.model-client';
-
-const STATUS = { modelNotFound: 404, overloaded: 503, badRequest: 400, unavailable: 500 } as const;
-
-function toSimReply(b: ContractBehaviour): SimReplySpec {
-  switch (b.type) {
-    case 'text':
-      return { text: b.text, chunks: b.chunks };
-    case 'structured':
-      return {};
-    case 'toolCall':
-      return { toolCalls: [{ name: b.name, arguments: b.arguments }] };
-    case 'toolCalls':
-      return { toolCalls: b.calls };
-    case 'toolCallText':
-      return { toolCalls: [{ name: b.name, arguments: b.arguments }], toolCallsAs: 'text' };
-    case 'error':
-      return { fault: { type: 'status', status: STATUS[b.kind] } };
-    case 'midStreamError':
-      return { fault: { type: 'midStreamError', afterChunks: b.afterChunks, message: b.message } };
-    case 'drop':
-      return { fault: { type: 'drop', afterChunks: b.afterChunks } };
-    case 'hang':
-      return { fault: { type: 'hang' } };
-    case 'trickle':
-      return { text: b.text, chunks: b.chunks, intervalMs: b.intervalMs };
-  }
-}
 
 async function harness(stream: boolean): Promise<ModelClientContractHarness> {
   const sim = new OllamaSimServer({ models: ['qwen3:4b'], numParallel: 4, timeScale: 0.01 });
@@ -37,12 +10,7 @@ async function harness(stream: boolean): Promise<ModelClientContractHarness> {
     client,
     model: 'qwen3:4b',
     missingModel: 'no-such-model:1b',
-    scriptNext: (b) => sim.scriptNext(toSimReply(b)),
-    observedCancellation: () => {
-      const last = sim.generationRequests().at(-1);
-      return !!last?.clientDisconnected && sim.activeGenerations === 0;
-    },
-    requestCount: () => sim.generationRequests().length,
+    ...ollamaSimContractScripting(sim),
     close: () => sim.close(),
   };
 }

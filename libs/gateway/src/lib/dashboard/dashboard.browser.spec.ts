@@ -5,58 +5,26 @@
  * A missing Chromium fails (never skips).
  */
 import 'reflect-metadata';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { createFlotilla, defineAgent } from '@flotilla/core';
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the shared headless Chromium launcher
+import { CHROMIUM_ARGS, CHROMIUM_PATH, freePort, type HeadlessChromium, launchHeadlessChromium, openWatchedPage } from '@flotilla/testing';
 import { CHAT_MODEL, GatewayFixture, type OllamaSimProcess, raw, spawnOllamaSim } from '../../spec/gateway-fixture';
 import type { ChainRunner } from '../runs/chain-runner';
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
 jest.setTimeout(120_000);
 
-let dir: string;
-let browser: BrowserContext;
+let chrome: HeadlessChromium | undefined;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`bash tools/setup-system.sh\` (see README)`);
-  dir = await mkdtemp(join(tmpdir(), 'flotilla-dash-'));
-  browser = await chromium.launchPersistentContext(join(dir, 'profile'), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1280, height: 900 } });
+  chrome = await launchHeadlessChromium('flotilla-dash-');
 });
 
 afterAll(async () => {
-  await browser?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await chrome?.close();
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
-
-async function open(url: string): Promise<{ page: Page; problems: string[]; requests: string[] }> {
-  const page = await browser.newPage();
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('request', (r) => requests.push(r.url()));
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, problems, requests };
-}
+const open = (url: string) => openWatchedPage(chrome!.browser, url);
 
 const endpointUp = (page: Page, name: string) => page.getAttribute(`.card[data-endpoint="${name}"]`, 'data-up');
 
@@ -148,7 +116,7 @@ describe('the dashboard with keys configured', () => {
     expect(page.status).toBe(200);
     expect(page.headers['content-security-policy']).toMatch(/default-src 'none'; style-src 'sha256-[^']+'; script-src 'sha256-[^']+'; connect-src 'self'/);
     expect(page.body).not.toMatch(/\s(src|href)\s*=|@import|url\(/i);
-    const ctx = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    const ctx = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS] });
     try {
       const p = await ctx.newPage({ httpCredentials: { username: 'me', password: 'admin-secret-123' } });
       await p.goto(`${fx.url}/`);

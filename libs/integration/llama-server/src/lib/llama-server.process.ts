@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { freePort } from './free-port';
+import { freePort } from '@flotilla/testing';
 import { pollUntil } from './llama-server.probes';
 
 export interface LlamaServerOptions {

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { hostileServersForSuite } from './deadline-checks';
 import { HostileServer } from './hostile.server';
 
 /** One GET through node:http: what arrived before the connection ended or `waitMs` passed. */
@@ -28,13 +29,7 @@ function get(url: string, waitMs: number): Promise<{ status?: number; contentTyp
 }
 
 describe('HostileServer', () => {
-  const servers: HostileServer[] = [];
-  const start = async (options: Parameters<typeof HostileServer.start>[0]) => {
-    const s = await HostileServer.start(options);
-    servers.push(s);
-    return s;
-  };
-  afterAll(() => Promise.all(servers.map((s) => s.close())));
+  const start = hostileServersForSuite();
 
   it('blackHole: accepts the connection and sends nothing', async () => {
     const s = await start({ mode: 'blackHole' });

@@ -184,48 +184,49 @@ async function generate(
     const written = new Map<number, { name: string; args: string }>();
     const response = await chat
       .generateResponse<ChatModelFunctions | undefined>(history, {
-      signal,
-      stopOnAbortSignal: false,
-      // Never past the window: a reply that does not fit is cut (finishReason "length"), not shifted.
-      maxTokens: Math.min(o.maxTokens ?? Infinity, room),
-      temperature: o.temperature ?? DEFAULT_TEMPERATURE,
-      ...(o.topK === undefined ? {} : { topK: o.topK }),
-      ...(o.topP === undefined ? {} : { topP: o.topP }),
-      ...(o.minP === undefined ? {} : { minP: o.minP }),
-      ...(o.seed === undefined ? {} : { seed: o.seed }),
-      ...(o.repeatPenalty === undefined ? {} : { repeatPenalty: { penalty: o.repeatPenalty } }),
-      ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
-      // One or the other (node-llama-cpp takes a grammar or functions on one call, never both).
-      ...((grammar
-        ? { grammar }
-        : functions
-          ? {
-              functions,
-              maxParallelFunctionCalls: Math.max(1, offered!.length),
-              // The arguments of a call the model writes stream as they are generated.
-              onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
-                firstTokenAt ??= performance.now();
-                const call = written.get(c.callIndex);
-                if (call) call.args += c.paramsChunk;
-                else written.set(c.callIndex, { name: c.functionName, args: c.paramsChunk });
-                io.emit({ type: 'toolCallDelta', index: c.callIndex, ...(call ? {} : { name: c.functionName }), argumentsDelta: c.paramsChunk });
-              },
-            }
-          : {}) as { grammar?: LlamaGrammar }),
-      ...extra,
-      onToken: (tokens) => {
-        completionTokens += tokens.length;
-      },
-      onTextChunk: (piece) => {
-        if (!piece) return;
-        firstTokenAt ??= performance.now();
-        text += piece;
-        if (!forced) io.emit({ type: 'delta', text: piece });
-      },
-    })
+        signal,
+        stopOnAbortSignal: false,
+        // Never past the window: a reply that does not fit is cut (finishReason "length"), not shifted.
+        maxTokens: Math.min(o.maxTokens ?? Infinity, room),
+        temperature: o.temperature ?? DEFAULT_TEMPERATURE,
+        ...(o.topK === undefined ? {} : { topK: o.topK }),
+        ...(o.topP === undefined ? {} : { topP: o.topP }),
+        ...(o.minP === undefined ? {} : { minP: o.minP }),
+        ...(o.seed === undefined ? {} : { seed: o.seed }),
+        ...(o.repeatPenalty === undefined ? {} : { repeatPenalty: { penalty: o.repeatPenalty } }),
+        ...(o.stop?.length ? { customStopTriggers: o.stop } : {}),
+        // One or the other (node-llama-cpp takes a grammar or functions on one call, never both).
+        ...((grammar
+          ? { grammar }
+          : functions
+            ? {
+                functions,
+                maxParallelFunctionCalls: Math.max(1, offered!.length),
+                // The arguments of a call the model writes stream as they are generated.
+                onFunctionCallParamsChunk: (c: { callIndex: number; functionName: string; paramsChunk: string }) => {
+                  firstTokenAt ??= performance.now();
+                  const call = written.get(c.callIndex);
+                  if (call) call.args += c.paramsChunk;
+                  else written.set(c.callIndex, { name: c.functionName, args: c.paramsChunk });
+                  io.emit({ type: 'toolCallDelta', index: c.callIndex, ...(call ? {} : { name: c.functionName }), argumentsDelta: c.paramsChunk });
+                },
+              }
+            : {}) as { grammar?: LlamaGrammar }),
+        ...extra,
+        onToken: (tokens) => {
+          completionTokens += tokens.length;
+        },
+        onTextChunk: (piece) => {
+          if (!piece) return;
+          firstTokenAt ??= performance.now();
+          text += piece;
+          if (!forced) io.emit({ type: 'delta', text: piece });
+        },
+      })
       .catch((e: unknown) => {
         // node-llama-cpp checks a call's arguments against the bits of the schema its grammar knows, and throws
-        // when they miss (an integer written as 1.5e0): the model's mistake, so the call goes to the engine
+        // when they miss (its grammar lets an integer have an exponent, -60401201E5202, which its check calls a number): the
+        // model's mistake, so the call goes to the engine
         // as written, whose check of the tool's own schema sends it back to the model as a tool error.
         // Duck-typed (node-llama-cpp may be of another realm): LlamaJsonSchemaValidationError carries the object and the schema.
         const invalid = typeof e === 'object' && e !== null && e.constructor?.name === 'LlamaJsonSchemaValidationError' && 'schema' in e;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { OllamaSimServer } from '@flotilla/testing';
+import { OllamaSimServer, processAlive as alive } from '@flotilla/testing';
 import { runCli } from './testing/run-cli';
 import { serveInProcess as serve } from './testing/serve-in-process';
 
@@ -12,15 +12,6 @@ const TOOLS = path.join(EXAMPLE, 'tools.mjs');
 const MCP_SERVER = path.resolve(__dirname, '../../../libs/mcp/src/spec/mcp-test-server.cjs');
 
 const lines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown> & { type: string });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('tools on the command line', () => {
   jest.setTimeout(60_000);
@@ -115,7 +106,10 @@ steps:
         models: [{ name: 'pilot:3b', loadMs: 0, firstTokenMs: 0, tokensPerSec: 20_000, promptTokensPerSec: 1_000_000 }],
         script: (ctx) => {
           const tool = ctx.messages.filter((m) => m.role === 'tool');
-          if (ctx.tools?.length && tool.length === 0) {
+          const offered = (ctx.tools ?? []).map((t) => (t as { function: { name: string } }).function.name);
+          if (offered.includes('package_info') && tool.length === 0) return { toolCalls: [{ name: 'package_info', arguments: { name: 'lodash' } }] };
+          if (offered.includes('keyed_env') && tool.length === 0) return { toolCalls: [{ name: 'keyed_env', arguments: { name: 'PORT_TOKEN' } }] };
+          if (offered.length && tool.length === 0) {
             return { toolCalls: [{ name: 'port_harbours', arguments: { city: 'Oslo' } }, { name: 'port_whoami', arguments: {} }] };
           }
           return { text: `moor at: ${tool.map((m) => m.content).join(' | ')}` };
@@ -172,12 +166,14 @@ steps:
 
     it("a server's secret comes from the environment: unset, the run is refused naming the fleet file and the variable", async () => {
       const keyed = path.join(dir, 'keyed.yaml');
-      fs.writeFileSync(keyed, CHAIN('keyed_whoami'));
+      fs.writeFileSync(keyed, CHAIN('keyed_env'));
       const r = await runCli(['run', keyed, '--config', fleet, '--input', 'Oslo']);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`${fleet}: mcp.keyed.passEnv: the environment variable PORT_TOKEN is not set`);
       const set = await runCli(['run', keyed, '--config', fleet, '--input', 'Oslo', '--format', 'jsonl'], { env: { PORT_TOKEN: 'harbour-secret' } });
       expect(set.code).toBe(0);
+      // The server got the variable (its env tool says so without echoing it), and nothing the run printed holds it.
+      expect(lines(set.stdout).find((e) => e.type === 'tool.result')!['content']).toBe('set, 14 characters');
       expect(set.stdout).not.toContain('harbour-secret');
     });
 
@@ -185,6 +181,7 @@ steps:
       const folder = path.join(dir, 'served');
       fs.mkdirSync(folder);
       fs.writeFileSync(path.join(folder, 'moor.yaml'), CHAIN('port_harbours, port_whoami'));
+      fs.writeFileSync(path.join(folder, 'audit.yaml'), CHAIN('package_info'));
       const served = path.join(dir, 'served-fleet.yaml');
       fs.writeFileSync(served, fs.readFileSync(fleet, 'utf8').split('\n').filter((l) => !l.includes('unused') && !l.includes('keyed')).join('\n'));
       const server = serve(['--config', served, '--port', '0', '--chains', folder, '--tools', TOOLS]);
@@ -194,6 +191,9 @@ steps:
         const body = (await res.json()) as { status: string; output: string };
         expect(body).toMatchObject({ status: 'succeeded' });
         expect(body.output).toMatch(/^moor at: \{"city":"Oslo","harbours":\["Vippetangen","Filipstad"\]\} \| \d+$/);
+        // The --tools module's tool, in a chain the gateway serves.
+        const audit = await fetch(`${url}/v1/runs/audit`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ input: 'lodash' }), signal: AbortSignal.timeout(20_000) });
+        expect(await audit.json()).toMatchObject({ status: 'succeeded', output: 'moor at: {"name":"lodash","latest":"4.17.21","license":"MIT"}' });
       } finally {
         server.stop();
         expect(await server.code).toBe(0);

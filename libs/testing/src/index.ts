@@ -39,3 +39,4 @@ export { launchHeadlessChromium, openWatchedPage, CHROMIUM_PATH, CHROMIUM_ARGS, 
 
 // The shared ModelClient contract (@flotilla/core/testing) over the simulators: behaviours scripted as replies, cancellations and requests observed.
 export { ollamaSimContractScripting, openAITestServerContractScripting, ollamaSimReplyFor, openAITestServerReplyFor, type ContractScripting } from './lib/contract/contract-scripting';
+export { processAlive } from './lib/process/process-alive';

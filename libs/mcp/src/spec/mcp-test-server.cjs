@@ -18,6 +18,7 @@ const TOOLS = [
   { name: 'fail', description: 'Always fails', inputSchema: { type: 'object', properties: { why: { type: 'string' } } } },
   { name: 'slow', description: 'Answers after ms milliseconds', inputSchema: { type: 'object', properties: { ms: { type: 'integer', minimum: 0 } }, required: ['ms'] } },
   { name: 'whoami', description: 'The server process id', inputSchema: { type: 'object', properties: {} } },
+  { name: 'env', description: 'Whether an environment variable is set in the server, and its length (never its value)', inputSchema: { type: 'object', properties: { name: { type: 'string', maxLength: 64 } }, required: ['name'] } },
 ];
 
 function makeServer() {
@@ -41,6 +42,10 @@ function makeServer() {
         });
       case 'whoami':
         return { content: [{ type: 'text', text: String(process.pid) }] };
+      case 'env': {
+        const value = process.env[args.name];
+        return { content: [{ type: 'text', text: value === undefined ? 'unset' : `set, ${value.length} characters` }] };
+      }
       default:
         throw new Error(`unknown tool ${request.params.name}`);
     }

@@ -6,7 +6,7 @@ import { createFlotilla, defineAgent, FlotillaError, type AgentSpec, type Flotil
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: a real Ollama wire on loopback
 import { OllamaModelClient } from '@flotilla/adapter-ollama';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the Ollama simulator
-import { OllamaSimServer } from '@flotilla/testing';
+import { OllamaSimServer, processAlive } from '@flotilla/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: a chain file names MCP tools
 import { compileChainSource } from '@flotilla/chain';
 import { connectMcp, type McpEvent, type McpServerConfig, type McpTools } from '../index';
@@ -29,14 +29,7 @@ async function until(check: () => boolean, ms = 3_000): Promise<boolean> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (check()) return true;
   return check();
 }
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 const marks = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8') : '');
 
 function flotillaWith(mcp: McpTools): Flotilla {
@@ -63,7 +56,7 @@ describe('MCP tools over stdio (a server written with the SDK)', () => {
   it('lists the tools as <server>_<tool> with their JSON Schemas, and an agent calls one through its tool loop', async () => {
     const mcp = await connectMcp({ port: stdio(marksFile()) });
     const flotilla = flotillaWith(mcp);
-    expect(mcp.tools.map((t) => t.name)).toEqual(['port_harbours', 'port_fail', 'port_slow', 'port_whoami']);
+    expect(mcp.tools.map((t) => t.name)).toEqual(['port_harbours', 'port_fail', 'port_slow', 'port_whoami', 'port_env']);
     expect(mcp.tools[0]!.parameters).toMatchObject({ type: 'object', required: ['city'] });
     const result = await runOneCall(flotilla, mcp, 'port_harbours', { city: 'Oslo' }).result;
     expect(result.status).toBe('succeeded');

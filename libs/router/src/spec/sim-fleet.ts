@@ -2,12 +2,12 @@
 import type { ChatEvent, FinalEvent } from '@flotilla/core';
 import { type Observable, lastValueFrom, toArray } from 'rxjs';
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only: the router's specs talk to the simulators over HTTP
-import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, type SimRequestRecord, WORKSPACE_ROOT as ROOT, freePort, ollamaSimCommand, spawnOllamaSim } from '@flotilla/testing';
+import { OllamaSimServer, type OllamaSimOptions, type OllamaSimProcess, type SimRequestRecord, WORKSPACE_ROOT as ROOT, freePort, ollamaSimCommand, processAlive, spawnOllamaSim } from '@flotilla/testing';
 import { RouterConfigSchema, type RouterConfigInput } from '../lib/config/router-config.schema';
 import { type Fleet, createFleetFromConfig } from '../lib/create-fleet';
 
-/** freePort: a free TCP port on 127.0.0.1 (for servers started as child processes). */
-export { OllamaSimServer, freePort };
+/** freePort: a free TCP port on 127.0.0.1 (for servers started as child processes); processAlive: whether a pid still exists. */
+export { OllamaSimServer, freePort, processAlive };
 
 export async function startSim(options: OllamaSimOptions): Promise<OllamaSimServer> {
   const sim = new OllamaSimServer({ timeScale: 0.02, ...options });

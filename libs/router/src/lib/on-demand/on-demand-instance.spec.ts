@@ -1,16 +1,8 @@
 import 'reflect-metadata';
-import { type OllamaSimServer, WORKSPACE_ROOT, events, finalOf, fleet, freePort, simCommand, startSim, userMessage, waitUntil } from '../../spec/sim-fleet';
+import { type OllamaSimServer, WORKSPACE_ROOT, events, finalOf, fleet, freePort, processAlive as alive, simCommand, startSim, userMessage, waitUntil } from '../../spec/sim-fleet';
 import type { Fleet } from '../create-fleet';
 
 const M = 'qwen3:14b';
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('on-demand heavy instance (the simulator CLI as a real child process)', () => {
   jest.setTimeout(60_000);

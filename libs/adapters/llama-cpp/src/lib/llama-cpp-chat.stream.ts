@@ -13,7 +13,7 @@ import {
 import type { ChatModelFunctions, LlamaChatResponse, LlamaContextSequence, LlamaGrammar } from 'node-llama-cpp';
 import { Observable, type Subject } from 'rxjs';
 import { promptTokenCount, toChatHistory } from './chat-history.mapper';
-import { offeredTools, toolsOffered } from './offered-tools';
+import { offerableTools, offeredTools } from './offered-tools';
 import { DEFAULT_TEMPERATURE, type ResolvedLlamaCppOptions } from './llama-cpp-client.options';
 import { toFlotillaError } from './llama-cpp-error.mapper';
 import type { LlamaCppEvent, RequestOutcome } from './llama-cpp.events';
@@ -154,8 +154,9 @@ async function generate(
     // With `auto`, the tools are offered through the model's chat template (node-llama-cpp's function calling):
     // the model may answer or start a call, and a call it starts is finished under a grammar of that tool's parameters.
     // A grammar of the caller's own (or an output format) leaves no room for that: the tools are then not offered.
-    const offered = request.tools?.length && !forced && request.toolChoice !== 'none' ? request.tools : undefined;
-    const asFunctions = offered && toolsOffered(request, custom !== undefined) ? offeredTools(offered) : undefined;
+    const offered = offerableTools(request);
+    const constrainedBy = request.format ? 'the output format' : custom !== undefined ? 'a grammar of your own' : undefined;
+    const asFunctions = offered && !constrainedBy ? offeredTools(offered) : undefined;
     const functions = asFunctions?.functions;
     const promptTokens = promptTokenCount(loaded, history, functions);
     const room = loaded.contextSize - promptTokens;
@@ -173,7 +174,7 @@ async function generate(
     if (asFunctions?.unenforced.length) {
       warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', `the call grammar does not enforce ${asFunctions.unenforced.join('; ')} (every call is checked against its tool's schema; an invalid one goes back to the model)`));
     }
-    if (offered && !functions) warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', `not offered to the model: ${request.format ? 'the output format' : 'a grammar of your own'} constrains the whole reply`));
+    if (offered && constrainedBy) warnings.push(unsupportedOption(LLAMA_CPP_PROVIDER, 'tools', `not offered to the model: ${constrainedBy} constrains the whole reply`));
     let text = '';
     let completionTokens = 0;
     let firstTokenAt: number | undefined;

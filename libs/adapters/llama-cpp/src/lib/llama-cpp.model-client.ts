@@ -3,7 +3,7 @@ import { FlotillaError } from '@flotilla/core';
 import type { Llama } from 'node-llama-cpp';
 import { type Observable, Subject } from 'rxjs';
 import { promptTokenCount, toChatHistory } from './chat-history.mapper';
-import { offeredTools, toolsOffered } from './offered-tools';
+import { offerableTools, offeredTools } from './offered-tools';
 import { DEFAULT_MAX_CONTEXT, type LlamaCppModelClientOptions, type ResolvedLlamaCppOptions, resolveLlamaCppOptions } from './llama-cpp-client.options';
 import { llamaCppChat } from './llama-cpp-chat.stream';
 import type { LlamaCppEvent } from './llama-cpp.events';
@@ -131,7 +131,8 @@ export class LlamaCppModelClient implements ModelClient {
   /** Exact prompt tokens of a request under the model's tokenizer and chat template, with the tools it offers (loads the model). */
   async countPromptTokens(request: Pick<ChatRequest, 'model' | 'messages' | 'tools' | 'toolChoice' | 'format'>): Promise<number> {
     const { loaded } = await this.host(request.model).use();
-    const offered = toolsOffered(request, false);
+    // Offered unless an output format constrains the whole reply (a grammar of the client's own is not known here).
+    const offered = request.format ? undefined : offerableTools(request);
     return promptTokenCount(loaded, toChatHistory(request.messages), offered ? offeredTools(offered).functions : undefined);
   }
 

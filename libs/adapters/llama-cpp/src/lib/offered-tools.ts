@@ -1,5 +1,4 @@
 import type { ChatRequest, JsonSchema, ToolDefinition } from '@flotilla/core';
-import { forcedToolCall } from './forced-tool-call';
 import type { ChatModelFunctions } from 'node-llama-cpp';
 
 /** JSON Schema keywords node-llama-cpp's call grammar does not enforce (its GbnfJsonSchema has no such rule). */
@@ -63,11 +62,8 @@ function walk(schema: unknown, found: Set<string>): void {
   }
 }
 
-/**
- * The tools a request offers the model to call at will: with tool choice `auto` (or none given),
- * when nothing constrains the whole reply (an output format, a grammar of the caller's own).
- */
-export function toolsOffered(request: Pick<ChatRequest, 'tools' | 'toolChoice' | 'format'>, customGrammar: boolean): readonly ToolDefinition[] | undefined {
-  if (!request.tools?.length || request.toolChoice === 'none' || forcedToolCall(request as ChatRequest)) return undefined;
-  return request.format || customGrammar ? undefined : request.tools;
+/** The tools a request lets the model call at will: tool choice `auto` (or none given); undefined for `none`, a forced call, or no tools. */
+export function offerableTools(request: Pick<ChatRequest, 'tools' | 'toolChoice'>): readonly ToolDefinition[] | undefined {
+  const choice = request.toolChoice;
+  return request.tools?.length && (choice === undefined || choice === 'auto') ? request.tools : undefined;
 }
